@@ -1,0 +1,59 @@
+"""Argument checks shared by every constructor: one place that words the errors.
+
+Each check names the argument, the allowed range and the value received, and raises `TypeError` for a value
+of the wrong kind (bools and strings included) and `ValueError` for a number out of range (NaN and
+infinities included).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+
+def real(name: str, value: Any) -> float:
+    """Return `value` as a float, or raise `TypeError` if it is not a real number (bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number (int or float), got {type(value).__name__} {value!r}")
+    return float(value)
+
+
+def finite(name: str, value: Any, *, low: float, low_inclusive: bool, high: float = math.inf,
+           high_inclusive: bool = False, range_text: str) -> float:
+    """Return `value` as a float if it is a finite number inside the range, else raise naming `range_text`."""
+    number = real(name, value)
+    above = number >= low if low_inclusive else number > low
+    below = number <= high if high_inclusive else number < high
+    if not (math.isfinite(number) and above and below):
+        raise ValueError(f"{name} must be a finite number {range_text}, got {value!r}")
+    return number
+
+
+def non_negative(name: str, value: Any) -> float:
+    """A finite number >= 0 (learning rates)."""
+    return finite(name, value, low=0.0, low_inclusive=True, range_text=">= 0")
+
+
+def positive(name: str, value: Any) -> float:
+    """A finite number > 0 (step sizes)."""
+    return finite(name, value, low=0.0, low_inclusive=False, range_text="> 0")
+
+
+def choice(name: str, value: Any, allowed: Iterable[str]) -> str:
+    """One of the `allowed` strings, or a `ValueError` that lists them."""
+    options = tuple(allowed)
+    if not isinstance(value, str) or value not in options:
+        listed = ", ".join(repr(option) for option in options)
+        raise ValueError(f"{name} must be one of {listed}, got {value!r}")
+    return value
+
+
+def count(name: str, value: Any) -> int:
+    """A whole number >= 0 (iteration counters), ints only."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int >= 0, got {type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+    return int(value)

@@ -1,0 +1,50 @@
+"""The cyclical learning rate formula, written once for every kind of number (see `clr_core.ops`).
+
+Smith's triangle (arXiv:1506.01186, section 3.1), for a cycle iteration count ``i >= 0``::
+
+    cycle = floor(1 + i / (2 * step_size))
+    x     = abs(i / step_size - 2 * cycle + 1)
+    lr    = base_lr + (max_lr - base_lr) * max(0, 1 - x) * scale_fn(s)
+
+with ``s = cycle`` or ``s = i``. We compute the same numbers in a form that stays exact at any iteration:
+the position inside the cycle comes from ``fmod`` (exact in IEEE arithmetic), and ``max(0, 1 - x)`` is
+``min(position / step_size, (2 * step_size - position) / step_size)``, which also gives the asymmetric
+cycle when the falling half has its own length.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .ops import ArrayOps
+from .scale import ScaleFunction
+
+
+def cycle_and_height(iteration: Any, step_size_up: float, step_size_down: float, ops: ArrayOps) -> tuple[Any, Any]:
+    """Return the 1-based cycle number and the triangle's height in [0, 1] at `iteration`.
+
+    >>> from clr_core.ops import MATH_OPS
+    >>> [cycle_and_height(i, 2.0, 2.0, MATH_OPS) for i in (0, 1, 2, 3, 4)]
+    [(1.0, 0.0), (1.0, 0.5), (1.0, 1.0), (1.0, 0.5), (2.0, 0.0)]
+    """
+    period = step_size_up + step_size_down
+    position = ops.fmod(iteration, period)
+    cycle = ops.floor((iteration - position) / period + 0.5) + 1.0
+    height = ops.minimum(position / step_size_up, (period - position) / step_size_down)
+    return cycle, height
+
+
+def cyclic_lr(iteration: Any, base_lr: float, max_lr: float, step_size_up: float, step_size_down: float,
+              scale: ScaleFunction, scale_mode: str, ops: ArrayOps) -> Any:
+    """The learning rate at `iteration` (a float, or an array of the kind `ops` handles).
+
+    `scale` receives the cycle number when `scale_mode == 'cycle'`, else the iteration itself.
+
+    >>> from clr_core.ops import MATH_OPS
+    >>> from clr_core.scale import triangular
+    >>> [cyclic_lr(i, 1.0, 5.0, 4.0, 4.0, triangular, "cycle", MATH_OPS) for i in range(0, 9, 2)]
+    [1.0, 3.0, 5.0, 3.0, 1.0]
+    """
+    cycle, height = cycle_and_height(iteration, step_size_up, step_size_down, ops)
+    factor = scale.evaluate(cycle if scale_mode == "cycle" else iteration, ops)
+    return base_lr + (max_lr - base_lr) * (height * factor)

@@ -1,0 +1,118 @@
+"""Array namespaces: the handful of operations the formula needs, for each kind of number it runs on.
+
+The formula in `clr_core.formula` is written once against this tiny interface (`fmod`, `floor`, `minimum`,
+`power`, `to_float`, `apply`), so the same lines serve Python floats (`MATH_OPS`), numpy arrays
+(`numpy_ops()`, built on first use so that importing `clr_core` never imports numpy) and the framework
+tensors of an in-graph schedule (each adapter supplies its own namespace).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, Protocol
+
+
+class ArrayOps(Protocol):
+    """What the formula needs from a kind of number. `apply` runs a plain Python scalar function."""
+
+    def fmod(self, x: Any, y: Any) -> Any: ...
+    def floor(self, x: Any) -> Any: ...
+    def minimum(self, x: Any, y: Any) -> Any: ...
+    def power(self, base: Any, exponent: Any) -> Any: ...
+    def to_float(self, x: Any) -> Any: ...
+    def apply(self, fn: Callable[[float], float], x: Any) -> Any: ...
+
+
+class MathOps:
+    """Python floats, through `math`. `fmod` is exact, so the position in a cycle is exact too."""
+
+    fmod = staticmethod(math.fmod)
+    minimum = staticmethod(min)
+
+    @staticmethod
+    def floor(x: float) -> float:
+        return float(math.floor(x))
+
+    @staticmethod
+    def power(base: float, exponent: float) -> float:
+        return base**exponent
+
+    @staticmethod
+    def to_float(x: Any) -> float:
+        return float(x)
+
+    @staticmethod
+    def apply(fn: Callable[[float], float], x: float) -> float:
+        return fn(x)
+
+
+MATH_OPS = MathOps()
+
+
+class NumpyOps:
+    """numpy arrays. `apply` evaluates a scalar function once per distinct value, never once per element."""
+
+    def __init__(self) -> None:
+        import numpy
+
+        self.np = numpy
+        self.fmod = numpy.fmod
+        self.floor = numpy.floor
+        self.minimum = numpy.minimum
+        self.power = numpy.power
+
+    def to_float(self, x: Any) -> Any:
+        return self.np.asarray(x, dtype=self.np.float64)
+
+    def apply(self, fn: Callable[[float], float], x: Any) -> Any:
+        """Return `fn` applied to each element of the float array `x`, without a Python call per element.
+
+        A function that accepts arrays (``lambda s: 0.999**s``) is called once on the whole array, and
+        kept if it agrees with scalar calls at both ends. A scalar-only one (``math.*``, ``if``) is called
+        once per distinct value: whole-numbered inputs (cycle numbers, iteration counts) whose range is no
+        wider than the array are looked up in a table built over that range, which costs no sort; any other
+        input goes through `numpy.unique`.
+        """
+        np = self.np
+        if x.size == 0:
+            return np.zeros(x.shape)
+        whole = self._try_whole_array(fn, x)
+        if whole is not None:
+            return whole
+        low, high = float(x.min()), float(x.max())
+        width = high - low + 1
+        if width <= x.size and bool(np.all(x == np.floor(x))):
+            table = np.array([fn(low + k) for k in range(int(width))], dtype=np.float64)
+            return table[(x - low).astype(np.intp)]
+        distinct, where = np.unique(x, return_inverse=True)
+        values = np.array([fn(float(value)) for value in distinct], dtype=np.float64)
+        return values[where].reshape(x.shape)
+
+    def _try_whole_array(self, fn: Callable[[float], float], x: Any) -> Any:
+        """`fn(x)` as a float array of x's shape if `fn` takes arrays and matches its scalar self, else None."""
+        np = self.np
+        try:
+            with np.errstate(all="ignore"):
+                result = np.asarray(fn(x), dtype=np.float64)
+            if result.shape not in ((), x.shape):
+                return None
+            result = np.broadcast_to(result, x.shape)
+            for index in (0, -1):
+                expected = float(fn(float(x.flat[index])))
+                if not math.isclose(float(result.flat[index]), expected, rel_tol=1e-12, abs_tol=0.0):
+                    return None
+        except Exception:  # a scalar-only function (math.*, `if` on an array): evaluate per distinct value
+            return None
+        return np.array(result)
+
+
+_numpy_ops: NumpyOps | None = None
+
+
+def numpy_ops() -> NumpyOps:
+    """The numpy namespace, created (and numpy imported) on first use."""
+    global _numpy_ops
+    if _numpy_ops is None:
+        _numpy_ops = NumpyOps()
+    return _numpy_ops

@@ -1,0 +1,60 @@
+"""The schedule protocol every adapter relies on, and saving any schedule by its kind.
+
+Adapters and the state object accept any object with these methods, so new schedule kinds (one-cycle,
+warmup, joins) plug in without adapter changes: register the class under a `kind` name and it saves and
+loads like `CyclicSchedule`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+from .cyclic import CyclicSchedule
+from .ops import ArrayOps
+
+
+@runtime_checkable
+class Schedule(Protocol):
+    """A learning rate as a pure function of the iteration, plus the means to save it.
+
+    - `lr_at(i)`: checked evaluation on an int/float (returns a float) or a numpy array (returns an array).
+    - `evaluate(i, ops)`: unchecked evaluation on any array kind, through an `ArrayOps` namespace.
+    - `to_config()` / `from_config(config)`: JSON-safe, complete; refuses what cannot be rebuilt from data.
+    - `describe()` / `restore(description)`: plain data for a state dict, never failing; `restore` takes
+      unsavable parts (a lambda `scale_fn`) from the object it is called on.
+    """
+
+    kind: str
+
+    def lr_at(self, iteration: Any) -> Any: ...
+    def evaluate(self, iteration: Any, ops: ArrayOps) -> Any: ...
+    def to_config(self) -> dict[str, Any]: ...
+    def describe(self) -> dict[str, Any]: ...
+    def restore(self, description: dict[str, Any]) -> Schedule: ...
+
+
+SCHEDULE_KINDS: dict[str, Any] = {CyclicSchedule.kind: CyclicSchedule}
+
+
+def register_schedule_kind(cls: type) -> type:
+    """Class decorator: make `cls` (with a `kind` name and `from_config`) loadable by `schedule_from_config`."""
+    SCHEDULE_KINDS[cls.kind] = cls
+    return cls
+
+
+def schedule_to_config(schedule: Schedule) -> dict[str, Any]:
+    """``{"kind": ..., "config": ...}``: everything needed to rebuild `schedule` in another process.
+
+    >>> schedule_to_config(CyclicSchedule(step_size=10))["kind"]
+    'cyclic'
+    """
+    return {"kind": schedule.kind, "config": schedule.to_config()}
+
+
+def schedule_from_config(data: dict[str, Any]) -> Schedule:
+    """Rebuild a schedule from `schedule_to_config` output."""
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind not in SCHEDULE_KINDS:
+        known = ", ".join(repr(name) for name in SCHEDULE_KINDS)
+        raise ValueError(f"schedule config 'kind' must be one of {known}, got {kind!r}")
+    return SCHEDULE_KINDS[kind].from_config(data.get("config", {}))

@@ -1,0 +1,171 @@
+"""`ScheduleState`: a schedule with its two counters and its history; what every adapter keeps.
+
+The counters follow DESIGN.md section 2: the first step runs at ``lr_at(0)``; after each completed step both
+`cycle_iterations` (what the formula receives, set back to 0 by `reset`) and `total_iterations` (never reset;
+what the history records) grow by one. Several schedules (one per optimizer param group) share the counters;
+``history['lr']`` follows the first and ``history['lr_group1']``, ... the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from . import _checks
+from .history import History
+from .protocol import SCHEDULE_KINDS, Schedule
+
+STATE_FORMAT = 1
+
+
+class ScheduleState:
+    """Counters, history and the current learning rate(s) of one or more schedules stepped together.
+
+    Args:
+        schedule: any object following `clr_core.Schedule` (e.g. `CyclicSchedule`), or a non-empty
+            sequence of them, one per param group.
+
+    Example:
+        >>> from clr_core import CyclicSchedule
+        >>> state = ScheduleState(CyclicSchedule(base_lr=1.0, max_lr=3.0, step_size=2))
+        >>> [state.step(loss=0.5) for _ in range(4)]
+        [2.0, 3.0, 2.0, 1.0]
+        >>> state.history['lr'], state.history['iterations']
+        ([1.0, 2.0, 3.0, 2.0], [1, 2, 3, 4])
+        >>> state.reset(max_lr=5.0)
+        >>> state.lr, state.cycle_iterations, state.total_iterations
+        (1.0, 0, 4)
+    """
+
+    def __init__(self, schedule: Schedule | Sequence[Schedule]) -> None:
+        schedules = tuple(schedule) if isinstance(schedule, Sequence) else (schedule,)
+        if not schedules:
+            raise ValueError("schedule must be a schedule or a non-empty sequence of schedules, got an empty one")
+        for item in schedules:
+            if not isinstance(item, Schedule):
+                raise TypeError(f"schedule must follow clr_core.Schedule (lr_at, evaluate, to_config, describe, "
+                                f"restore), got {type(item).__name__}")
+        self._schedules = schedules
+        self.cycle_iterations = 0
+        self.total_iterations = 0
+        self.history = History()
+        self._lrs = self._lrs_at(0)
+
+    @property
+    def schedule(self) -> Schedule:
+        """The (first) schedule, as changed by the latest `reset`."""
+        return self._schedules[0]
+
+    @property
+    def schedules(self) -> tuple[Schedule, ...]:
+        """Every schedule, one per param group."""
+        return self._schedules
+
+    @property
+    def lr(self) -> float:
+        """The lr the next step runs at (first schedule)."""
+        return self._lrs[0]
+
+    @property
+    def lrs(self) -> list[float]:
+        """The lrs the next step runs at, one per schedule."""
+        return list(self._lrs)
+
+    def _lrs_at(self, iteration: int, schedules: tuple[Schedule, ...] | None = None) -> list[float]:
+        schedules = self._schedules if schedules is None else schedules
+        first = schedules[0]
+        first_lr = first.lr_at(iteration)
+        return [first_lr if item is first else item.lr_at(iteration) for item in schedules]
+
+    def step(self, **metrics: Any) -> float:
+        """Record a completed step (its lrs and any `metrics`), advance the counters, return the next lr.
+
+        Everything that can fail (the next lr, the metric values) is computed before anything changes.
+        """
+        next_lrs = self._lrs_at(self.cycle_iterations + 1)
+        group_lrs = {f"lr_group{k}": lr for k, lr in enumerate(self._lrs) if k}
+        self.history.add_step(self.total_iterations + 1, self._lrs[0], **group_lrs, **metrics)
+        self.cycle_iterations += 1
+        self.total_iterations += 1
+        self._lrs = next_lrs
+        return next_lrs[0]
+
+    def log(self, **metrics: Any) -> None:
+        """Record metrics at the current total iteration without stepping (e.g. a report after N steps)."""
+        self.history.add_metrics(self.total_iterations, **metrics)
+
+    def reset(self, base_lr: Any = None, max_lr: Any = None, step_size: Any = None) -> None:
+        """Restart the cycle (`cycle_iterations = 0`), changing only the arguments given.
+
+        Each argument is one value for every schedule or a sequence with one per schedule. The history and
+        `total_iterations` carry on. Invalid values raise before anything changes.
+        """
+        changes = {name: self._per_schedule(name, value)
+                   for name, value in (("base_lr", base_lr), ("max_lr", max_lr), ("step_size", step_size))
+                   if value is not None}
+        schedules = self._schedules
+        if changes:
+            schedules = tuple(_replaced(item, {name: values[k] for name, values in changes.items()})
+                              for k, item in enumerate(schedules))
+        lrs = self._lrs_at(0, schedules)
+        self._schedules, self.cycle_iterations, self._lrs = schedules, 0, lrs
+
+    def _per_schedule(self, name: str, value: Any) -> list[Any]:
+        count = len(self._schedules)
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            return [value] * count
+        if len(value) != count:
+            raise ValueError(f"{name} must be one value or a sequence of {count} (one per schedule), "
+                             f"got {len(value)} values")
+        return list(value)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain Python data (no functions): counters, history and a description of each schedule."""
+        return {
+            "format": STATE_FORMAT,
+            "cycle_iterations": self.cycle_iterations,
+            "total_iterations": self.total_iterations,
+            "schedules": [{"kind": item.kind, "description": item.describe()} for item in self._schedules],
+            "history": self.history.state_dict(),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Adopt a `state_dict()`: counters, history and schedules as saved (bounds changed by a reset
+        included); a custom `scale_fn` comes from this object's schedules and must match the saved one.
+
+        The whole state is checked before anything changes; a mismatch raises `ValueError`.
+        """
+        if not isinstance(state, Mapping) or state.get("format") != STATE_FORMAT:
+            raise ValueError(f"state must be a mapping from ScheduleState.state_dict() with format "
+                             f"{STATE_FORMAT}, got {str(state)[:200]}")
+        cycle_iterations = _checks.count("cycle_iterations", state.get("cycle_iterations"))
+        total_iterations = _checks.count("total_iterations", state.get("total_iterations"))
+        saved = state.get("schedules")
+        if not isinstance(saved, Sequence) or len(saved) != len(self._schedules):
+            found = len(saved) if isinstance(saved, Sequence) else saved
+            raise ValueError(f"state holds {found} schedules but this object has {len(self._schedules)} "
+                             f"(one per param group); build it with as many before loading")
+        schedules = tuple(_restored(item, entry) for item, entry in zip(self._schedules, saved))
+        history = History.from_state_dict(state.get("history", {"values": {}}))
+        lrs = self._lrs_at(cycle_iterations, schedules)
+        self._schedules, self.cycle_iterations, self.total_iterations, self._lrs = (
+            schedules, cycle_iterations, total_iterations, lrs)
+        self.history.load_state_dict(history.state_dict())
+
+
+def _replaced(schedule: Schedule, changes: dict[str, Any]) -> Schedule:
+    replace = getattr(schedule, "replace", None)
+    if replace is None:
+        raise TypeError(f"{type(schedule).__name__} cannot change {', '.join(changes)} on reset; call reset() "
+                        f"without arguments or build a new schedule")
+    return replace(**changes)
+
+
+def _restored(schedule: Schedule, entry: Any) -> Schedule:
+    kind = entry.get("kind") if isinstance(entry, Mapping) else None
+    if kind != schedule.kind:
+        known = ", ".join(repr(name) for name in SCHEDULE_KINDS)
+        raise ValueError(f"state holds a schedule of kind {kind!r} (known: {known}) but this object has "
+                         f"kind {schedule.kind!r}")
+    return schedule.restore(entry["description"])
+
