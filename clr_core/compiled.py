@@ -62,7 +62,7 @@ def finite_factor(factor: Any, s: float) -> float:
     """`factor` as a float if finite, else a `ValueError`: a scale function must never yield NaN or inf."""
     value = float(factor)
     if not math.isfinite(value):
-        raise ValueError(f"scale_fn returned {factor!r} for s={s!r}; it must return finite numbers")
+        raise ValueError(f"scale_fn returned {factor!r} for s={float(s)!r}; it must return finite numbers")
     return value
 
 

@@ -179,7 +179,8 @@ class CyclicSchedule:
         """Rebuild a schedule from `to_config()` output."""
         arguments = dict(config)
         if arguments.get("scale_fn") is not None:
-            arguments["scale_fn"] = scale_from_config(arguments["scale_fn"])
+            scale = scale_from_config(arguments["scale_fn"])
+            arguments["scale_fn"] = scale.fn if isinstance(scale, CustomScale) else scale
         return cls(**arguments)
 
     def describe(self) -> dict[str, Any]:

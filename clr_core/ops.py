@@ -60,7 +60,11 @@ class NumpyOps:
         self.fmod = numpy.fmod
         self.floor = numpy.floor
         self.minimum = numpy.minimum
-        self.power = numpy.power
+
+    def power(self, base: Any, exponent: Any) -> Any:
+        """``base**exponent``; an amplitude that decays below the smallest float becomes 0, silently."""
+        with self.np.errstate(under="ignore"):
+            return self.np.power(base, exponent)
 
     def to_float(self, x: Any) -> Any:
         return self.np.asarray(x, dtype=self.np.float64)
