@@ -8,6 +8,7 @@ from .cyclic import MODES, SCALE_MODES, CyclicSchedule
 from .history import History
 from .import_path import import_path_of, resolve_import_path
 from .ops import MATH_OPS, ArrayOps, numpy_ops
+from .range_test import SWEEPS, RangeSweep, RangeTest, RangeTestResult
 from .protocol import Schedule, register_schedule_kind, schedule_from_config, schedule_to_config
 from .scale import (
     CustomScale,
@@ -32,6 +33,10 @@ __all__ = [
     "ExpRange",
     "History",
     "ScaleFunction",
+    "RangeSweep",
+    "RangeTest",
+    "RangeTestResult",
+    "SWEEPS",
     "Schedule",
     "ScheduleState",
     "Triangular",
