@@ -4,10 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEV_EXTRAS := .[all,test]
-# The Keras backend the tests use, and scikit-learn for the digits data of the demo and range tests.
-DEV_PACKAGES := tensorflow-cpu scikit-learn
+# The Keras backend the tests and the Keras demo use.
+DEV_PACKAGES := tensorflow-cpu
+DEMO_ARGS ?=
 
-.PHONY: test venv clean
+.PHONY: demo test venv clean
 
 venv: $(STAMP)
 
@@ -17,8 +18,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '$(DEV_EXTRAS)' $(DEV_PACKAGES)
 	touch $(STAMP)
 
+demo: $(STAMP)
+	$(VENV)/bin/clr demo $(DEMO_ARGS)
+
 test: $(STAMP)
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info demo-output

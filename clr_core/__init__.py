@@ -8,6 +8,7 @@ from .cyclic import MODES, SCALE_MODES, CyclicSchedule
 from .history import History
 from .import_path import import_path_of, resolve_import_path
 from .ops import MATH_OPS, ArrayOps, numpy_ops
+from .progress import ProgressBar
 from .range_test import SWEEPS, RangeSweep, RangeTest, RangeTestResult
 from .protocol import Schedule, register_schedule_kind, schedule_from_config, schedule_to_config
 from .scale import (
@@ -33,6 +34,7 @@ __all__ = [
     "ExpRange",
     "History",
     "ScaleFunction",
+    "ProgressBar",
     "RangeSweep",
     "RangeTest",
     "RangeTestResult",

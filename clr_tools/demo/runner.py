@@ -1,0 +1,39 @@
+"""`run_demo`: pick the framework, run the experiment, print the table, write the report."""
+
+from __future__ import annotations
+
+from .data import load_digits
+from .experiment import EPOCHS_PER_STEP, Trainer, run_experiment
+from .report import format_table, save_report
+
+
+def make_trainer(framework: str) -> Trainer:
+    """The trainer of `framework` ('torch' or 'keras'), imported only when asked for."""
+    if framework == "torch":
+        from .torch_trainer import TorchTrainer
+
+        return TorchTrainer()
+    if framework == "keras":
+        from .keras_trainer import KerasTrainer
+
+        return KerasTrainer()
+    raise ValueError(f"framework must be one of 'torch', 'keras', got {framework!r}")
+
+
+def run_demo(framework: str = "torch", seeds: int = 3, epochs: int = 24, output: str = "demo-output",
+             progress: bool = True) -> str:
+    """Run the whole demo and return the table; figures, table.md and results.json go to `output`."""
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ValueError(f"seeds must be an int >= 1, got {seeds!r}")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
+    trainer = make_trainer(framework)
+    if epochs % (2 * EPOCHS_PER_STEP):
+        print(f"note: {epochs} epochs is not a whole number of {2 * EPOCHS_PER_STEP}-epoch cycles; Smith "
+              f"recommends stopping at the end of a cycle")
+    outcome = run_experiment(trainer, load_digits(), seeds=seeds, epochs=epochs, progress=progress)
+    table = format_table(outcome)
+    print(table)
+    for path in save_report(outcome, output):
+        print(f"wrote {path}")
+    return table

@@ -1,0 +1,112 @@
+"""Figures drawn by the library itself, so the README's pictures can never drift from the code.
+
+Every function returns a `matplotlib.figure.Figure` (built without pyplot, so no display is needed) and,
+given `path`, also saves it as PNG. matplotlib is an optional extra: without it these functions raise an
+`ImportError` that says how to install it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from clr_core import RangeTestResult, Schedule
+
+PathLike = str | os.PathLike[str]
+
+
+def _new_figure(width: float = 7.0, height: float = 4.0) -> Any:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as error:  # pragma: no cover - exercised only where matplotlib is missing
+        raise ImportError("plotting needs matplotlib: pip install 'clr-cyclical[plot]'") from error
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _finish(figure: Any, path: PathLike | None) -> Any:
+    if path is not None:
+        figure.savefig(path, format="png", dpi=100)
+    return figure
+
+
+def plot_schedule(schedules: Schedule | Sequence[Schedule], iterations: int, *,
+                  labels: Sequence[str] | None = None, title: str = "Learning rate schedule",
+                  path: PathLike | None = None) -> Any:
+    """The lr of one or more schedules over ``range(iterations)``, overlaid.
+
+    >>> from clr_core import CyclicSchedule
+    >>> figure = plot_schedule(CyclicSchedule(step_size=100, mode="triangular2"), 1000)
+    >>> figure.axes[0].get_ylabel()
+    'learning rate'
+    """
+    import numpy as np
+
+    items = [schedules] if not isinstance(schedules, Sequence) else list(schedules)
+    if labels is not None and len(labels) != len(items):
+        raise ValueError(f"labels must have one entry per schedule ({len(items)}), got {len(labels)}")
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
+        raise ValueError(f"iterations must be an int >= 1, got {iterations!r}")
+    figure = _new_figure()
+    axes = figure.add_subplot()
+    steps = np.arange(iterations)
+    for k, schedule in enumerate(items):
+        label = labels[k] if labels is not None else _label_of(schedule)
+        axes.plot(steps, schedule.lr_at(steps), label=label, linewidth=1.5)
+    axes.set(xlabel="iteration (optimizer steps)", ylabel="learning rate", title=title)
+    axes.grid(alpha=0.3)
+    axes.legend(loc="upper right")
+    return _finish(figure, path)
+
+
+def _label_of(schedule: Schedule) -> str:
+    mode = getattr(schedule, "mode", None)
+    return str(mode) if mode is not None and getattr(schedule, "scale_fn", None) is None else type(schedule).__name__
+
+
+def plot_history(history: Mapping[str, Sequence[float]], *, metric: str = "loss", title: str = "Training history",
+                 path: PathLike | None = None) -> Any:
+    """``history['lr']`` and ``history[metric]`` (when recorded) against ``history['iterations']``."""
+    if "lr" not in history or "iterations" not in history:
+        raise ValueError("history must hold 'lr' and 'iterations' (a clr History after at least one step)")
+    figure = _new_figure()
+    axes = figure.add_subplot()
+    axes.plot(history["iterations"], history["lr"], color="tab:blue", label="lr")
+    axes.set(xlabel="iteration (optimizer steps)", ylabel="learning rate", title=title)
+    axes.grid(alpha=0.3)
+    if metric in history:
+        right = axes.twinx()
+        at = history.at(metric) if hasattr(history, "at") else history["iterations"][: len(history[metric])]
+        right.plot(at, history[metric], color="tab:orange", alpha=0.8, label=metric)
+        right.set_ylabel(metric)
+    return _finish(figure, path)
+
+
+def plot_range_test(result: RangeTestResult, *, title: str = "LR range test", path: PathLike | None = None) -> Any:
+    """Loss against lr on a log axis, raw and smoothed, with the suggested bounds shaded.
+
+    When no bounds can be suggested the figure says why instead.
+    """
+    figure = _new_figure()
+    axes = figure.add_subplot()
+    axes.plot(result.lrs, result.losses, color="tab:gray", alpha=0.4, label="loss")
+    axes.plot(result.lrs, result.smoothed, color="tab:blue", label="smoothed loss")
+    axes.set_xscale("log")
+    axes.set(xlabel="learning rate (log scale)", ylabel="loss", title=title)
+    axes.grid(alpha=0.3, which="both")
+    finite = [loss for loss in result.smoothed if math.isfinite(loss)]
+    if finite and finite[0] > min(finite):  # show the fall in full, not the blow-up after it
+        drop = finite[0] - min(finite)
+        axes.set_ylim(min(finite) - 0.1 * drop, finite[0] + 0.5 * drop)
+    try:
+        base_lr, max_lr = result.suggest_bounds()
+    except ValueError as reason:
+        axes.text(0.02, 0.02, f"no bounds suggested: {reason}", transform=axes.transAxes, fontsize=8, wrap=True)
+    else:
+        axes.axvspan(base_lr, max_lr, color="tab:green", alpha=0.15,
+                     label=f"suggested bounds {base_lr:.2g} .. {max_lr:.2g}")
+        for lr in (base_lr, max_lr):
+            axes.axvline(lr, color="tab:green", linestyle="--", linewidth=1)
+    axes.legend(loc="upper left")
+    return _finish(figure, path)

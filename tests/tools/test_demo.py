@@ -1,0 +1,52 @@
+"""The demo end to end, shortened: the table, results.json and figures appear; runs are deterministic."""
+
+import json
+
+import pytest
+
+from tests.tools.conftest import assert_png
+
+pytest.importorskip("sklearn")
+pytest.importorskip("matplotlib")
+from clr_tools.demo import run_demo  # noqa: E402
+from clr_tools.demo.data import load_digits  # noqa: E402
+from clr_tools.demo.experiment import Policy  # noqa: E402
+
+FILES = ["table.md", "results.json", "range_test.png", "lr_curves.png", "accuracy.png"]
+
+
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_a_short_demo_writes_the_table_and_the_figures(framework, tmp_path, capsys):
+    pytest.importorskip(framework)
+    table = run_demo(framework=framework, seeds=1, epochs=2, output=str(tmp_path), progress=False)
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    assert [row.split("|")[1].strip() for row in rows[1:]][1:] == ["triangular2", "exp_range"]
+    assert rows[1].split("|")[1].strip().startswith("fixed lr")
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["framework"] == framework and results["iterations"] == 2 * 45
+    assert 0 < results["bounds"][0] < results["bounds"][1]
+    assert all(0.5 < row["final_accuracy_mean"] <= 1.0 for row in results["summary"])
+    for name in FILES[2:]:
+        assert_png(tmp_path / name)
+    assert "note: 2 epochs is not a whole number of 8-epoch cycles" in capsys.readouterr().out
+
+
+def test_a_torch_run_is_deterministic_for_a_seed():
+    pytest.importorskip("torch")
+    from clr_tools.demo.torch_trainer import TorchTrainer
+
+    data, trainer = load_digits(), TorchTrainer()
+    policy = Policy("triangular2", "triangular2", 0.01, 0.1, step_size=20)
+    first, second = (trainer.train(policy, data, seed=3, epochs=1, eval_every=15, progress=False) for _ in "ab")
+    assert first.curve == second.curve and first.lrs == second.lrs
+    assert first.lrs[:3] == pytest.approx([0.01, 0.01 + 0.09 / 20, 0.01 + 0.18 / 20])
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ({"framework": "jax"}, "framework must be one of 'torch', 'keras', got 'jax'"),
+    ({"seeds": 0}, "seeds must be an int >= 1, got 0"),
+    ({"epochs": 1.5}, "epochs must be an int >= 1, got 1.5"),
+])
+def test_bad_demo_arguments_are_refused(arguments, message, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        run_demo(output=str(tmp_path), progress=False, **arguments)
