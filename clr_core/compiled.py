@@ -91,6 +91,9 @@ class SourceOps:
     def power(self, base: Any, exponent: Any) -> Symbol:
         return self._temporary(f"({source_of(base)} ** {source_of(exponent)})")
 
+    def exp2(self, x: Any) -> Symbol:
+        return self._temporary(f"(2.0 ** {source_of(x)})")
+
     def to_float(self, x: Any) -> Any:
         return x
 

@@ -7,10 +7,19 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from . import _checks
+from .arrays import lr_at_array
 from .compiled import compile_formula
 from .formula import cyclic_lr
-from .ops import ArrayOps, numpy_ops
-from .scale import CustomScale, ExpRange, ScaleFunction, as_scale_function, scale_from_config, triangular, triangular2
+from .ops import ArrayOps
+from .scale import (
+    CustomScale,
+    ExpRange,
+    ScaleFunction,
+    as_scale_function,
+    scale_from_config,
+    triangular,
+    triangular2,
+)
 
 MODES = ("triangular", "triangular2", "exp_range")
 SCALE_MODES = ("cycle", "iterations")
@@ -118,27 +127,7 @@ class CyclicSchedule:
             if 0 <= iteration < _INF:
                 return self._lr_of_float(iteration)
             raise ValueError(f"iteration must be a finite number >= 0, got {iteration!r}")
-        return self._lr_at_array(iteration)
-
-    def _lr_at_array(self, iteration: Any) -> Any:
-        ops = numpy_ops()
-        np = ops.np
-        values = np.asarray(iteration)
-        if values.dtype == bool or not (np.issubdtype(values.dtype, np.integer)
-                                        or np.issubdtype(values.dtype, np.floating)):
-            raise TypeError(f"iteration must be a number or an array of ints or floats, "
-                            f"got {type(iteration).__name__} of dtype {values.dtype}")
-        values = ops.to_float(values)
-        if values.size and not (np.all(np.isfinite(values)) and values.min() >= 0):
-            bad = values[~(np.isfinite(values) & (values >= 0))][0]
-            raise ValueError(f"iteration must hold finite numbers >= 0, got {bad!r} among them")
-        lr = np.asarray(self.evaluate(values, ops), dtype=np.float64)
-        lr = np.broadcast_to(lr, values.shape).copy() if lr.shape != values.shape else lr
-        if not np.all(np.isfinite(lr)):
-            where = np.flatnonzero(~np.isfinite(lr))[0]
-            raise ValueError(f"scale_fn returned a non-finite factor at iteration {values.flat[where]!r}; "
-                             f"it must return finite numbers")
-        return lr[()] if lr.ndim == 0 else lr
+        return lr_at_array(self.evaluate, iteration)
 
     def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
         """The formula on `iteration` as the array kind of `ops` (no checks: `lr_at` is the checked door).

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from . import _checks
-from .ops import ArrayOps, numpy_ops
+from .arrays import lr_at_array
+from .ops import MATH_OPS, ArrayOps
 from .protocol import register_schedule_kind
 
 SWEEPS = ("exponential", "linear")
@@ -57,9 +58,8 @@ class RangeSweep:
         if isinstance(iteration, (int, float)) and not isinstance(iteration, bool):
             if not 0 <= iteration < math.inf:
                 raise ValueError(f"iteration must be a finite number >= 0, got {iteration!r}")
-            return float(self.evaluate(float(iteration), _PythonSweepOps))
-        ops = numpy_ops()
-        return self.evaluate(ops.to_float(iteration), ops)
+            return float(self.evaluate(float(iteration), MATH_OPS))
+        return lr_at_array(self.evaluate, iteration)
 
     def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
         fraction = ops.minimum(iteration / (self.num_iter - 1), 1.0)
@@ -79,14 +79,6 @@ class RangeSweep:
 
     def restore(self, description: dict[str, Any]) -> RangeSweep:
         return self.from_config(description)
-
-
-class _PythonSweepOps:
-    minimum = staticmethod(min)
-
-    @staticmethod
-    def power(base: float, exponent: float) -> float:
-        return base**exponent
 
 
 class RangeTest:

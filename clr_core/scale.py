@@ -62,7 +62,7 @@ class Triangular2(ScaleFunction):
     name: ClassVar[str] = "triangular2"
 
     def evaluate(self, s: Any, ops: ArrayOps) -> Any:
-        return ops.power(0.5, s - 1.0)
+        return ops.exp2(1.0 - s)
 
 
 @dataclass(frozen=True)

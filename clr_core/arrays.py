@@ -1,0 +1,42 @@
+"""Evaluating a schedule on a numpy array: checked input, cache-sized chunks, checked output.
+
+Large arrays are processed in chunks of `CHUNK` elements, so the formula's temporaries stay in the CPU cache
+and are never allocated at full size: faster than one pass over the whole array, and the peak memory is the
+result plus a few chunks. Each chunk is still computed with whole-array numpy operations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .ops import ArrayOps, numpy_ops
+
+CHUNK = 1 << 14
+
+
+def lr_at_array(evaluate: Callable[[Any, ArrayOps], Any], iteration: Any) -> Any:
+    """``evaluate(i, numpy_ops())`` over an array (or list) of iterations; a 0-d input gives a numpy float.
+
+    Raises `TypeError` for arrays that are not ints or floats, `ValueError` for negative or non-finite
+    iterations and for non-finite results.
+    """
+    ops = numpy_ops()
+    np = ops.np
+    values = np.asarray(iteration)
+    if values.dtype == bool or not (np.issubdtype(values.dtype, np.integer)
+                                    or np.issubdtype(values.dtype, np.floating)):
+        raise TypeError(f"iteration must be a number or an array of ints or floats, "
+                        f"got {type(iteration).__name__} of dtype {values.dtype}")
+    flat = ops.to_float(values).reshape(-1)
+    valid = np.isfinite(flat) & (flat >= 0)
+    if not valid.all():
+        raise ValueError(f"iteration must hold finite numbers >= 0, got {flat[~valid][0]!r} among them")
+    lrs = np.empty(flat.shape)
+    for start in range(0, flat.size, CHUNK):
+        lrs[start:start + CHUNK] = evaluate(flat[start:start + CHUNK], ops)
+    finite = np.isfinite(lrs)
+    if not finite.all():
+        raise ValueError(f"the schedule gave a non-finite lr at iteration {flat[~finite][0]!r}")
+    lrs = lrs.reshape(values.shape)
+    return lrs[()] if lrs.ndim == 0 else lrs
