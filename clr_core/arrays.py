@@ -29,14 +29,15 @@ def lr_at_array(evaluate: Callable[[Any, ArrayOps], Any], iteration: Any) -> Any
         raise TypeError(f"iteration must be a number or an array of ints or floats, "
                         f"got {type(iteration).__name__} of dtype {values.dtype}")
     flat = ops.to_float(values).reshape(-1)
-    valid = np.isfinite(flat) & (flat >= 0)
-    if not valid.all():
-        raise ValueError(f"iteration must hold finite numbers >= 0, got {flat[~valid][0]!r} among them")
+    if flat.size and not (flat.min() >= 0 and flat.max() < np.inf):  # two passes, no temporary array
+        bad = flat[~(np.isfinite(flat) & (flat >= 0))][0]
+        raise ValueError(f"iteration must hold finite numbers >= 0, got {float(bad)!r} among them")
     lrs = np.empty(flat.shape)
     for start in range(0, flat.size, CHUNK):
         lrs[start:start + CHUNK] = evaluate(flat[start:start + CHUNK], ops)
-    finite = np.isfinite(lrs)
-    if not finite.all():
-        raise ValueError(f"the schedule gave a non-finite lr at iteration {flat[~finite][0]!r}")
+    if not np.isfinite(lrs.sum()):  # a NaN or inf anywhere makes the sum non-finite
+        finite = np.isfinite(lrs)
+        if not finite.all():
+            raise ValueError(f"the schedule gave a non-finite lr at iteration {float(flat[~finite][0])!r}")
     lrs = lrs.reshape(values.shape)
     return lrs[()] if lrs.ndim == 0 else lrs

@@ -39,16 +39,21 @@ class Symbol:
         return self._binary("-", other, reflected=True)
 
     def __mul__(self, other: Any) -> Symbol:
-        return self._binary("*", other)
+        return self if _is_one(other) else self._binary("*", other)
 
     def __rmul__(self, other: Any) -> Symbol:
-        return self._binary("*", other, reflected=True)
+        return self if _is_one(other) else self._binary("*", other, reflected=True)
 
     def __truediv__(self, other: Any) -> Symbol:
         return self._binary("/", other)
 
     def __rtruediv__(self, other: Any) -> Symbol:
         return self._binary("/", other, reflected=True)
+
+
+def _is_one(value: Any) -> bool:
+    """``x * 1.0`` is ``x`` for every float, so a factor of exactly 1 is left out of the source."""
+    return not isinstance(value, Symbol) and float(value) == 1.0
 
 
 def source_of(value: Any) -> str:
@@ -71,8 +76,7 @@ class SourceOps:
 
     def __init__(self) -> None:
         self.temporaries: list[tuple[str, str]] = []
-        self.globals: dict[str, Any] = {"_fmod": math.fmod, "_floor": math.floor, "_min": min,
-                                        "_finite_factor": finite_factor}
+        self.globals: dict[str, Any] = {"_fmod": math.fmod, "_floor": math.floor, "_finite_factor": finite_factor}
 
     def _temporary(self, source: str) -> Symbol:
         name = f"_t{len(self.temporaries)}"
@@ -86,7 +90,9 @@ class SourceOps:
         return self._temporary(f"_floor({source_of(x)})")
 
     def minimum(self, x: Any, y: Any) -> Symbol:
-        return self._temporary(f"_min({source_of(x)}, {source_of(y)})")
+        # what the builtin min(x, y) returns, without the cost of calling it
+        first, second = self._temporary(source_of(x)), self._temporary(source_of(y))
+        return self._temporary(f"({second.source} if {second.source} < {first.source} else {first.source})")
 
     def power(self, base: Any, exponent: Any) -> Symbol:
         return self._temporary(f"({source_of(base)} ** {source_of(exponent)})")
@@ -103,14 +109,17 @@ class SourceOps:
         return self._temporary(f"_finite_factor({name}(float({source_of(x)})), {source_of(x)})")
 
 
-def compile_formula(formula: Callable[[Any, SourceOps], Any]) -> Callable[[float], float]:
-    """Trace ``formula(iteration, ops)`` on a symbol and return it as a compiled function of one float.
+def compile_formula(formula: Callable[[Any, SourceOps], Any],
+                    otherwise: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Trace ``formula(iteration, ops)`` on a symbol and compile it into a function of one number.
 
-    Temporaries used once are written inline and unused ones dropped, so the function does no extra work.
+    The function computes the formula for a plain ``int`` or ``float`` in ``[0, inf)`` and hands anything
+    else (numpy values, bad input) to `otherwise`. Temporaries used once are written inline and unused ones
+    dropped, so it does no extra work.
 
-    >>> f = compile_formula(lambda i, ops: ops.fmod(i, 4.0) / 2.0 + 1.0)
-    >>> f(5.0)
-    1.5
+    >>> f = compile_formula(lambda i, ops: ops.fmod(i, 4.0) / 2.0 + 1.0, otherwise=lambda i: "other")
+    >>> f(5.0), f(-1), f("x")
+    (1.5, 'other', 'other')
     """
     ops = SourceOps()
     result = source_of(formula(Symbol("i"), ops))
@@ -123,9 +132,12 @@ def compile_formula(formula: Callable[[Any, SourceOps], Any]) -> Callable[[float
             statements = [(other, re.sub(rf"\b{name}\b", lambda _: source, text)) for other, text in statements]
         elif uses > 1:
             statements.insert(0, (name, source))
-    body = "".join(f"    {name} = {source}\n" for name, source in statements)
-    code = f"def lr_of(i):\n{body}    return {result}\n"
-    namespace = dict(ops.globals)
+    body = "".join(f"        {name} = {source}\n" for name, source in statements)
+    code = (f"def lr_of(i):\n"
+            f"    if (i.__class__ is float or i.__class__ is int) and 0 <= i < _inf:\n"
+            f"{body}        return {result}\n"
+            f"    return _otherwise(i)\n")
+    namespace = {**ops.globals, "_inf": math.inf, "_otherwise": otherwise}
     exec(compile(code, "<clr_core compiled formula>", "exec"), namespace)  # noqa: S102 - our own source
     function: Callable[[float], float] = namespace["lr_of"]
     function.__doc__ = code

@@ -74,7 +74,6 @@ class CyclicSchedule:
     scale_mode: str = "cycle"
     step_size_down: float | None = None
     scale: ScaleFunction = field(init=False, repr=False, compare=False)
-    _lr_of_float: Any = field(init=False, repr=False, compare=False)
     kind: ClassVar[str] = "cyclic"
 
     def __post_init__(self) -> None:
@@ -97,7 +96,9 @@ class CyclicSchedule:
                             ("step_size_down", step_size_down), ("gamma", gamma), ("scale_mode", scale_mode),
                             ("scale", scale)):
             object.__setattr__(self, name, value)
-        object.__setattr__(self, "_lr_of_float", compile_formula(self.evaluate))
+        # The hot path: `lr_at` for plain numbers, compiled from the formula (see clr_core.compiled); anything
+        # else falls through to the method below.
+        object.__setattr__(self, "lr_at", compile_formula(self.evaluate, otherwise=self._lr_at))
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle by constructor arguments (the compiled formula is rebuilt on load)."""
@@ -116,16 +117,20 @@ class CyclicSchedule:
     def lr_at(self, iteration: Any) -> Any:
         """The learning rate at cycle iteration `iteration` (an int or float >= 0, or a numpy array of them).
 
-        An array gives an array of the same shape, computed with whole-array numpy operations.
+        An array gives an array of the same shape, computed with whole-array numpy operations. (Each instance
+        answers plain ints and floats through its compiled copy of the formula, which gives the same numbers.)
 
         >>> import numpy as np
         >>> CyclicSchedule(0.0, 1.0, step_size=2).lr_at(np.arange(5))
         array([0. , 0.5, 1. , 0.5, 0. ])
         """
-        kind = type(iteration)
-        if kind is int or kind is float or (isinstance(iteration, (int, float)) and kind is not bool):
+        return self._lr_at(iteration)
+
+    def _lr_at(self, iteration: Any) -> Any:
+        """`lr_at` for everything the compiled fast path does not take: numpy values, arrays, bad input."""
+        if isinstance(iteration, (int, float)) and not isinstance(iteration, bool):
             if 0 <= iteration < _INF:
-                return self._lr_of_float(iteration)
+                return self.lr_at(float(iteration))  # a numpy scalar, as a plain float
             raise ValueError(f"iteration must be a finite number >= 0, got {iteration!r}")
         return lr_at_array(self.evaluate, iteration)
 

@@ -62,9 +62,23 @@ class NumpyOps:
         import numpy
 
         self.np = numpy
-        self.fmod = numpy.fmod
         self.floor = numpy.floor
         self.minimum = numpy.minimum
+
+    def fmod(self, x: Any, y: Any) -> Any:
+        """``x mod y`` for ``0 <= x < 2**53`` and ``y > 0``, exact like `numpy.fmod`.
+
+        For a whole-numbered `y` (every period in practice) it uses floor division, about ten times faster
+        than `numpy.fmod` (whose C library divides bit by bit): ``floor(x / y) * y`` is then an exact whole
+        number, ``x`` minus it is exact (Sterbenz), and the rounded quotient can only overshoot by one, which
+        leaves a negative remainder that one addition of `y` puts right, exactly.
+        """
+        np = self.np
+        if not (isinstance(y, (int, float)) and float(y).is_integer()):
+            return np.fmod(x, y)
+        remainder = x - np.floor(x / y) * y
+        np.add(remainder, y, out=remainder, where=remainder < 0)
+        return remainder
 
     def power(self, base: Any, exponent: Any) -> Any:
         """``base**exponent``; an amplitude that decays below the smallest float becomes 0, silently."""

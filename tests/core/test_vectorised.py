@@ -4,8 +4,10 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from clr_core import CyclicSchedule
+from clr_core import CyclicSchedule, numpy_ops
 from clr_core.arrays import CHUNK
 
 
@@ -87,3 +89,19 @@ def test_a_scale_fn_yielding_nan_raises_for_arrays_too():
     schedule = CyclicSchedule(scale_fn=lambda s: float("nan") if s > 1 else 1.0)
     with pytest.raises(ValueError, match=r"^scale_fn returned nan for s=2.0; it must return finite numbers$"):
         schedule.lr_at(np.arange(5000))
+
+
+@settings(max_examples=300, deadline=None)
+@given(x=st.lists(st.one_of(st.integers(0, 2**53 - 1).map(float), st.floats(0, 2.0**53, exclude_max=True)),
+                  min_size=1, max_size=20),
+       y=st.integers(1, 10**7).map(float))
+def test_the_fast_numpy_fmod_is_exactly_numpy_fmod(x, y):
+    values = np.array(x)
+    assert np.array_equal(numpy_ops().fmod(values, y), np.fmod(values, y))
+
+
+def test_the_fast_numpy_fmod_at_quotients_that_round_up():
+    y = 3.0
+    x = np.nextafter(np.array([3.0 * 2**40, 6.0, 3.0 * 12345]), 0)  # just below a multiple of y
+    assert np.array_equal(numpy_ops().fmod(x, y), np.fmod(x, y))
+    assert np.all(numpy_ops().fmod(x, y) < y)
