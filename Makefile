@@ -8,7 +8,7 @@ DEV_EXTRAS := .[all,test]
 DEV_PACKAGES := tensorflow-cpu
 DEMO_ARGS ?=
 
-.PHONY: demo test venv clean
+.PHONY: bench demo test venv clean
 
 venv: $(STAMP)
 
@@ -20,6 +20,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(VENV)/bin/clr demo $(DEMO_ARGS)
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -113,11 +113,12 @@ class RangeTest:
         self._average = 0.0
         self._best = math.inf
         self._stopped_early = False
+        self._lr = sweep.lr_at(0)
 
     @property
     def lr(self) -> float:
         """The lr the next step should run at."""
-        return self.sweep.lr_at(len(self._lrs))
+        return self._lr
 
     @property
     def done(self) -> bool:
@@ -129,8 +130,9 @@ class RangeTest:
         if self.done:
             raise RuntimeError("the range test is over; read result() instead of recording more steps")
         loss = float(loss)
-        self._lrs.append(self.lr)
+        self._lrs.append(self._lr)
         self._losses.append(loss)
+        self._lr = self.sweep.lr_at(len(self._lrs))
         if not math.isfinite(loss):
             self._smoothed.append(math.nan)
             self._stopped_early = True

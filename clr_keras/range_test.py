@@ -57,7 +57,8 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
             if validation_data is not None:
                 loss = _loss_of(model.evaluate(*validation_data, verbose=0, return_dict=True))
             test.record(loss)
-            bar.advance(note=f"lr {lr:.2e} loss {loss:.4g}")
+            if progress:
+                bar.advance(note=f"lr {lr:.2e} loss {loss:.4g}")
     finally:
         bar.close()
         model.set_weights(saved_weights)

@@ -58,19 +58,20 @@ def range_test(model: nn.Module, optimizer: Optimizer, loss_fn: Callable[[Any, A
     bar = ProgressBar(num_iter, "LR range test", enabled=progress)
     try:
         batches = itertools.cycle(data)
+        model.train()
         while not test.done:
             lr = test.lr
             for group in optimizer.param_groups:
                 write_value(group, "lr", lr)
             x, y = next(batches)
-            model.train()
             optimizer.zero_grad()
             loss = loss_fn(model(x), y)
             loss.backward()
             optimizer.step()
             recorded = float(loss.detach()) if val_data is None else _mean_loss(model, loss_fn, val_data)
             test.record(recorded)
-            bar.advance(note=f"lr {lr:.2e} loss {recorded:.4g}")
+            if progress:
+                bar.advance(note=f"lr {lr:.2e} loss {recorded:.4g}")
     finally:
         bar.close()
         model.load_state_dict(saved_model)
@@ -84,6 +85,7 @@ def _mean_loss(model: nn.Module, loss_fn: Callable[[Any, Any], torch.Tensor],
     model.eval()
     with torch.no_grad():
         losses = [float(loss_fn(model(x), y)) for x, y in data]
+    model.train()
     if not losses:
         raise ValueError("val_data must hold at least one (x, y) batch")
     return sum(losses) / len(losses)
