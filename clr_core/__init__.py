@@ -4,9 +4,15 @@
 `History`, and both save to plain data. The Keras and PyTorch adapters build on these.
 """
 
+from .anneal import Anneal
+from .base import ScheduleBase
 from .cyclic import MODES, SCALE_MODES, CyclicSchedule
+from .formula import WAVEFORMS
 from .history import History
 from .import_path import import_path_of, resolve_import_path
+from .join import Join
+from .mirrored import Mirrored, momentum_for
+from .one_cycle import OneCycle
 from .ops import MATH_OPS, ArrayOps, numpy_ops
 from .progress import ProgressBar
 from .range_test import SWEEPS, RangeSweep, RangeTest, RangeTestResult
@@ -22,35 +28,50 @@ from .scale import (
     triangular,
     triangular2,
 )
+from .restarts import CosineRestarts
 from .state import ScheduleState
+from .units import ends_on_cycle_boundary, epochs_to_steps, steps_per_epoch
+from .warmup import warmup
 
 __all__ = [
     "MATH_OPS",
     "MODES",
     "SCALE_MODES",
+    "SWEEPS",
+    "WAVEFORMS",
+    "Anneal",
     "ArrayOps",
+    "CosineRestarts",
     "CustomScale",
     "CyclicSchedule",
     "ExpRange",
     "History",
-    "ScaleFunction",
+    "Join",
+    "Mirrored",
+    "OneCycle",
     "ProgressBar",
     "RangeSweep",
     "RangeTest",
     "RangeTestResult",
-    "SWEEPS",
+    "ScaleFunction",
     "Schedule",
+    "ScheduleBase",
     "ScheduleState",
     "Triangular",
     "Triangular2",
+    "ends_on_cycle_boundary",
+    "epochs_to_steps",
     "exp_range",
     "import_path_of",
+    "momentum_for",
     "numpy_ops",
     "register_schedule_kind",
     "resolve_import_path",
     "scale_from_config",
     "schedule_from_config",
     "schedule_to_config",
+    "steps_per_epoch",
     "triangular",
     "triangular2",
+    "warmup",
 ]

@@ -76,7 +76,8 @@ class SourceOps:
 
     def __init__(self) -> None:
         self.temporaries: list[tuple[str, str]] = []
-        self.globals: dict[str, Any] = {"_fmod": math.fmod, "_floor": math.floor, "_finite_factor": finite_factor}
+        self.globals: dict[str, Any] = {"_fmod": math.fmod, "_floor": math.floor, "_cos": math.cos,
+                                        "_finite_factor": finite_factor}
 
     def _temporary(self, source: str) -> Symbol:
         name = f"_t{len(self.temporaries)}"
@@ -96,6 +97,9 @@ class SourceOps:
 
     def power(self, base: Any, exponent: Any) -> Symbol:
         return self._temporary(f"({source_of(base)} ** {source_of(exponent)})")
+
+    def cos(self, x: Any) -> Symbol:
+        return self._temporary(f"_cos({source_of(x)})")
 
     def exp2(self, x: Any) -> Symbol:
         return self._temporary(f"(2.0 ** {source_of(x)})")

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from . import _checks
 from .arrays import lr_at_array
 from .compiled import compile_formula
-from .formula import cyclic_lr
+from .formula import WAVEFORMS, cyclic_lr
 from .ops import ArrayOps
 from .scale import (
     CustomScale,
@@ -56,6 +56,9 @@ class CyclicSchedule:
         scale_mode: ``'cycle'`` or ``'iterations'``: what a custom `scale_fn` receives.
         step_size_down: iterations in the falling half, a finite float > 0; default `step_size` (the
             paper's symmetric triangle).
+        waveform: ``'triangle'`` (the paper's) or ``'cosine'``: the height ``h = max(0, 1 - x)`` becomes
+            ``(1 - cos(pi * h)) / 2``, the same bounds with a smooth turn at both ends. Works with every scale
+            function and scale mode.
 
     Example:
         >>> schedule = CyclicSchedule(base_lr=0.001, max_lr=0.006, step_size=4)
@@ -73,6 +76,7 @@ class CyclicSchedule:
     scale_fn: Any = None
     scale_mode: str = "cycle"
     step_size_down: float | None = None
+    waveform: str = "triangle"
     scale: ScaleFunction = field(init=False, repr=False, compare=False)
     kind: ClassVar[str] = "cyclic"
 
@@ -87,6 +91,7 @@ class CyclicSchedule:
         mode = _checks.choice("mode", self.mode, MODES)
         gamma = ExpRange(self.gamma).gamma
         scale_mode = _checks.choice("scale_mode", self.scale_mode, SCALE_MODES)
+        _checks.choice("waveform", self.waveform, WAVEFORMS)
         if self.scale_fn is not None:
             scale = as_scale_function(self.scale_fn)
         else:
@@ -140,7 +145,7 @@ class CyclicSchedule:
         Adapters use this with their own namespace (e.g. Keras ops inside a compiled step).
         """
         return cyclic_lr(iteration, self.base_lr, self.max_lr, self.step_size, self.falling_steps,
-                         self.scale, self.scale_mode, ops)
+                         self.scale, self.scale_mode, ops, self.waveform)
 
     def replace(self, **changes: Any) -> CyclicSchedule:
         """A copy with some constructor arguments changed (and validated again)."""
@@ -155,7 +160,7 @@ class CyclicSchedule:
         """The constructor arguments, with the scale function as the caller gave it."""
         return {"base_lr": self.base_lr, "max_lr": self.max_lr, "step_size": self.step_size, "mode": self.mode,
                 "gamma": self.gamma, "scale_fn": self.scale_fn, "scale_mode": self.scale_mode,
-                "step_size_down": self.step_size_down}
+                "step_size_down": self.step_size_down, "waveform": self.waveform}
 
     def to_config(self) -> dict[str, Any]:
         """JSON-safe constructor arguments; `scale_fn` by name or import path (a lambda raises `ValueError`).

@@ -14,6 +14,7 @@ cycle when the falling half has its own length.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .ops import ArrayOps
@@ -34,11 +35,16 @@ def cycle_and_height(iteration: Any, step_size_up: float, step_size_down: float,
     return cycle, height
 
 
+WAVEFORMS = ("triangle", "cosine")
+
+
 def cyclic_lr(iteration: Any, base_lr: float, max_lr: float, step_size_up: float, step_size_down: float,
-              scale: ScaleFunction, scale_mode: str, ops: ArrayOps) -> Any:
+              scale: ScaleFunction, scale_mode: str, ops: ArrayOps, waveform: str = "triangle") -> Any:
     """The learning rate at `iteration` (a float, or an array of the kind `ops` handles).
 
-    `scale` receives the cycle number when `scale_mode == 'cycle'`, else the iteration itself.
+    `scale` receives the cycle number when `scale_mode == 'cycle'`, else the iteration itself. The
+    ``'cosine'`` waveform bends the triangle's height ``h`` into ``(1 - cos(pi * h)) / 2``: the same ends
+    and peak, a smooth rise and fall.
 
     >>> from clr_core.ops import MATH_OPS
     >>> from clr_core.scale import triangular
@@ -46,5 +52,7 @@ def cyclic_lr(iteration: Any, base_lr: float, max_lr: float, step_size_up: float
     [1.0, 3.0, 5.0, 3.0, 1.0]
     """
     cycle, height = cycle_and_height(iteration, step_size_up, step_size_down, ops)
+    if waveform == "cosine":
+        height = (1.0 - ops.cos(math.pi * height)) / 2.0
     factor = scale.evaluate(cycle if scale_mode == "cycle" else iteration, ops)
     return base_lr + (max_lr - base_lr) * (height * factor)

@@ -1,9 +1,9 @@
 """Array namespaces: the handful of operations the formula needs, for each kind of number it runs on.
 
-The formula in `clr_core.formula` is written once against this tiny interface (`fmod`, `floor`, `minimum`,
-`power`, `exp2`, `to_float`, `apply`), so the same lines serve Python floats (`MATH_OPS`), numpy arrays
-(`numpy_ops()`, built on first use so that importing `clr_core` never imports numpy) and the framework
-tensors of an in-graph schedule (each adapter supplies its own namespace).
+Every schedule's formula is written once against this tiny interface (`fmod`, `floor`, `minimum`, `maximum`,
+`where`, `power`, `exp2`, `cos`, `log`, `to_float`, `apply`), so the same lines serve Python floats
+(`MATH_OPS`), numpy arrays (`numpy_ops()`, built on first use so that importing `clr_core` never imports
+numpy) and the framework tensors of an in-graph schedule (each adapter supplies its own namespace).
 """
 
 from __future__ import annotations
@@ -19,8 +19,12 @@ class ArrayOps(Protocol):
     def fmod(self, x: Any, y: Any) -> Any: ...
     def floor(self, x: Any) -> Any: ...
     def minimum(self, x: Any, y: Any) -> Any: ...
+    def maximum(self, x: Any, y: Any) -> Any: ...
+    def where(self, condition: Any, x: Any, y: Any) -> Any: ...
     def power(self, base: Any, exponent: Any) -> Any: ...
     def exp2(self, x: Any) -> Any: ...
+    def cos(self, x: Any) -> Any: ...
+    def log(self, x: Any) -> Any: ...
     def to_float(self, x: Any) -> Any: ...
     def apply(self, fn: Callable[[float], float], x: Any) -> Any: ...
 
@@ -30,6 +34,13 @@ class MathOps:
 
     fmod = staticmethod(math.fmod)
     minimum = staticmethod(min)
+    maximum = staticmethod(max)
+    cos = staticmethod(math.cos)
+    log = staticmethod(math.log)
+
+    @staticmethod
+    def where(condition: bool, x: float, y: float) -> float:
+        return x if condition else y
 
     @staticmethod
     def floor(x: float) -> float:
@@ -64,6 +75,10 @@ class NumpyOps:
         self.np = numpy
         self.floor = numpy.floor
         self.minimum = numpy.minimum
+        self.maximum = numpy.maximum
+        self.where = numpy.where
+        self.cos = numpy.cos
+        self.log = numpy.log
 
     def fmod(self, x: Any, y: Any) -> Any:
         """``x mod y`` for ``0 <= x < 2**53`` and ``y > 0``, exact like `numpy.fmod`.

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from . import _checks
-from .arrays import lr_at_array
-from .ops import MATH_OPS, ArrayOps
+from .base import ScheduleBase
+from .ops import ArrayOps
 from .protocol import register_schedule_kind
 
 SWEEPS = ("exponential", "linear")
@@ -23,7 +23,7 @@ SWEEPS = ("exponential", "linear")
 
 @register_schedule_kind
 @dataclass(frozen=True)
-class RangeSweep:
+class RangeSweep(ScheduleBase):
     """The lr of step ``k`` of a range test: from `start_lr` at ``k = 0`` to `end_lr` at ``k = num_iter - 1``.
 
     ``'exponential'``: ``start_lr * (end_lr / start_lr) ** (k / (num_iter - 1))`` (even steps on a log axis,
@@ -53,14 +53,6 @@ class RangeSweep:
         object.__setattr__(self, "start_lr", start)
         object.__setattr__(self, "end_lr", end)
 
-    def lr_at(self, iteration: Any) -> Any:
-        """The lr at step `iteration` (a number, or a numpy array of them)."""
-        if isinstance(iteration, (int, float)) and not isinstance(iteration, bool):
-            if not 0 <= iteration < math.inf:
-                raise ValueError(f"iteration must be a finite number >= 0, got {iteration!r}")
-            return float(self.evaluate(float(iteration), MATH_OPS))
-        return lr_at_array(self.evaluate, iteration)
-
     def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
         fraction = ops.minimum(iteration / (self.num_iter - 1), 1.0)
         if self.sweep == "linear":
@@ -69,16 +61,6 @@ class RangeSweep:
 
     def to_config(self) -> dict[str, Any]:
         return {"start_lr": self.start_lr, "end_lr": self.end_lr, "num_iter": self.num_iter, "sweep": self.sweep}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> RangeSweep:
-        return cls(**config)
-
-    def describe(self) -> dict[str, Any]:
-        return self.to_config()
-
-    def restore(self, description: dict[str, Any]) -> RangeSweep:
-        return self.from_config(description)
 
 
 class RangeTest:

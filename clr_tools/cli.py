@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from clr_core import MODES, SCALE_MODES, CyclicSchedule
+from clr_core import MODES, SCALE_MODES, WAVEFORMS, CyclicSchedule
 
 
 def _add_plot_command(commands: argparse._SubParsersAction) -> None:
@@ -24,6 +24,7 @@ def _add_plot_command(commands: argparse._SubParsersAction) -> None:
                            "(overrides --mode)")
     plot.add_argument("--scale-mode", choices=SCALE_MODES, default="cycle",
                       help="what the custom scale function receives (default cycle)")
+    plot.add_argument("--waveform", choices=WAVEFORMS, default="triangle", help="cycle shape (default triangle)")
     plot.add_argument("--iterations", type=int, default=20000, help="iterations to draw (default 20000)")
     plot.add_argument("-o", "--output", default="lr.png", help="PNG file to write (default lr.png)")
 
@@ -57,7 +58,7 @@ def _run_plot(arguments: argparse.Namespace) -> None:
     schedule = CyclicSchedule.from_config({
         "base_lr": arguments.base_lr, "max_lr": arguments.max_lr, "step_size": arguments.step_size,
         "step_size_down": arguments.step_size_down, "mode": arguments.mode, "gamma": arguments.gamma,
-        "scale_fn": arguments.scale_fn, "scale_mode": arguments.scale_mode})
+        "scale_fn": arguments.scale_fn, "scale_mode": arguments.scale_mode, "waveform": arguments.waveform})
     plot_schedule(schedule, arguments.iterations, path=arguments.output)
     print(f"wrote {arguments.output}")
 

@@ -1,0 +1,51 @@
+"""`Anneal`: one value moving to another over a number of steps, linearly or along half a cosine."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from . import _checks
+from .base import ScheduleBase
+from .ops import ArrayOps
+from .protocol import register_schedule_kind
+
+SHAPES = ("linear", "cosine")
+
+
+@register_schedule_kind
+@dataclass(frozen=True)
+class Anneal(ScheduleBase):
+    """`start` at iteration 0 to `end` at iteration `steps`, then `end` for ever.
+
+    With ``p = min(i / steps, 1)``: ``'linear'`` gives ``start + (end - start) * p``, ``'cosine'`` gives
+    ``end + (start - end) * (1 + cos(pi * p)) / 2`` (PyTorch's one-cycle annealing functions). The values may
+    be learning rates or momenta.
+
+    >>> [Anneal(1.0, 0.0, 4).lr_at(i) for i in range(6)]
+    [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    >>> round(Anneal(1.0, 0.0, 4, shape="cosine").lr_at(1), 4)
+    0.8536
+    """
+
+    start: float
+    end: float
+    steps: float
+    shape: str = "linear"
+    kind: ClassVar[str] = "anneal"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", _checks.non_negative("start", self.start))
+        object.__setattr__(self, "end", _checks.non_negative("end", self.end))
+        object.__setattr__(self, "steps", _checks.positive("steps", self.steps))
+        _checks.choice("shape", self.shape, SHAPES)
+
+    def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
+        progress = ops.minimum(iteration / self.steps, 1.0)
+        if self.shape == "cosine":
+            return self.end + (self.start - self.end) / 2.0 * (ops.cos(math.pi * progress) + 1.0)
+        return (self.end - self.start) * progress + self.start
+
+    def to_config(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "steps": self.steps, "shape": self.shape}

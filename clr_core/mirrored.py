@@ -1,0 +1,83 @@
+"""Momentum as a first-class schedule: the lr mapped onto a momentum range, reversed.
+
+Smith (arXiv:1803.09820) cycles momentum inversely to the lr: high momentum at low lr and the reverse. A
+`Mirrored` schedule computes it from the lr schedule itself, so both always move together; `momentum_for`
+picks the right one for a schedule (the one-cycle policy has its own, matching PyTorch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from . import _checks
+from .base import ScheduleBase
+from .ops import ArrayOps
+from .protocol import Schedule, register_schedule_kind, schedule_from_config, schedule_to_config
+
+
+@register_schedule_kind
+@dataclass(frozen=True)
+class Mirrored(ScheduleBase):
+    """``high - (high - low) * (lr - lr_low) / (lr_high - lr_low)``, clipped to ``[low, high]``.
+
+    So the value is `high` when the lr of `schedule` is `lr_low` and `low` when it is `lr_high` (`high` for
+    every lr when the range is empty).
+
+    >>> from clr_core import CyclicSchedule
+    >>> momentum = Mirrored(CyclicSchedule(0.1, 0.5, step_size=2), lr_low=0.1, lr_high=0.5, low=0.85, high=0.95)
+    >>> [round(momentum.lr_at(i), 3) for i in range(5)]
+    [0.95, 0.9, 0.85, 0.9, 0.95]
+    """
+
+    schedule: Schedule
+    lr_low: float
+    lr_high: float
+    low: float = 0.85
+    high: float = 0.95
+    kind: ClassVar[str] = "mirrored"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.schedule, Schedule):
+            raise TypeError(f"schedule must be a clr_core schedule, got {type(self.schedule).__name__}")
+        lr_low = _checks.non_negative("lr_low", self.lr_low)
+        _checks.finite("lr_high", self.lr_high, low=lr_low, low_inclusive=True, range_text=f">= lr_low ({lr_low!r})")
+        low = _checks.non_negative("low", self.low)
+        _checks.finite("high", self.high, low=low, low_inclusive=True, range_text=f">= low ({low!r})")
+
+    def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
+        if self.lr_high == self.lr_low:
+            return self.high + 0.0 * iteration
+        lr = self.schedule.evaluate(iteration, ops)
+        value = self.high - (self.high - self.low) * (lr - self.lr_low) / (self.lr_high - self.lr_low)
+        return ops.maximum(ops.minimum(value, self.high), self.low)
+
+    def to_config(self) -> dict[str, Any]:
+        return {**self.describe(), "schedule": schedule_to_config(self.schedule)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Mirrored:
+        return cls(**{**config, "schedule": schedule_from_config(config["schedule"])})
+
+    def describe(self) -> dict[str, Any]:
+        return {"schedule": self.schedule.describe(), "lr_low": self.lr_low, "lr_high": self.lr_high,
+                "low": self.low, "high": self.high}
+
+    def restore(self, description: dict[str, Any]) -> Mirrored:
+        return type(self)(**{**description, "schedule": self.schedule.restore(description["schedule"])})
+
+
+def momentum_for(schedule: Schedule, base_momentum: float = 0.85, max_momentum: float = 0.95) -> Schedule:
+    """The momentum schedule that goes with `schedule`: `max_momentum` at its lowest lr, `base_momentum` at
+    its highest.
+
+    A `OneCycle` gives its own (PyTorch's phases); a schedule with `base_lr` and `max_lr` (`CyclicSchedule`)
+    is mirrored over that range; for anything else build a `Mirrored` with the lr range yourself.
+    """
+    own = getattr(schedule, "momentum", None)
+    if callable(own):
+        return own(base_momentum, max_momentum)
+    if hasattr(schedule, "base_lr") and hasattr(schedule, "max_lr"):
+        return Mirrored(schedule, schedule.base_lr, schedule.max_lr, base_momentum, max_momentum)
+    raise TypeError(f"momentum_for cannot tell the lr range of a {type(schedule).__name__}; build "
+                    f"Mirrored(schedule, lr_low, lr_high, base_momentum, max_momentum) instead")
