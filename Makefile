@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-DEV_EXTRAS := .[all,test]
+DEV_EXTRAS := .[all,test,docs]
 # The Keras backend the tests and the Keras demo use.
 DEV_PACKAGES := tensorflow-cpu
 DEMO_ARGS ?=
 
-.PHONY: bench demo test venv clean
+.PHONY: bench demo docs test venv clean
 
 venv: $(STAMP)
 
@@ -24,8 +24,12 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
+docs: $(STAMP)
+	$(PY) docs/make_figures.py
+	$(PY) -m mkdocs build --strict
+
 test: $(STAMP)
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info demo-output
+	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info demo-output site docs/figures
