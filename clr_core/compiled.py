@@ -95,6 +95,11 @@ class SourceOps:
         first, second = self._temporary(source_of(x)), self._temporary(source_of(y))
         return self._temporary(f"({second.source} if {second.source} < {first.source} else {first.source})")
 
+    def maximum(self, x: Any, y: Any) -> Symbol:
+        # what the builtin max(x, y) returns, without the cost of calling it
+        first, second = self._temporary(source_of(x)), self._temporary(source_of(y))
+        return self._temporary(f"({second.source} if {second.source} > {first.source} else {first.source})")
+
     def power(self, base: Any, exponent: Any) -> Symbol:
         return self._temporary(f"({source_of(base)} ** {source_of(exponent)})")
 

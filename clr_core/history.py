@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import _checks
@@ -37,13 +37,55 @@ class History(dict):  # type: ignore[type-arg]
     def __init__(self) -> None:
         super().__init__()
         self._at: dict[str, list[int]] = {}
+        self._recorder: tuple[Any, ...] | None = None
 
     def add_step(self, iteration: int, lr: float, **metrics: Any) -> None:
         """Record one completed step: its lr, the total iteration count after it, and any metrics."""
         values = self._as_floats({"lr": lr, **metrics})
-        self._append(iteration, {"lr": values.pop("lr")})
-        self.setdefault("iterations", []).append(iteration)
+        self.add_lrs(iteration, ("lr",), (values.pop("lr"),))
         self._append(iteration, values)
+
+    def add_lrs(self, iteration: int, keys: tuple[str, ...], lrs: Sequence[float]) -> None:
+        """Record one completed step: ``lrs[k]`` (floats) under ``keys[k]``, `iteration` under 'iterations'.
+
+        The per-step hot path: one ``append`` per list. A column recorded at every step lines up with
+        'iterations' row for row, so it shares that list as its iteration list instead of keeping its own.
+        The bound ``append`` methods are kept while `keys` (the same tuple object) and the lists stay.
+        """
+        recorder = self._recorder
+        if recorder is None or recorder[0] is not keys:
+            recorder = self._recorder = self._recorder_for(keys)
+        for append, lr in zip(recorder[1], lrs):
+            append(lr)
+        for append in recorder[2]:
+            append(iteration)
+
+    def _recorder_for(self, keys: tuple[str, ...]) -> tuple[Any, ...]:
+        if "iterations" in keys:
+            raise ValueError("'iterations' is recorded by the history itself; log metrics under other names")
+        for key in keys:  # the lr columns come first, as in the classic callback's dict
+            self.setdefault(key, [])
+        iterations = self.setdefault("iterations", [])
+        for key, at in self._at.items():  # columns leaving the lockstep keep their own copy from now on
+            if at is iterations and key not in keys:
+                self._at[key] = list(at)
+        own_at = []
+        for key in keys:
+            column, at = self.setdefault(key, []), self._at.get(key)
+            if len(column) == len(iterations) and (at is None or at == iterations):
+                self._at[key] = iterations
+            else:
+                at = self._at.setdefault(key, [])
+                own_at.append(at.append)
+        return keys, [self[key].append for key in keys], [iterations.append, *own_at]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._recorder = None
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self._recorder = None
+        super().__delitem__(key)
 
     def add_metrics(self, iteration: int, **metrics: Any) -> None:
         """Record metrics reported at `iteration` without adding a step (a report covering several steps)."""
@@ -56,7 +98,11 @@ class History(dict):  # type: ignore[type-arg]
     def _append(self, iteration: int, values: dict[str, float]) -> None:
         for key, value in values.items():
             self.setdefault(key, []).append(value)
-            self._at.setdefault(key, []).append(iteration)
+            at = self._at.get(key)
+            if at is None or at is self.get("iterations"):  # new, or leaving the lockstep of add_lrs
+                self._recorder = None
+                at = self._at[key] = [] if at is None else list(at)
+            at.append(iteration)
 
     @staticmethod
     def _as_floats(values: Mapping[str, Any]) -> dict[str, float]:
@@ -72,6 +118,7 @@ class History(dict):  # type: ignore[type-arg]
         return converted
 
     def clear(self) -> None:
+        self._recorder = None
         super().clear()
         self._at.clear()
 

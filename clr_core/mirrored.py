@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from . import _checks
 from .base import ScheduleBase
+from .compiled import compile_formula
 from .ops import ArrayOps
 from .protocol import Schedule, register_schedule_kind, schedule_from_config, schedule_to_config
 
@@ -44,6 +45,15 @@ class Mirrored(ScheduleBase):
         _checks.finite("lr_high", self.lr_high, low=lr_low, low_inclusive=True, range_text=f">= lr_low ({lr_low!r})")
         low = _checks.non_negative("low", self.low)
         _checks.finite("high", self.high, low=low, low_inclusive=True, range_text=f">= low ({low!r})")
+        # Adapters ask for the momentum at every step: plain numbers take the compiled formula.
+        object.__setattr__(self, "lr_at", compile_formula(self.evaluate, otherwise=self._lr_at))
+
+    def _lr_at(self, iteration: Any) -> Any:
+        return ScheduleBase.lr_at(self, iteration)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by constructor arguments (the compiled formula is rebuilt on load)."""
+        return (type(self), (self.schedule, self.lr_low, self.lr_high, self.low, self.high))
 
     def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
         if self.lr_high == self.lr_low:

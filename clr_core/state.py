@@ -49,6 +49,8 @@ class ScheduleState:
         self.cycle_iterations = 0
         self.total_iterations = 0
         self.history = History()
+        self._lr_keys = ("lr", *(f"lr_group{k}" for k in range(1, len(schedules))))
+        self._sharing: tuple[Any, bool] = (None, False)
         self._lrs = self._lrs_at(0)
 
     @property
@@ -74,8 +76,12 @@ class ScheduleState:
     def _lrs_at(self, iteration: int, schedules: tuple[Schedule, ...] | None = None) -> list[float]:
         schedules = self._schedules if schedules is None else schedules
         first = schedules[0]
-        first_lr = first.lr_at(iteration)
-        return [first_lr if item is first else item.lr_at(iteration) for item in schedules]
+        first_lr = _as_float(first.lr_at(iteration))
+        if schedules is not self._sharing[0]:
+            self._sharing = (schedules, all(item is first for item in schedules))
+        if self._sharing[1]:  # one schedule object for every group (one lr for all): computed once
+            return [first_lr] * len(schedules)
+        return [first_lr if item is first else _as_float(item.lr_at(iteration)) for item in schedules]
 
     def step(self, **metrics: Any) -> float:
         """Record a completed step (its lrs and any `metrics`), advance the counters, return the next lr.
@@ -83,8 +89,11 @@ class ScheduleState:
         Everything that can fail (the next lr, the metric values) is computed before anything changes.
         """
         next_lrs = self._lrs_at(self.cycle_iterations + 1)
-        group_lrs = {f"lr_group{k}": lr for k, lr in enumerate(self._lrs) if k}
-        self.history.add_step(self.total_iterations + 1, self._lrs[0], **group_lrs, **metrics)
+        history = self.history
+        values = history._as_floats(metrics) if metrics else None
+        history.add_lrs(self.total_iterations + 1, self._lr_keys, self._lrs)
+        if values:
+            history._append(self.total_iterations + 1, values)
         self.cycle_iterations += 1
         self.total_iterations += 1
         self._lrs = next_lrs
@@ -151,6 +160,10 @@ class ScheduleState:
         self._schedules, self.cycle_iterations, self.total_iterations, self._lrs = (
             schedules, cycle_iterations, total_iterations, lrs)
         self.history.load_state_dict(history.state_dict())
+
+
+def _as_float(lr: Any) -> float:
+    return lr if type(lr) is float else float(lr)
 
 
 def _replaced(schedule: Schedule, changes: dict[str, Any]) -> Schedule:

@@ -1,0 +1,273 @@
+"""`CyclicLR`: cyclical learning rates for a PyTorch optimizer, every value computed by `clr_core`.
+
+The scheduler only moves values: the lrs come from `clr_core` schedules (one per param group), the
+counters and the history live in one `clr_core.ScheduleState`, and the momentum (when asked for) comes from
+the core's momentum schedules (`clr_torch.momentum`). There is no formula here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+from clr_core import History, Schedule, ScheduleState, _checks
+from torch import Tensor
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler
+
+from .groups import value_copy, write_value
+from .momentum import MomentumCycler
+from .schedules import build_schedules
+
+#: The version of the `CyclicLR.state_dict()` layout.
+STATE_FORMAT = 1
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (Smith, arXiv:1506.01186) applied to each param group of an optimizer.
+
+    For the cycle iteration count ``i`` (optimizer steps since the start or the last `reset`), each group's
+    lr is its schedule's ``lr_at(i)``; for the built-in cyclic schedule::
+
+        cycle = floor(1 + i / (2 * step_size))
+        x     = abs(i / step_size - 2 * cycle + 1)
+        lr    = base_lr + (max_lr - base_lr) * max(0, 1 - x) * scale_fn(s)
+
+    with ``s = cycle`` (``scale_mode='cycle'``) or ``s = i`` (``'iterations'``), computed by
+    `clr_core.CyclicSchedule` (see it for the exact semantics and the built-in modes). Iterations are
+    optimizer steps: call ``scheduler.step()`` once after each ``optimizer.step()``. The first step runs at
+    ``lr_at(0) == base_lr``, which overrides the optimizer's own lr from construction on.
+
+    Args:
+        optimizer: the optimizer whose param groups receive the lrs.
+        base_lr: lower bound, a float >= 0, or a list/tuple with one per param group.
+        max_lr: upper bound, a float >= `base_lr`, or a list/tuple with one per param group.
+        step_size: optimizer steps in the rising half of a cycle, a float > 0 (Smith: 2 to 8 epochs).
+        mode: ``'triangular'``, ``'triangular2'`` or ``'exp_range'``; ignored when `scale_fn` is given.
+        gamma: the decay of ``'exp_range'`` (``gamma**i``), in (0, 1].
+        scale_fn: a function of one float giving the amplitude factor, or a built-in such as
+            ``clr_core.exp_range(0.99)``; it receives the 1-based cycle number (``scale_mode='cycle'``) or
+            the cycle iteration count (``'iterations'``). A lambda works and resumes exactly: it stays in
+            your code, the state dict names it.
+        scale_mode: ``'cycle'`` or ``'iterations'``: what a custom `scale_fn` receives.
+        last_epoch: ``-1`` starts the cycle; ``k >= 0`` starts as if batches ``0..k`` were done, so the
+            first step runs at ``lr_at(k + 1)`` (to resume with history, use `load_state_dict`).
+        step_size_down: optimizer steps in the falling half (default `step_size`).
+        schedule: instead of the cyclic arguments, any `clr_core.Schedule` object (shared by every group)
+            or a list/tuple with one per param group.
+        cycle_momentum: cycle momentum inversely to the lr (``group['momentum']`` or ``group['betas'][0]``);
+            see `clr_torch.momentum` for the mapping. Off by default, so any optimizer works.
+        base_momentum: the momentum at ``lr == max_lr``, in [0, 1), one or one per group.
+        max_momentum: the momentum at ``lr == base_lr``, in [base_momentum, 1), one or one per group.
+
+    Raises:
+        TypeError, ValueError: for any bad argument, with its name, range and value. Everything is checked
+            before the optimizer is touched, so a refused construction leaves it as it was.
+
+    Examples:
+        >>> import torch
+        >>> model = torch.nn.Linear(2, 1)
+        >>> optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        >>> scheduler = CyclicLR(optimizer, base_lr=0.01, max_lr=0.05, step_size=2)
+        >>> used = []
+        >>> for _ in range(5):
+        ...     used.append(optimizer.param_groups[0]["lr"])
+        ...     model(torch.ones(4, 2)).pow(2).mean().backward()
+        ...     optimizer.step()
+        ...     optimizer.zero_grad()
+        ...     scheduler.step()
+        >>> [round(lr, 6) for lr in used]
+        [0.01, 0.03, 0.05, 0.03, 0.01]
+        >>> scheduler.history["iterations"]
+        [1, 2, 3, 4, 5]
+    """
+
+    def __init__(self, optimizer: Optimizer, base_lr: Any = 0.001, max_lr: Any = 0.006,
+                 step_size: float = 2000.0, mode: str = "triangular", gamma: float = 1.0, scale_fn: Any = None,
+                 scale_mode: str = "cycle", last_epoch: int = -1, *, step_size_down: float | None = None,
+                 schedule: Any = None, cycle_momentum: bool = False, base_momentum: Any = 0.8,
+                 max_momentum: Any = 0.9) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+        schedules = build_schedules(len(optimizer.param_groups), schedule, base_lr=base_lr, max_lr=max_lr,
+                                    step_size=step_size, mode=mode, gamma=gamma, scale_fn=scale_fn,
+                                    scale_mode=scale_mode, step_size_down=step_size_down)
+        state = ScheduleState(schedules)
+        _fast_forward(state, _completed_steps(last_epoch))
+        if not isinstance(cycle_momentum, bool):
+            raise TypeError(f"cycle_momentum must be True or False, got {type(cycle_momentum).__name__} "
+                            f"{cycle_momentum!r}")
+        momentum = MomentumCycler(optimizer, base_momentum, max_momentum, state.schedules) if cycle_momentum \
+            else None
+        # Everything is valid: from here on the optimizer is changed.
+        self._state = state
+        self._momentum = momentum
+        self._group_count = len(optimizer.param_groups)
+        self.cycle_momentum = cycle_momentum
+        # LRScheduler wraps optimizer.step (for the call-order warning) and calls self.step() once, which
+        # writes the first lrs; last_epoch is ours to count, so the base class always sees a fresh start.
+        super().__init__(optimizer, last_epoch=-1)
+        self._refresh_bounds()
+
+    @property
+    def state(self) -> ScheduleState:
+        """The core state: schedules, counters (`cycle_iterations`, `total_iterations`) and history."""
+        return self._state
+
+    @property
+    def history(self) -> History:
+        """``history['lr']`` (first group), ``'lr_group1'``, ..., ``'iterations'`` and logged metrics."""
+        return self._state.history
+
+    @property
+    def schedules(self) -> tuple[Schedule, ...]:
+        """The core schedule of each param group, as changed by the latest reset or load."""
+        return self._state.schedules
+
+    def step(self, epoch: int | None = None) -> None:
+        """Record the optimizer step just taken and write the next lrs (and momentum) into the optimizer.
+
+        Args:
+            epoch: accepted for compatibility only when it is the next count (``last_epoch + 1``); this
+                scheduler counts optimizer steps itself.
+        """
+        if epoch is not None:
+            self._check_epoch(epoch)
+        count = self._step_count
+        if count == 1:
+            self._warn_on_call_order()
+        groups = self.optimizer.param_groups
+        if len(groups) != self._group_count:
+            raise RuntimeError(f"the optimizer has {len(groups)} param groups but this scheduler was built for "
+                               f"{self._group_count}; build the scheduler after adding param groups")
+        state = self._state
+        if count:
+            state.step()
+        self._step_count = count + 1
+        self._write(groups, state.lrs)
+        self.last_epoch = state.total_iterations
+
+    def _write(self, groups: list[dict[str, Any]], lrs: list[float]) -> None:
+        """Write `lrs` (and the momentum they give) into `groups`; a tensor lr is filled in place.
+
+        This runs at every step: ``type(x) is float`` is tested before ``isinstance(x, Tensor)`` (slow).
+        """
+        tensors = False
+        for group, lr in zip(groups, lrs):
+            if type(group["lr"]) is float:
+                group["lr"] = lr
+            else:
+                write_value(group, "lr", lr)
+                tensors = tensors or isinstance(group["lr"], Tensor)
+        if self._momentum is not None:
+            self._momentum.write(groups, self._state.cycle_iterations)
+        self._last_lr = [value_copy(group["lr"]) for group in groups] if tensors else lrs
+
+    def get_lr(self) -> list[float]:
+        """The lrs the next optimizer step runs at, one per param group (as `get_last_lr()` after `step`)."""
+        return self._state.lrs
+
+    def log(self, **metrics: Any) -> None:
+        """Record metrics (``loss=...``) in the history at the current iteration, without stepping.
+
+        Call it after ``scheduler.step()`` so the values line up with that step's row.
+        """
+        self._state.log(**metrics)
+
+    def reset(self, base_lr: Any = None, max_lr: Any = None, step_size: Any = None) -> None:
+        """Restart the cycle; change only the arguments given (one value, or one per param group).
+
+        The next step runs at the (new) `base_lr`; ``history['iterations']`` and `last_epoch` keep counting.
+        Needs schedules with a ``replace`` method (as `CyclicSchedule`) when arguments are given.
+        """
+        self._state.reset(base_lr=base_lr, max_lr=max_lr, step_size=step_size)
+        if self._momentum is not None:
+            self._momentum.rebind(self._state.schedules)
+        self._write(self.optimizer.param_groups, self._state.lrs)
+        self._refresh_bounds()
+
+    def _reset(self, new_base_lr: Any = None, new_max_lr: Any = None, new_step_size: Any = None) -> None:
+        """The classic Keras callback's spelling of `reset`."""
+        self.reset(base_lr=new_base_lr, max_lr=new_max_lr, step_size=new_step_size)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain Python data (safe for ``torch.load(weights_only=True)``): the core state, the step count and
+        the momentum bounds. A custom `scale_fn` is named, never stored."""
+        return {
+            "format": STATE_FORMAT,
+            "schedule_state": self._state.state_dict(),
+            "step_count": self._step_count,
+            "momentum": None if self._momentum is None else self._momentum.state_dict(),
+        }
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Continue exactly where a scheduler built with the same arguments saved `state_dict()`.
+
+        Adopts everything the state holds as data (counters, history, bounds changed by a reset, momentum
+        bounds); a custom `scale_fn` comes from this scheduler and must have the saved name. Writes the
+        restored lrs into the optimizer, so loading before or after the optimizer's state gives the same.
+
+        Raises:
+            ValueError: not a state of this class, or one that does not fit this scheduler (another custom
+                function, another number of param groups, momentum cycling on in one and off in the other).
+                Nothing changes then.
+        """
+        if not isinstance(state_dict, Mapping) or state_dict.get("format") != STATE_FORMAT:
+            keys = sorted(state_dict) if isinstance(state_dict, Mapping) else type(state_dict).__name__
+            raise ValueError(f"state_dict must come from clr_torch.CyclicLR.state_dict() (format {STATE_FORMAT}), "
+                             f"got {keys!r:.300}; a torch.optim.lr_scheduler.CyclicLR state cannot be loaded "
+                             f"(restart the cycle with last_epoch instead)")
+        step_count = _checks.count("step_count", state_dict.get("step_count"))
+        saved_momentum = state_dict.get("momentum")
+        if (saved_momentum is None) != (self._momentum is None):
+            saved, own = ("on", "off") if saved_momentum is not None else ("off", "on")
+            raise ValueError(f"cannot load: the saved scheduler had momentum cycling {saved} but this one has it "
+                             f"{own}; build it with cycle_momentum={saved == 'on'} before loading")
+        bounds = None if self._momentum is None else self._momentum.checked_state(saved_momentum)
+        self._state.load_state_dict(state_dict.get("schedule_state"))
+        if self._momentum is not None and bounds is not None:
+            self._momentum.adopt(bounds, self._state.schedules)
+        self._step_count = max(step_count, 1)
+        self._write(self.optimizer.param_groups, self._state.lrs)
+        self.last_epoch = self._state.total_iterations
+        self._refresh_bounds()
+
+    def _refresh_bounds(self) -> None:
+        """`base_lrs` and `max_lrs` of the current schedules (torch schedulers expose `base_lrs`)."""
+        schedules = self._state.schedules
+        self.base_lrs = [item.base_lr if hasattr(item, "base_lr") else item.lr_at(0) for item in schedules]
+        self.max_lrs = [getattr(item, "max_lr", None) for item in schedules]
+
+    def _check_epoch(self, epoch: Any) -> None:
+        if epoch != self.last_epoch + 1:
+            raise ValueError(f"CyclicLR counts optimizer steps itself: step() takes no epoch (or only the next "
+                             f"count, {self.last_epoch + 1}), got epoch={epoch!r}; to jump, build the scheduler "
+                             f"with last_epoch or load a state_dict")
+
+    def _warn_on_call_order(self) -> None:
+        """PyTorch's check at the first real step: was ``optimizer.step()`` called (and not replaced)?"""
+        optimizer_step = self.optimizer.step
+        if not hasattr(optimizer_step, "_wrapped_by_lr_sched"):
+            warnings.warn("optimizer.step() was replaced after the scheduler was built, so the scheduler cannot "
+                          "see it; call optimizer.step() before scheduler.step()", UserWarning, stacklevel=3)
+        elif not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn("scheduler.step() was called before optimizer.step(); call optimizer.step() first, "
+                          "or the first lr of the cycle is skipped", UserWarning, stacklevel=3)
+
+
+def _completed_steps(last_epoch: Any) -> int:
+    """Optimizer steps already done for a given `last_epoch` (the index of the last batch, -1 for none)."""
+    if isinstance(last_epoch, bool) or not isinstance(last_epoch, int):
+        raise TypeError(f"last_epoch must be an int >= -1, got {type(last_epoch).__name__} {last_epoch!r}")
+    if last_epoch < -1:
+        raise ValueError(f"last_epoch must be an int >= -1 (-1 starts the cycle), got {last_epoch!r}")
+    return last_epoch + 1
+
+
+def _fast_forward(state: ScheduleState, steps: int) -> None:
+    """Set both counters of a fresh state to `steps` through its own (validated) load path."""
+    if steps:
+        data = state.state_dict()
+        data["cycle_iterations"] = data["total_iterations"] = steps
+        state.load_state_dict(data)
