@@ -23,10 +23,11 @@ class Anneal(ScheduleBase):
     ``end + (start - end) * (1 + cos(pi * p)) / 2`` (PyTorch's one-cycle annealing functions). The values may
     be learning rates or momenta.
 
-    >>> [Anneal(1.0, 0.0, 4).lr_at(i) for i in range(6)]
-    [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
-    >>> round(Anneal(1.0, 0.0, 4, shape="cosine").lr_at(1), 4)
-    0.8536
+    Examples:
+        >>> [Anneal(1.0, 0.0, 4).lr_at(i) for i in range(6)]
+        [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+        >>> round(Anneal(1.0, 0.0, 4, shape="cosine").lr_at(1), 4)
+        0.8536
     """
 
     start: float

@@ -126,9 +126,10 @@ def compile_formula(formula: Callable[[Any, SourceOps], Any],
     else (numpy values, bad input) to `otherwise`. Temporaries used once are written inline and unused ones
     dropped, so it does no extra work.
 
-    >>> f = compile_formula(lambda i, ops: ops.fmod(i, 4.0) / 2.0 + 1.0, otherwise=lambda i: "other")
-    >>> f(5.0), f(-1), f("x")
-    (1.5, 'other', 'other')
+    Examples:
+        >>> f = compile_formula(lambda i, ops: ops.fmod(i, 4.0) / 2.0 + 1.0, otherwise=lambda i: "other")
+        >>> f(5.0), f(-1), f("x")
+        (1.5, 'other', 'other')
     """
     ops = SourceOps()
     result = source_of(formula(Symbol("i"), ops))

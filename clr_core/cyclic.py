@@ -60,7 +60,7 @@ class CyclicSchedule:
             ``(1 - cos(pi * h)) / 2``, the same bounds with a smooth turn at both ends. Works with every scale
             function and scale mode.
 
-    Example:
+    Examples:
         >>> schedule = CyclicSchedule(base_lr=0.001, max_lr=0.006, step_size=4)
         >>> [round(schedule.lr_at(i), 6) for i in range(9)]
         [0.001, 0.00225, 0.0035, 0.00475, 0.006, 0.00475, 0.0035, 0.00225, 0.001]
@@ -125,9 +125,10 @@ class CyclicSchedule:
         An array gives an array of the same shape, computed with whole-array numpy operations. (Each instance
         answers plain ints and floats through its compiled copy of the formula, which gives the same numbers.)
 
-        >>> import numpy as np
-        >>> CyclicSchedule(0.0, 1.0, step_size=2).lr_at(np.arange(5))
-        array([0. , 0.5, 1. , 0.5, 0. ])
+        Examples:
+            >>> import numpy as np
+            >>> CyclicSchedule(0.0, 1.0, step_size=2).lr_at(np.arange(5))
+            array([0. , 0.5, 1. , 0.5, 0. ])
         """
         return self._lr_at(iteration)
 
@@ -165,8 +166,9 @@ class CyclicSchedule:
     def to_config(self) -> dict[str, Any]:
         """JSON-safe constructor arguments; `scale_fn` by name or import path (a lambda raises `ValueError`).
 
-        >>> CyclicSchedule(mode="exp_range", gamma=0.5).to_config()["gamma"]
-        0.5
+        Examples:
+            >>> CyclicSchedule(mode="exp_range", gamma=0.5).to_config()["gamma"]
+            0.5
         """
         config = self.to_arguments()
         if self.scale_fn is not None:

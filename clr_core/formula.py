@@ -24,9 +24,10 @@ from .scale import ScaleFunction
 def cycle_and_height(iteration: Any, step_size_up: float, step_size_down: float, ops: ArrayOps) -> tuple[Any, Any]:
     """Return the 1-based cycle number and the triangle's height in [0, 1] at `iteration`.
 
-    >>> from clr_core.ops import MATH_OPS
-    >>> [cycle_and_height(i, 2.0, 2.0, MATH_OPS) for i in (0, 1, 2, 3, 4)]
-    [(1.0, 0.0), (1.0, 0.5), (1.0, 1.0), (1.0, 0.5), (2.0, 0.0)]
+    Examples:
+        >>> from clr_core.ops import MATH_OPS
+        >>> [cycle_and_height(i, 2.0, 2.0, MATH_OPS) for i in (0, 1, 2, 3, 4)]
+        [(1.0, 0.0), (1.0, 0.5), (1.0, 1.0), (1.0, 0.5), (2.0, 0.0)]
     """
     period = step_size_up + step_size_down
     position = ops.fmod(iteration, period)
@@ -46,10 +47,11 @@ def cyclic_lr(iteration: Any, base_lr: float, max_lr: float, step_size_up: float
     ``'cosine'`` waveform bends the triangle's height ``h`` into ``(1 - cos(pi * h)) / 2``: the same ends
     and peak, a smooth rise and fall.
 
-    >>> from clr_core.ops import MATH_OPS
-    >>> from clr_core.scale import triangular
-    >>> [cyclic_lr(i, 1.0, 5.0, 4.0, 4.0, triangular, "cycle", MATH_OPS) for i in range(0, 9, 2)]
-    [1.0, 3.0, 5.0, 3.0, 1.0]
+    Examples:
+        >>> from clr_core.ops import MATH_OPS
+        >>> from clr_core.scale import triangular
+        >>> [cyclic_lr(i, 1.0, 5.0, 4.0, 4.0, triangular, "cycle", MATH_OPS) for i in range(0, 9, 2)]
+        [1.0, 3.0, 5.0, 3.0, 1.0]
     """
     cycle, height = cycle_and_height(iteration, step_size_up, step_size_down, ops)
     if waveform == "cosine":

@@ -23,15 +23,16 @@ PathLike = str | os.PathLike[str]
 class History(dict):  # type: ignore[type-arg]
     """A ``dict`` of lists (``history['lr']``, ``history['iterations']``, ``history['loss']``, ...).
 
-    >>> history = History()
-    >>> history.add_step(1, 0.001, loss=2.5)
-    >>> history.add_step(2, 0.002)
-    >>> dict(history)
-    {'lr': [0.001, 0.002], 'iterations': [1, 2], 'loss': [2.5]}
-    >>> print(history.to_csv(), end="")
-    iterations,lr,loss
-    1,0.001,2.5
-    2,0.002,
+    Examples:
+        >>> history = History()
+        >>> history.add_step(1, 0.001, loss=2.5)
+        >>> history.add_step(2, 0.002)
+        >>> dict(history)
+        {'lr': [0.001, 0.002], 'iterations': [1, 2], 'loss': [2.5]}
+        >>> print(history.to_csv(), end="")
+        iterations,lr,loss
+        1,0.001,2.5
+        2,0.002,
     """
 
     def __init__(self) -> None:

@@ -18,8 +18,9 @@ HOW_TO_SAVE = (
 def import_path_of(fn: Callable[..., Any], *, argument: str = "scale_fn") -> str:
     """Return ``"module:qualname"`` for `fn`, or raise `ValueError` saying how to make it savable.
 
-    >>> import_path_of(import_path_of)
-    'clr_core.import_path:import_path_of'
+    Examples:
+        >>> import_path_of(import_path_of)
+        'clr_core.import_path:import_path_of'
     """
     module = getattr(fn, "__module__", None)
     qualname = getattr(fn, "__qualname__", None)
@@ -40,8 +41,9 @@ def import_path_of(fn: Callable[..., Any], *, argument: str = "scale_fn") -> str
 def resolve_import_path(path: str, *, argument: str = "scale_fn") -> Callable[..., Any]:
     """Import and return the callable that ``"module:qualname"`` names.
 
-    >>> resolve_import_path("math:sqrt")(4.0)
-    2.0
+    Examples:
+        >>> resolve_import_path("math:sqrt")(4.0)
+        2.0
     """
     module_name, sep, qualname = path.partition(":") if isinstance(path, str) else ("", "", "")
     if not sep or not module_name or not qualname:

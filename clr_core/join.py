@@ -33,10 +33,11 @@ class Join(ScheduleBase):
         after: past the end, ``'hold'`` the value of the last iteration, ``'repeat'`` from the start, or
             ``'raise'`` a `ValueError` (arrays and numbers; an in-graph schedule holds).
 
-    >>> from clr_core import Anneal
-    >>> warm_then_decay = Join([Anneal(0.0, 1.0, 2), Anneal(1.0, 0.0, 4)], boundaries=[2], length=7)
-    >>> [warm_then_decay.lr_at(i) for i in range(9)]
-    [0.0, 0.5, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0, 0.0]
+    Examples:
+        >>> from clr_core import Anneal
+        >>> warm_then_decay = Join([Anneal(0.0, 1.0, 2), Anneal(1.0, 0.0, 4)], boundaries=[2], length=7)
+        >>> [warm_then_decay.lr_at(i) for i in range(9)]
+        [0.0, 0.5, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0, 0.0]
     """
 
     schedules: Sequence[Schedule]

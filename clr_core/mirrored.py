@@ -25,10 +25,11 @@ class Mirrored(ScheduleBase):
     So the value is `high` when the lr of `schedule` is `lr_low` and `low` when it is `lr_high` (`high` for
     every lr when the range is empty).
 
-    >>> from clr_core import CyclicSchedule
-    >>> momentum = Mirrored(CyclicSchedule(0.1, 0.5, step_size=2), lr_low=0.1, lr_high=0.5, low=0.85, high=0.95)
-    >>> [round(momentum.lr_at(i), 3) for i in range(5)]
-    [0.95, 0.9, 0.85, 0.9, 0.95]
+    Examples:
+        >>> from clr_core import CyclicSchedule
+        >>> momentum = Mirrored(CyclicSchedule(0.1, 0.5, step_size=2), lr_low=0.1, lr_high=0.5, low=0.85, high=0.95)
+        >>> [round(momentum.lr_at(i), 3) for i in range(5)]
+        [0.95, 0.9, 0.85, 0.9, 0.95]
     """
 
     schedule: Schedule

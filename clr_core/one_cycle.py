@@ -40,10 +40,11 @@ class OneCycle(ScheduleBase):
         three_phase: use the three-phase variant.
         after: past the last step, ``'hold'`` min_lr, ``'repeat'``, or ``'raise'`` (see `Join`).
 
-    >>> schedule = OneCycle(max_lr=1.0, total_steps=10, anneal_strategy="linear", div_factor=10.0,
-    ...                     final_div_factor=1.0)
-    >>> [round(schedule.lr_at(i), 3) for i in range(10)]
-    [0.1, 0.55, 1.0, 0.871, 0.743, 0.614, 0.486, 0.357, 0.229, 0.1]
+    Examples:
+        >>> schedule = OneCycle(max_lr=1.0, total_steps=10, anneal_strategy="linear", div_factor=10.0,
+        ...                     final_div_factor=1.0)
+        >>> [round(schedule.lr_at(i), 3) for i in range(10)]
+        [0.1, 0.55, 1.0, 0.871, 0.743, 0.614, 0.486, 0.357, 0.229, 0.1]
     """
 
     max_lr: float

@@ -10,14 +10,15 @@ from typing import TextIO
 class ProgressBar:
     """Draws ``label [#####     ] 50/100 1.2s note`` on one terminal line, at most ten times a second.
 
-    >>> import io
-    >>> stream = io.StringIO()
-    >>> bar = ProgressBar(4, "sweep", stream=stream, width=4)
-    >>> for _ in range(4):
-    ...     bar.advance()
-    >>> bar.close()
-    >>> stream.getvalue().splitlines()[-1].split(" ")[:3]
-    ['sweep', '[####]', '4/4']
+    Examples:
+        >>> import io
+        >>> stream = io.StringIO()
+        >>> bar = ProgressBar(4, "sweep", stream=stream, width=4)
+        >>> for _ in range(4):
+        ...     bar.advance()
+        >>> bar.close()
+        >>> stream.getvalue().splitlines()[-1].split(" ")[:3]
+        ['sweep', '[####]', '4/4']
     """
 
     def __init__(self, total: int, label: str = "", *, stream: TextIO | None = None, width: int = 30,

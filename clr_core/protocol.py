@@ -45,8 +45,9 @@ def register_schedule_kind(cls: type) -> type:
 def schedule_to_config(schedule: Schedule) -> dict[str, Any]:
     """``{"kind": ..., "config": ...}``: everything needed to rebuild `schedule` in another process.
 
-    >>> schedule_to_config(CyclicSchedule(step_size=10))["kind"]
-    'cyclic'
+    Examples:
+        >>> schedule_to_config(CyclicSchedule(step_size=10))["kind"]
+        'cyclic'
     """
     return {"kind": schedule.kind, "config": schedule.to_config()}
 

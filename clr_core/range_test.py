@@ -30,9 +30,10 @@ class RangeSweep(ScheduleBase):
     the usual choice); ``'linear'``: ``start_lr + (end_lr - start_lr) * k / (num_iter - 1)`` (Smith's
     original). Past the end the lr stays at `end_lr`.
 
-    >>> sweep = RangeSweep(1e-4, 1.0, num_iter=5)
-    >>> [round(sweep.lr_at(k), 6) for k in range(5)]
-    [0.0001, 0.001, 0.01, 0.1, 1.0]
+    Examples:
+        >>> sweep = RangeSweep(1e-4, 1.0, num_iter=5)
+        >>> [round(sweep.lr_at(k), 6) for k in range(5)]
+        [0.0001, 0.001, 0.01, 0.1, 1.0]
     """
 
     start_lr: float = 1e-7
@@ -75,11 +76,12 @@ class RangeTest:
         beta: smoothing factor in [0, 1); 0 means no smoothing.
         diverge_factor: stop when smoothed loss > factor * best smoothed loss; a float > 1.
 
-    >>> test = RangeTest(RangeSweep(0.01, 1.0, num_iter=3))
-    >>> [test.record(loss) for loss in (3.0, 2.0, 30.0)]
-    [True, True, False]
-    >>> test.result().stopped_early
-    True
+    Examples:
+        >>> test = RangeTest(RangeSweep(0.01, 1.0, num_iter=3))
+        >>> [test.record(loss) for loss in (3.0, 2.0, 30.0)]
+        [True, True, False]
+        >>> test.result().stopped_early
+        True
     """
 
     def __init__(self, sweep: RangeSweep, *, beta: float = 0.98, diverge_factor: float = 4.0) -> None:

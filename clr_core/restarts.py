@@ -32,9 +32,10 @@ class CosineRestarts(ScheduleBase):
         decay: each cycle's peak amplitude is this fraction of the previous one, in (0, 1].
         cycles: how many cycles to run before holding `min_lr`, an int >= 1, or None for no limit.
 
-    >>> schedule = CosineRestarts(max_lr=1.0, period=4, min_lr=0.0)
-    >>> [round(schedule.lr_at(i), 3) for i in range(6)]
-    [1.0, 0.854, 0.5, 0.146, 1.0, 0.854]
+    Examples:
+        >>> schedule = CosineRestarts(max_lr=1.0, period=4, min_lr=0.0)
+        >>> [round(schedule.lr_at(i), 3) for i in range(6)]
+        [1.0, 0.854, 0.5, 0.146, 1.0, 0.854]
     """
 
     max_lr: float

@@ -41,8 +41,9 @@ class ScaleFunction:
 class Triangular(ScaleFunction):
     """``1``: every cycle spans the full range ``[base_lr, max_lr]``.
 
-    >>> Triangular()(7)
-    1.0
+    Examples:
+        >>> Triangular()(7)
+        1.0
     """
 
     name: ClassVar[str] = "triangular"
@@ -55,8 +56,9 @@ class Triangular(ScaleFunction):
 class Triangular2(ScaleFunction):
     """``1 / 2**(s - 1)``: the amplitude halves each cycle. Underflows to 0, never overflows.
 
-    >>> [Triangular2()(s) for s in (1, 2, 3)], Triangular2()(5000)
-    ([1.0, 0.5, 0.25], 0.0)
+    Examples:
+        >>> [Triangular2()(s) for s in (1, 2, 3)], Triangular2()(5000)
+        ([1.0, 0.5, 0.25], 0.0)
     """
 
     name: ClassVar[str] = "triangular2"
@@ -69,8 +71,9 @@ class Triangular2(ScaleFunction):
 class ExpRange(ScaleFunction):
     """``gamma**s`` with ``0 < gamma <= 1``: the amplitude decays by `gamma` every iteration.
 
-    >>> ExpRange(0.5)(3)
-    0.125
+    Examples:
+        >>> ExpRange(0.5)(3)
+        0.125
     """
 
     gamma: float = 1.0

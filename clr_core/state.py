@@ -25,7 +25,7 @@ class ScheduleState:
         schedule: any object following `clr_core.Schedule` (e.g. `CyclicSchedule`), or a non-empty
             sequence of them, one per param group.
 
-    Example:
+    Examples:
         >>> from clr_core import CyclicSchedule
         >>> state = ScheduleState(CyclicSchedule(base_lr=1.0, max_lr=3.0, step_size=2))
         >>> [state.step(loss=0.5) for _ in range(4)]

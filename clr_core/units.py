@@ -22,10 +22,11 @@ def steps_per_epoch(samples: int, batch_size: int, *, accumulation_steps: int = 
     `drop_last`), and steps the optimizer every `accumulation_steps` batches (a partial group at the end
     still steps, as most training loops do).
 
-    >>> steps_per_epoch(50_000, 128)
-    391
-    >>> steps_per_epoch(50_000, 128, accumulation_steps=4, world_size=2)
-    49
+    Examples:
+        >>> steps_per_epoch(50_000, 128)
+        391
+        >>> steps_per_epoch(50_000, 128, accumulation_steps=4, world_size=2)
+        49
     """
     samples = _count_at_least("samples", samples, 1)
     batch_size = _count_at_least("batch_size", batch_size, 1)
@@ -42,8 +43,9 @@ def steps_per_epoch(samples: int, batch_size: int, *, accumulation_steps: int = 
 def epochs_to_steps(epochs: float, steps_in_epoch: int) -> int:
     """`epochs` (may be fractional, e.g. a step size of 2.5 epochs) as a whole number of optimizer steps.
 
-    >>> epochs_to_steps(4, 391), epochs_to_steps(2.5, 100)
-    (1564, 250)
+    Examples:
+        >>> epochs_to_steps(4, 391), epochs_to_steps(2.5, 100)
+        (1564, 250)
     """
     epochs = _checks.positive("epochs", epochs)
     steps_in_epoch = _count_at_least("steps_in_epoch", steps_in_epoch, 1)
@@ -54,8 +56,9 @@ def ends_on_cycle_boundary(total_steps: int, step_size: float, step_size_down: f
                            warn: bool = True) -> bool:
     """True when `total_steps` is a whole number of cycles; otherwise warn (Smith: stop at a cycle's end).
 
-    >>> ends_on_cycle_boundary(8000, 2000)
-    True
+    Examples:
+        >>> ends_on_cycle_boundary(8000, 2000)
+        True
     """
     total_steps = _count_at_least("total_steps", total_steps, 1)
     cycle = _checks.positive("step_size", step_size) + (

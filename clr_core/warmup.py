@@ -17,10 +17,11 @@ def warmup(schedule: Schedule, steps: float, *, start_lr: float = 0.0, shape: st
         start_lr: the first lr, a finite float >= 0.
         shape: ``'linear'`` or ``'cosine'``.
 
-    >>> from clr_core import CyclicSchedule
-    >>> schedule = warmup(CyclicSchedule(base_lr=0.1, max_lr=0.5, step_size=2), steps=2)
-    >>> [round(schedule.lr_at(i), 3) for i in range(6)]
-    [0.0, 0.05, 0.1, 0.3, 0.5, 0.3]
+    Examples:
+        >>> from clr_core import CyclicSchedule
+        >>> schedule = warmup(CyclicSchedule(base_lr=0.1, max_lr=0.5, step_size=2), steps=2)
+        >>> [round(schedule.lr_at(i), 3) for i in range(6)]
+        [0.0, 0.05, 0.1, 0.3, 0.5, 0.3]
     """
     steps = _checks.positive("steps", steps)
     return Join([Anneal(start_lr, schedule.lr_at(0), steps, shape), schedule], [steps])

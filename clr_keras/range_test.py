@@ -25,10 +25,16 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
 
     Args:
         model: a compiled model whose optimizer has a float learning rate (not a schedule object).
-        x, y: training arrays, cut into batches of `batch_size` (reused from the start when exhausted);
-            or `x` alone as an iterable of ``(x, y)`` batches.
-        start_lr, end_lr, num_iter, sweep: the sweep (see `clr_core.RangeSweep`).
-        beta, diverge_factor: smoothing and early stop (see `clr_core.RangeTest`).
+        x: training inputs, cut into batches of `batch_size` (reused from the start when exhausted); or,
+            with `y` None, an iterable of ``(x, y)`` batches.
+        y: training targets.
+        batch_size: examples per step when `x` and `y` are arrays.
+        start_lr: the first lr of the sweep (see `clr_core.RangeSweep`).
+        end_lr: the last lr of the sweep.
+        num_iter: the most steps to run (fewer when the loss diverges).
+        sweep: ``'exponential'`` or ``'linear'``.
+        beta: loss smoothing in [0, 1) (see `clr_core.RangeTest`).
+        diverge_factor: stop when the smoothed loss exceeds this many times its best.
         validation_data: ``(x_val, y_val)``; when given, record the validation loss after each step.
         progress: draw a progress bar on stderr.
 

@@ -36,10 +36,11 @@ def plot_schedule(schedules: Schedule | Sequence[Schedule], iterations: int, *,
                   path: PathLike | None = None) -> Any:
     """The lr of one or more schedules over ``range(iterations)``, overlaid.
 
-    >>> from clr_core import CyclicSchedule
-    >>> figure = plot_schedule(CyclicSchedule(step_size=100, mode="triangular2"), 1000)
-    >>> figure.axes[0].get_ylabel()
-    'learning rate'
+    Examples:
+        >>> from clr_core import CyclicSchedule
+        >>> figure = plot_schedule(CyclicSchedule(step_size=100, mode="triangular2"), 1000)
+        >>> figure.axes[0].get_ylabel()
+        'learning rate'
     """
     import numpy as np
 

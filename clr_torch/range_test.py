@@ -32,8 +32,12 @@ def range_test(model: nn.Module, optimizer: Optimizer, loss_fn: Callable[[Any, A
         optimizer: its optimizer; its state (lr, momentum buffers, ...) is restored afterwards.
         loss_fn: ``loss_fn(model(x), y)`` gives the scalar loss of a batch.
         data: ``(x, y)`` batches, e.g. a DataLoader; reused from the start when exhausted.
-        start_lr, end_lr, num_iter, sweep: the sweep (see `clr_core.RangeSweep`).
-        beta, diverge_factor: smoothing and early stop (see `clr_core.RangeTest`).
+        start_lr: the first lr of the sweep (see `clr_core.RangeSweep`).
+        end_lr: the last lr of the sweep.
+        num_iter: the most steps to run (fewer when the loss diverges).
+        sweep: ``'exponential'`` or ``'linear'``.
+        beta: loss smoothing in [0, 1) (see `clr_core.RangeTest`).
+        diverge_factor: stop when the smoothed loss exceeds this many times its best.
         val_data: when given, record the mean loss over these batches after each step instead of the
             training loss (Smith's original reads validation curves; slower, smoother).
         progress: draw a progress bar on stderr.
@@ -41,7 +45,7 @@ def range_test(model: nn.Module, optimizer: Optimizer, loss_fn: Callable[[Any, A
     Returns:
         The `clr_core.RangeTestResult`; ``result.suggest_bounds()`` gives ``(base_lr, max_lr)``.
 
-    Example:
+    Examples:
         >>> import torch
         >>> torch.manual_seed(0) and None
         >>> model = torch.nn.Linear(4, 1)

@@ -86,8 +86,9 @@ def steps_per_epoch(data: Digits) -> int:
 def geometric_grid(low: float, high: float, count: int) -> list[float]:
     """`count` lrs spaced evenly on a log axis from `low` to `high`.
 
-    >>> [round(lr, 6) for lr in geometric_grid(0.001, 0.1, 3)]
-    [0.001, 0.01, 0.1]
+    Examples:
+        >>> [round(lr, 6) for lr in geometric_grid(0.001, 0.1, 3)]
+        [0.001, 0.01, 0.1]
     """
     return [low * (high / low) ** (k / (count - 1)) for k in range(count)]
 

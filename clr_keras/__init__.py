@@ -1,0 +1,15 @@
+"""clr_keras: cyclical learning rates (Smith, arXiv:1506.01186) for Keras 3.
+
+Two faces of the same `clr_core` formula:
+
+- `CyclicLR`, a callback and drop-in replacement for the classic one (history, ``_reset``), exact at every
+  optimizer step also with ``steps_per_execution > 1``;
+- `CyclicLRSchedule`, a ``LearningRateSchedule`` computed inside the compiled train step, saved with the
+  model.
+"""
+
+from .callback import CyclicLR
+from .ops import KERAS_OPS, KerasOps
+from .schedule import CyclicLRSchedule
+
+__all__ = ["KERAS_OPS", "CyclicLR", "CyclicLRSchedule", "KerasOps"]

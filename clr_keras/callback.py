@@ -1,0 +1,266 @@
+"""`CyclicLR`: the classic cyclical learning rate callback, for Keras 3, exact at every optimizer step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from clr_core import History, Schedule, ScheduleState
+
+from .config import build_schedule
+from .logs import BATCH_LOSS, BatchLoss, numeric_metrics
+from .lr_table import LrTable, read_step
+
+
+class CyclicLR(keras.callbacks.Callback):
+    """Cycle the optimizer's learning rate between `base_lr` and `max_lr` (Smith, arXiv:1506.01186).
+
+    A drop-in replacement for the classic Keras ``CyclicLR`` callback. For the cycle iteration ``i``
+    (optimizer steps since the start or the last reset)::
+
+        cycle = floor(1 + i / (2 * step_size))
+        x     = abs(i / step_size - 2 * cycle + 1)
+        lr    = base_lr + (max_lr - base_lr) * max(0, 1 - x) * scale_fn(s)
+
+    with ``s = cycle`` (``scale_mode='cycle'``) or ``s = i`` (``'iterations'``). The first step runs at
+    ``base_lr``, which overrides the optimizer's own learning rate.
+
+    Every optimizer step gets its own rate, also with ``steps_per_execution > 1``: the rates are computed on
+    the host by `clr_core` and read inside the train step by the optimizer's step counter (see
+    `clr_keras.lr_table`), so the callback adds a few operations per step on the device and no wait for it
+    (one read of the step counter per call only for data of unknown length with ``steps_per_execution > 1``).
+    Works with every built-in optimizer whose learning rate is a float, across repeated ``fit`` calls
+    (history and counters carry on), and on a model loaded from a ``.keras`` file: a new callback starts at
+    the optimizer's step counter (call `reset` before ``fit`` to start a new cycle at 0 instead).
+
+    After each call of the train function it records in `history` (a ``dict`` of lists, as the classic
+    callback): ``'lr'`` and ``'iterations'`` for every step, and every number of the batch logs plus
+    ``'batch_loss'``, the loss of the batch alone (Keras' ``'loss'`` is a running mean over the epoch; see
+    `clr_keras.logs`). It also writes ``'lr'`` (the rate of the latest step) and ``'batch_loss'`` into the
+    batch logs, and ``'lr'`` into the epoch logs, so ``CSVLogger``, ``TensorBoard`` and the ``History`` that
+    ``fit`` returns show them (list this callback before those that read the logs).
+
+    Args:
+        base_lr: lower bound, a finite float >= 0; the first step's rate. Default 0.001.
+        max_lr: upper bound, a finite float >= `base_lr`. Default 0.006.
+        step_size: optimizer steps in half a cycle, a finite float > 0; Smith suggests 2 to 8 epochs' worth.
+            Default 2000.
+        mode: ``'triangular'``, ``'triangular2'`` (amplitude halves each cycle) or ``'exp_range'``
+            (amplitude times ``gamma**i``); ignored when `scale_fn` is given.
+        gamma: the decay of ``'exp_range'``, in (0, 1].
+        scale_fn: a custom amplitude function of one float (normally returning values in [0, 1]), a
+            `clr_core` scale object, or an import path ``"package.module:function"``; overrides `mode`.
+        scale_mode: ``'cycle'`` or ``'iterations'``: what a custom `scale_fn` receives.
+        step_size_down: steps in the falling half of a cycle; default `step_size`.
+        waveform: ``'triangle'`` (the paper's) or ``'cosine'`` (the same bounds, a smooth turn at both ends).
+        schedule: a ready `clr_core` schedule (e.g. ``clr_core.CyclicSchedule``) instead of the arguments.
+
+    Raises:
+        TypeError, ValueError: for invalid arguments, with the messages of `clr_core.CyclicSchedule`.
+
+    Examples:
+        ```python
+        clr = CyclicLR(base_lr=0.001, max_lr=0.006, step_size=2000.0, mode="triangular2")
+        model.fit(x, y, callbacks=[clr])
+        clr.history["lr"], clr.history["batch_loss"]
+        clr._reset(new_max_lr=0.003)  # start a new cycle with other bounds
+        ```
+    """
+
+    def __init__(self, base_lr: float = 0.001, max_lr: float = 0.006, step_size: float = 2000.0,
+                 mode: str = "triangular", gamma: float = 1.0, scale_fn: Any = None, scale_mode: str = "cycle",
+                 *, step_size_down: float | None = None, waveform: str = "triangle",
+                 schedule: Schedule | None = None) -> None:
+        super().__init__()
+        self.state = ScheduleState(build_schedule(
+            schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
+            scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform))
+        self._batch_loss = BatchLoss()
+        self._table: LrTable | None = None
+        self._optimizer: Any = None
+        self._next_step = 0
+        self._steps_per_call = 1
+        self._epoch_batches = 0
+        self._training = False
+        self._started = False
+        self._cycle_chosen = False
+
+    # The classic callback's attributes.
+    @property
+    def history(self) -> History:
+        """``history['lr']``, ``history['iterations']``, ``history['loss']``, ``history['batch_loss']``, ..."""
+        return self.state.history
+
+    @property
+    def schedule(self) -> Schedule:
+        """The `clr_core` schedule now in use (as changed by the latest reset)."""
+        return self.state.schedule
+
+    @property
+    def base_lr(self) -> float | None:
+        return getattr(self.schedule, "base_lr", None)
+
+    @property
+    def max_lr(self) -> float | None:
+        return getattr(self.schedule, "max_lr", None)
+
+    @property
+    def step_size(self) -> float | None:
+        return getattr(self.schedule, "step_size", None)
+
+    @property
+    def clr_iterations(self) -> int:
+        """Steps since the start of the cycle (set back to 0 by a reset)."""
+        return self.state.cycle_iterations
+
+    @property
+    def trn_iterations(self) -> int:
+        """Steps recorded in total (never reset)."""
+        return self.state.total_iterations
+
+    def clr(self) -> float:
+        """The learning rate of the next optimizer step."""
+        return self.state.lr
+
+    def reset(self, base_lr: float | None = None, max_lr: float | None = None,
+              step_size: float | None = None) -> None:
+        """Start a new cycle at the next step, changing only the bounds given; the history carries on.
+
+        Takes effect at once, also when called during training (from another callback, for instance).
+        """
+        self.state.reset(base_lr=base_lr, max_lr=max_lr, step_size=step_size)
+        self._cycle_chosen = True
+        if self._training:
+            self._fill_table()
+
+    def _reset(self, new_base_lr: float | None = None, new_max_lr: float | None = None,
+               new_step_size: float | None = None) -> None:
+        """The classic spelling of `reset`."""
+        self.reset(new_base_lr, new_max_lr, new_step_size)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Counters, history and schedule as plain data (`clr_core.ScheduleState.state_dict`)."""
+        return self.state.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Resume from `state_dict()` output: counters, history and schedule."""
+        self.state.load_state_dict(state)
+        self._cycle_chosen = True
+        if self._training:
+            self._fill_table()
+
+    # Keras hooks.
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        model = self.model
+        optimizer = _driven_optimizer(model)
+        step = read_step(optimizer)
+        if not self._started and self.state.total_iterations == 0 and step > 0:
+            self._start_at(step)
+        self._started = True
+        self._steps_per_call = max(1, int(getattr(model, "steps_per_execution", 1) or 1))
+        table, installed = LrTable.attach(optimizer, self._steps_per_call, _strategy(model))
+        if installed and getattr(model, "train_function", None) is not None:
+            model.make_train_function(force=True)
+        self._table, self._optimizer, self._next_step = table, optimizer, step
+        self._fill_table()
+        table.activate()
+        self._training = True
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._batch_loss.start_epoch()
+        self._epoch_batches = 0
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if not self._training:
+            return
+        count = self._steps_in_call(batch)
+        self._epoch_batches += count
+        metrics = numeric_metrics(logs)
+        if "loss" in metrics:
+            metrics[BATCH_LOSS] = self._batch_loss.update(metrics["loss"], self._epoch_batches)
+        if count > 0:
+            for _ in range(count - 1):
+                self.state.step()
+            self.state.step(**metrics)
+        else:
+            self.state.log(**metrics)
+        self._next_step += count
+        if logs is not None and self.state.history.get("lr"):
+            logs["lr"] = self.state.history["lr"][-1]
+            if BATCH_LOSS in metrics:
+                logs[BATCH_LOSS] = metrics[BATCH_LOSS]
+        if not self._table.covers(self._next_step, self._steps_per_call):
+            self._fill_table()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if logs is not None and self.state.history.get("lr"):
+            logs["lr"] = self.state.history["lr"][-1]
+        if self._training:  # a checkpoint saved now records the next step's rate in the optimizer config
+            self._optimizer._learning_rate.assign(self.state.lr)
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self._training:
+            self._table.deactivate(self.state.lr)
+        self._training = False
+
+    # Helpers.
+    def _steps_in_call(self, batch: int) -> int:
+        """How many optimizer steps the call of the train function that ended at `batch` ran."""
+        if self._steps_per_call == 1:
+            return 1
+        steps = (self.params or {}).get("steps")
+        if steps:  # the last call of an epoch may run fewer steps than steps_per_execution
+            return min(batch, steps - 1) - self._epoch_batches + 1
+        return read_step(self._optimizer) - self._next_step  # data of unknown length: ask the counter
+
+    def _fill_table(self) -> None:
+        cycle = self.state.cycle_iterations
+        lrs = self.state.schedule.lr_at(np.arange(cycle, cycle + self._table.size))
+        self._table.write(self._next_step, lrs)
+
+    def _start_at(self, step: int) -> None:
+        """Continue a model trained before: the counters start at the optimizer's step counter."""
+        saved = self.state.state_dict()
+        saved["total_iterations"] = step
+        if not self._cycle_chosen:
+            saved["cycle_iterations"] = step
+        self.state.load_state_dict(saved)
+
+
+def _driven_optimizer(model: Any) -> Any:
+    """The optimizer whose learning rate the train step reads, checked for what the callback needs."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        raise ValueError("CyclicLR needs a model compiled with an optimizer; call model.compile() first")
+    optimizer = getattr(optimizer, "inner_optimizer", None) or optimizer  # LossScaleOptimizer
+    name = type(optimizer).__name__
+    if isinstance(optimizer, getattr(keras.optimizers, "MultiOptimizer", ())):
+        raise TypeError(f"CyclicLR drives one optimizer, but {name} hands variables to several; pass a "
+                        f"clr_keras.CyclicLRSchedule(...) as the learning_rate of each inner optimizer instead")
+    learning_rate = getattr(optimizer, "_learning_rate", None)
+    if not isinstance(learning_rate, keras.Variable):
+        raise TypeError(
+            f"CyclicLR cannot drive {name}: it was built with learning_rate={type(learning_rate).__name__}, a "
+            f"schedule that sets every step's rate itself. Pass clr_keras.CyclicLRSchedule(...) as the "
+            f"optimizer's learning_rate instead of using the callback, or build {name} with a float "
+            f"learning_rate (the callback's base_lr overrides it)")
+    accumulation = getattr(optimizer, "gradient_accumulation_steps", None)
+    if accumulation:
+        raise ValueError(
+            f"CyclicLR counts one optimizer step per batch, but {name} accumulates gradients over "
+            f"gradient_accumulation_steps={accumulation} batches; pass clr_keras.CyclicLRSchedule(...) as its "
+            f"learning_rate instead")
+    if keras.backend.backend() == "jax":
+        raise RuntimeError(
+            "CyclicLR does not support the JAX backend: the JAX train step only sees variables changed between "
+            "epochs. Pass clr_keras.CyclicLRSchedule(...) as the optimizer's learning_rate instead")
+    return optimizer
+
+
+def _strategy(model: Any) -> Any:
+    """The tf.distribute strategy the model trains under (TensorFlow backend), else None."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    return getattr(model, "distribute_strategy", None)

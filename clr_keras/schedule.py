@@ -1,0 +1,94 @@
+"""`CyclicLRSchedule`: the cyclical learning rate as a Keras `LearningRateSchedule`, computed in the step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+from clr_core import Schedule
+
+from .config import build_schedule, schedule_config
+from .ops import KERAS_OPS
+
+
+@keras.saving.register_keras_serializable(package="clr")
+class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """A cyclical learning rate (Smith, arXiv:1506.01186) that the optimizer computes from its step counter.
+
+    Pass it as an optimizer's `learning_rate`. At each step the optimizer calls it with its step counter
+    ``i`` (steps taken so far; the first step gets ``i = 0``) and the compiled train step computes::
+
+        cycle = floor(1 + i / (2 * step_size))
+        x     = abs(i / step_size - 2 * cycle + 1)
+        lr    = base_lr + (max_lr - base_lr) * max(0, 1 - x) * scale_fn(s)
+
+    with ``s = cycle`` (``scale_mode='cycle'``) or ``s = i`` (``'iterations'``), through the one formula of
+    `clr_core` run on float64 Keras tensors (`clr_keras.ops`): exact at every step an int64 counter can
+    reach below 2**53, where float32 schedules lose whole steps past 2**24. The result is cast to
+    ``keras.backend.floatx()``. Nothing happens on the host, so it costs no time per batch, and every step
+    of a ``steps_per_execution`` call and every replica of a distributed step gets the same, right rate.
+
+    Saving: `get_config` holds the constructor's arguments as JSON-safe data, and the class is registered
+    with Keras (``"clr>CyclicLRSchedule"``), so a model saved to ``.keras`` loads with
+    ``keras.saving.load_model`` (once ``clr_keras`` is imported) and its schedule resumes from the saved step
+    counter. A custom `scale_fn` is saved by its Keras registered name or by its import path; a lambda
+    cannot be saved (``get_config`` says how to fix that).
+
+    A custom `scale_fn` runs on a float64 tensor inside the compiled step: arithmetic and `keras.ops`
+    calls work (``lambda s: 1 / 5 ** (s * 1e-4)``, ``lambda s: 0.5 * (1 + keras.ops.sin(s * math.pi / 2))``);
+    `numpy` or `math` functions work only when the step runs eagerly. For those, use the `CyclicLR` callback,
+    which computes the rates on the host.
+
+    Args:
+        base_lr: lower bound, a finite float >= 0; the rate of step 0. Default 0.001.
+        max_lr: upper bound, a finite float >= `base_lr`. Default 0.006.
+        step_size: optimizer steps in half a cycle, a finite float > 0. Default 2000.
+        mode: ``'triangular'``, ``'triangular2'`` or ``'exp_range'``; ignored when `scale_fn` is given.
+        gamma: the decay of ``'exp_range'``, in (0, 1].
+        scale_fn: a custom amplitude function of one float, a `clr_core` scale object, an import path
+            ``"package.module:function"`` or a Keras registered name ``"package>name"``; overrides `mode`.
+        scale_mode: ``'cycle'`` or ``'iterations'``: what a custom `scale_fn` receives.
+        step_size_down: steps in the falling half of a cycle; default `step_size`.
+        waveform: ``'triangle'`` (the paper's) or ``'cosine'`` (the same bounds, a smooth turn at both ends).
+        schedule: a ready `clr_core` schedule instead of the arguments.
+
+    Raises:
+        TypeError, ValueError: for invalid arguments, with the messages of `clr_core.CyclicSchedule`.
+
+    Examples:
+        >>> schedule = CyclicLRSchedule(base_lr=0.001, max_lr=0.006, step_size=4)
+        >>> optimizer = keras.optimizers.SGD(learning_rate=schedule)
+        >>> print(*(round(float(schedule(step)), 6) for step in (0, 2, 4, 6, 8)))
+        0.001 0.0035 0.006 0.0035 0.001
+    """
+
+    def __init__(self, base_lr: float = 0.001, max_lr: float = 0.006, step_size: float = 2000.0,
+                 mode: str = "triangular", gamma: float = 1.0, scale_fn: Any = None, scale_mode: str = "cycle",
+                 *, step_size_down: float | None = None, waveform: str = "triangle",
+                 schedule: Schedule | dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.schedule = build_schedule(
+            schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
+            scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform)
+
+    def __call__(self, step: Any) -> Any:
+        """The learning rate at optimizer step `step` (a tensor, variable or int), as a floatx tensor."""
+        lr = self.schedule.evaluate(KERAS_OPS.to_float(step), KERAS_OPS)
+        return ops.cast(KERAS_OPS.to_float(lr), keras.backend.floatx())
+
+    def lr_at(self, step: Any) -> Any:
+        """The same rate computed on the host in float64 (an int, a float or a numpy array of steps)."""
+        return self.schedule.lr_at(step)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor's arguments as JSON-safe data; raises `ValueError` for an unsavable scale_fn."""
+        return schedule_config(self.schedule)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> CyclicLRSchedule:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"CyclicLRSchedule({self.schedule!r})"

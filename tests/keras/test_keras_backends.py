@@ -1,0 +1,127 @@
+"""Other setups, each in a fresh Python: the torch backend, and tf.distribute with two logical CPUs.
+
+The backend and the logical devices must be chosen before Keras (or TensorFlow) first runs, hence the
+subprocesses. Each script prints one ``RESULT`` JSON line that the test checks.
+"""
+
+import importlib.util
+
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from .keras_helpers import run_script  # noqa: E402
+
+TORCH_SCRIPT = """
+import os
+os.environ["KERAS_BACKEND"] = "torch"
+import json, tempfile
+import numpy as np
+import keras
+from clr_keras import CyclicLR, CyclicLRSchedule
+from tests.keras.keras_helpers import core_lrs, ones, one_weight_model, sgd_weights, weight
+
+assert keras.backend.backend() == "torch"
+out = {}
+arguments = {"base_lr": 0.01, "max_lr": 0.05, "step_size": 3.0, "mode": "triangular2"}
+expected = sgd_weights(core_lrs(0, 12, **arguments))[-1]
+
+model = one_weight_model(0.5)
+clr = CyclicLR(**arguments)
+model.fit(*ones(6), batch_size=2, epochs=2, verbose=0, shuffle=False, callbacks=[clr])
+out["callback_weight"] = [weight(model), float(expected)]
+out["callback_lr"] = bool(np.array_equal(clr.history["lr"], core_lrs(0, 12, **arguments)))
+out["callback_iterations"] = clr.history["iterations"]
+
+model = one_weight_model(0.5)
+clr = CyclicLR(**arguments)
+class Reset(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 2:
+            clr._reset(new_max_lr=0.03)
+model.fit(*ones(5), batch_size=2, verbose=0, callbacks=[clr, Reset()])
+lrs = np.concatenate([core_lrs(0, 3, **arguments), core_lrs(0, 2, **{**arguments, "max_lr": 0.03})])
+out["reset_weight"] = [weight(model), float(sgd_weights(lrs)[-1])]
+
+model = one_weight_model(CyclicLRSchedule(**arguments))
+model.fit(*ones(7), batch_size=2, verbose=0)
+path = os.path.join(tempfile.mkdtemp(), "model.keras")
+model.save(path)
+loaded = keras.saving.load_model(path)
+loaded.fit(*ones(5), batch_size=2, verbose=0)
+out["schedule_weight"] = [weight(loaded), float(expected)]
+
+from clr_keras import KERAS_OPS
+schedule = CyclicLRSchedule(base_lr=0.001, max_lr=0.006, step_size=1000.0, mode="exp_range", gamma=0.99994)
+steps = [0, 999, 1000, 10**9 + 1, 2**40 + 3]
+float64 = [float(schedule.schedule.evaluate(KERAS_OPS.to_float(step), KERAS_OPS)) for step in steps]
+exact = [schedule.lr_at(step) for step in steps]
+out["float64_error"] = max(abs(a - b) / b for a, b in zip(float64, exact))
+
+model = one_weight_model(0.5)
+start = 2**31 - 10  # the optimizer's step counter is int32 on torch
+model.optimizer.iterations.assign(start)
+clr = CyclicLR(**arguments)
+model.fit(*ones(4), batch_size=2, verbose=0, callbacks=[clr])
+out["huge_callback"] = [weight(model), float(sgd_weights(core_lrs(start, 4, **arguments))[-1])]
+out["huge"] = [[float(schedule(step)) for step in steps],
+               [float(np.float32(core_lrs(step, 1, base_lr=0.001, max_lr=0.006, step_size=1000.0,
+                                         mode="exp_range", gamma=0.99994)[0])) for step in steps]]
+print("RESULT" + json.dumps(out))
+"""
+
+MIRRORED_SCRIPT = """
+import json
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import numpy as np
+import keras
+from clr_keras import CyclicLR, CyclicLRSchedule
+from tests.keras.keras_helpers import core_lrs, ones, one_weight_model, sgd_weights, steps_taken, weight
+
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+arguments = {"base_lr": 0.01, "max_lr": 0.05, "step_size": 2.0, "mode": "exp_range", "gamma": 0.9}
+out = {"replicas": strategy.num_replicas_in_sync}
+data = dict(x=ones(12)[0], y=ones(12)[1], batch_size=4, epochs=2, verbose=0, shuffle=False)
+# Keras 3.15 itself fails under MirroredStrategy with steps_per_execution > 1 (even at a constant rate).
+with strategy.scope():
+    control = one_weight_model(0.125)
+control.fit(**data)
+steps = steps_taken(control)  # global steps, as Keras counts them under this strategy
+gradient = -weight(control) / (0.125 * steps)  # the gradient the replicas apply together
+out["steps"], out["gradient"] = steps, gradient
+expected = float(sgd_weights(core_lrs(0, steps, **arguments), gradient)[-1])
+with strategy.scope():
+    model = one_weight_model(CyclicLRSchedule(**arguments))
+model.fit(**data)
+out["schedule"] = [steps_taken(model), weight(model), expected]
+with strategy.scope():
+    model = one_weight_model(0.5)
+clr = CyclicLR(**arguments)
+model.fit(**data, callbacks=[clr])
+out["callback"] = [steps_taken(model), weight(model), expected, clr.history["iterations"]]
+print("RESULT" + json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
+def test_torch_backend():
+    out = run_script(TORCH_SCRIPT)
+    assert out["callback_weight"][0] == out["callback_weight"][1]
+    assert out["callback_lr"] and out["callback_iterations"] == list(range(1, 13))
+    assert out["reset_weight"][0] == out["reset_weight"][1]
+    assert out["schedule_weight"][0] == out["schedule_weight"][1]
+    assert out["huge"][0] == out["huge"][1]
+    assert out["float64_error"] <= 1e-12
+    assert out["huge_callback"][0] == out["huge_callback"][1]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="tensorflow is not installed")
+def test_mirrored_strategy_applies_the_schedule_once_per_global_step():
+    out = run_script(MIRRORED_SCRIPT, env={"KERAS_BACKEND": "tensorflow"})
+    assert out["replicas"] == 2 and out["steps"] >= 6 and out["gradient"] in (1.0, 2.0)
+    steps, got, expected = out["schedule"]
+    assert steps == out["steps"] and got == expected
+    steps, got, expected, iterations = out["callback"]
+    assert steps == out["steps"] and got == expected and iterations == list(range(1, steps + 1))
