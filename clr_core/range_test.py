@@ -10,12 +10,14 @@ adapter adds a thin runner that trains its model through it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from . import _checks
 from .base import ScheduleBase
 from .ops import ArrayOps
+from .progress import ProgressBar
 from .protocol import register_schedule_kind
 
 SWEEPS = ("exponential", "linear")
@@ -128,6 +130,28 @@ class RangeTest:
             self._stopped_early = True
         self._best = min(self._best, smoothed)
         return not self.done
+
+    def run(self, train_step: Callable[[float], float], *, progress: bool = True) -> RangeTestResult:
+        """Call ``train_step(lr)`` (one training step at `lr`, returning the loss to record) until done.
+
+        The adapters' runners are this loop around their framework's step; a progress bar goes to stderr.
+
+        Examples:
+            >>> test = RangeTest(RangeSweep(0.01, 1.0, num_iter=4), beta=0.0)
+            >>> [round(loss, 3) for loss in test.run(lambda lr: 1.0 - lr, progress=False).losses]
+            [0.99, 0.954, 0.785, 0.0]
+        """
+        bar = ProgressBar(self.sweep.num_iter, "LR range test", enabled=progress)
+        try:
+            while not self.done:
+                lr = self._lr
+                loss = float(train_step(lr))
+                self.record(loss)
+                if progress:
+                    bar.advance(note=f"lr {lr:.2e} loss {loss:.4g}")
+        finally:
+            bar.close()
+        return self.result()
 
     def result(self) -> RangeTestResult:
         """The lrs, raw and smoothed losses recorded so far."""

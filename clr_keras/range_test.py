@@ -14,7 +14,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from clr_core import ProgressBar, RangeSweep, RangeTest, RangeTestResult
+from clr_core import RangeSweep, RangeTest, RangeTestResult
 
 
 def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 32, start_lr: float = 1e-7,
@@ -52,25 +52,22 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
         optimizer.build(model.trainable_variables)
     saved_weights = model.get_weights()
     saved_optimizer = [variable.numpy() for variable in optimizer.variables]
-    bar = ProgressBar(num_iter, "LR range test", enabled=progress)
+    batches = _batches(x, y, batch_size)
+
+    def train_step(lr: float) -> float:
+        optimizer.learning_rate = lr
+        batch_x, batch_y = next(batches)
+        loss = _loss_of(model.train_on_batch(batch_x, batch_y, return_dict=True))
+        if validation_data is not None:
+            loss = _loss_of(model.evaluate(*validation_data, verbose=0, return_dict=True))
+        return loss
+
     try:
-        batches = _batches(x, y, batch_size)
-        while not test.done:
-            lr = test.lr
-            optimizer.learning_rate = lr
-            batch_x, batch_y = next(batches)
-            loss = _loss_of(model.train_on_batch(batch_x, batch_y, return_dict=True))
-            if validation_data is not None:
-                loss = _loss_of(model.evaluate(*validation_data, verbose=0, return_dict=True))
-            test.record(loss)
-            if progress:
-                bar.advance(note=f"lr {lr:.2e} loss {loss:.4g}")
+        return test.run(train_step, progress=progress)
     finally:
-        bar.close()
         model.set_weights(saved_weights)
         for variable, value in zip(optimizer.variables, saved_optimizer):
             variable.assign(value)
-    return test.result()
 
 
 def _loss_of(logs: dict[str, Any]) -> float:

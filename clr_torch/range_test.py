@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.optim import Optimizer
 
-from clr_core import ProgressBar, RangeSweep, RangeTest, RangeTestResult
+from clr_core import RangeSweep, RangeTest, RangeTestResult
 
 from .groups import write_value
 
@@ -59,29 +59,25 @@ def range_test(model: nn.Module, optimizer: Optimizer, loss_fn: Callable[[Any, A
     saved_model = copy.deepcopy(model.state_dict())
     saved_optimizer = copy.deepcopy(optimizer.state_dict())
     was_training = model.training
-    bar = ProgressBar(num_iter, "LR range test", enabled=progress)
+    batches = itertools.cycle(data)
+
+    def train_step(lr: float) -> float:
+        for group in optimizer.param_groups:
+            write_value(group, "lr", lr)
+        x, y = next(batches)
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return float(loss.detach()) if val_data is None else _mean_loss(model, loss_fn, val_data)
+
     try:
-        batches = itertools.cycle(data)
         model.train()
-        while not test.done:
-            lr = test.lr
-            for group in optimizer.param_groups:
-                write_value(group, "lr", lr)
-            x, y = next(batches)
-            optimizer.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            optimizer.step()
-            recorded = float(loss.detach()) if val_data is None else _mean_loss(model, loss_fn, val_data)
-            test.record(recorded)
-            if progress:
-                bar.advance(note=f"lr {lr:.2e} loss {recorded:.4g}")
+        return test.run(train_step, progress=progress)
     finally:
-        bar.close()
         model.load_state_dict(saved_model)
         optimizer.load_state_dict(saved_optimizer)
         model.train(was_training)
-    return test.result()
 
 
 def _mean_loss(model: nn.Module, loss_fn: Callable[[Any, Any], torch.Tensor],
