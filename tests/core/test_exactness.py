@@ -11,7 +11,8 @@ from tests.core import scale_fns
 from tests.core.reference import reference_lr
 
 REL = 1e-12
-lrs = st.floats(min_value=0.0, max_value=10.0, allow_nan=False)
+# 0 or a normal float: below 2.2e-308 floats lose relative precision themselves, whatever the formula does
+lrs = st.one_of(st.just(0.0), st.floats(min_value=1e-300, max_value=10.0))
 steps = st.one_of(st.integers(min_value=1, max_value=100_000).map(float),
                   st.floats(min_value=0.5, max_value=1e5, allow_nan=False))
 iterations = st.one_of(st.integers(min_value=0, max_value=10**9 + 10**6),
