@@ -99,6 +99,23 @@ class ScheduleState:
         self._lrs = next_lrs
         return next_lrs[0]
 
+    def start_at(self, total_iterations: int, cycle_iterations: int | None = None) -> None:
+        """Set the counters, e.g. to continue a run whose optimizer has already taken `total_iterations` steps.
+
+        `cycle_iterations` defaults to `total_iterations` (a run that was never reset). The history is kept.
+
+        Examples:
+            >>> from clr_core import CyclicSchedule
+            >>> state = ScheduleState(CyclicSchedule(base_lr=1.0, max_lr=3.0, step_size=2))
+            >>> state.start_at(1)
+            >>> state.lr, state.total_iterations
+            (2.0, 1)
+        """
+        total = _checks.count("total_iterations", total_iterations)
+        cycle = total if cycle_iterations is None else _checks.count("cycle_iterations", cycle_iterations)
+        lrs = self._lrs_at(cycle)
+        self.total_iterations, self.cycle_iterations, self._lrs = total, cycle, lrs
+
     def log(self, **metrics: Any) -> None:
         """Record metrics at the current total iteration without stepping (e.g. a report after N steps)."""
         self.history.add_metrics(self.total_iterations, **metrics)

@@ -222,11 +222,7 @@ class CyclicLR(keras.callbacks.Callback):
 
     def _start_at(self, step: int) -> None:
         """Continue a model trained before: the counters start at the optimizer's step counter."""
-        saved = self.state.state_dict()
-        saved["total_iterations"] = step
-        if not self._cycle_chosen:
-            saved["cycle_iterations"] = step
-        self.state.load_state_dict(saved)
+        self.state.start_at(step, self.state.cycle_iterations if self._cycle_chosen else None)
 
 
 def _driven_optimizer(model: Any) -> Any:

@@ -35,7 +35,7 @@ def _add_demo_command(commands: argparse._SubParsersAction) -> None:
                                            "network with a fixed lr, triangular2 and exp_range CLR over "
                                            "several seeds, and report the paper's comparison.")
     demo.add_argument("--framework", choices=("torch", "keras"), default="torch", help="default torch")
-    demo.add_argument("--seeds", type=int, default=3, help="seeds per policy (default 3)")
+    demo.add_argument("--seeds", type=int, default=5, help="seeds per policy (default 5)")
     demo.add_argument("--epochs", type=int, default=24, help="epochs per run (default 24)")
     demo.add_argument("--output", default="demo-output", help="folder for the table and figures")
     demo.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -94,7 +94,7 @@ class CyclicLR(LRScheduler):
                                     step_size=step_size, mode=mode, gamma=gamma, scale_fn=scale_fn,
                                     scale_mode=scale_mode, step_size_down=step_size_down)
         state = ScheduleState(schedules)
-        _fast_forward(state, _completed_steps(last_epoch))
+        state.start_at(_completed_steps(last_epoch))
         if not isinstance(cycle_momentum, bool):
             raise TypeError(f"cycle_momentum must be True or False, got {type(cycle_momentum).__name__} "
                             f"{cycle_momentum!r}")
@@ -263,11 +263,3 @@ def _completed_steps(last_epoch: Any) -> int:
     if last_epoch < -1:
         raise ValueError(f"last_epoch must be an int >= -1 (-1 starts the cycle), got {last_epoch!r}")
     return last_epoch + 1
-
-
-def _fast_forward(state: ScheduleState, steps: int) -> None:
-    """Set both counters of a fresh state to `steps` through its own (validated) load path."""
-    if steps:
-        data = state.state_dict()
-        data["cycle_iterations"] = data["total_iterations"] = steps
-        state.load_state_dict(data)

@@ -20,7 +20,7 @@ def make_trainer(framework: str) -> Trainer:
     raise ValueError(f"framework must be one of 'torch', 'keras', got {framework!r}")
 
 
-def run_demo(framework: str = "torch", seeds: int = 3, epochs: int = 24, output: str = "demo-output",
+def run_demo(framework: str = "torch", seeds: int = 5, epochs: int = 24, output: str = "demo-output",
              progress: bool = True) -> str:
     """Run the whole demo and return the table; figures, table.md and results.json go to `output`."""
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:

@@ -150,3 +150,16 @@ def test_malformed_states_are_refused(change, message):
     run(state, 2)
     with pytest.raises((TypeError, ValueError), match=message):
         ScheduleState(CyclicSchedule()).load_state_dict({**state.state_dict(), **change})
+
+
+def test_start_at_sets_the_counters_and_keeps_the_history():
+    state = ScheduleState(CyclicSchedule(base_lr=1, max_lr=5, step_size=4))
+    state.step(loss=1.0)
+    state.start_at(10, cycle_iterations=2)
+    assert (state.total_iterations, state.cycle_iterations, state.lr) == (10, 2, 3)
+    assert state.history["iterations"] == [1]
+    state.step()
+    assert state.history["iterations"] == [1, 11]
+    with pytest.raises(ValueError, match="total_iterations must be an int >= 0, got -1"):
+        state.start_at(-1)
+    assert state.total_iterations == 11
