@@ -32,4 +32,4 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info demo-output site docs/figures
+	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info demo-output site
