@@ -10,12 +10,14 @@ from .cyclic import MODES, SCALE_MODES, CyclicSchedule
 from .formula import WAVEFORMS
 from .history import History
 from .import_path import import_path_of, resolve_import_path
-from .join import Join
+from .join import Join, ScheduleEnded
 from .mirrored import Mirrored, momentum_for
 from .one_cycle import OneCycle
 from .ops import MATH_OPS, ArrayOps, numpy_ops
 from .progress import ProgressBar
-from .range_test import SWEEPS, RangeSweep, RangeTest, RangeTestResult
+from .range_result import RangeTestResult
+from .range_test import RangeTest
+from .sweep import SWEEPS, RangeSweep
 from .protocol import Schedule, register_schedule_kind, schedule_from_config, schedule_to_config
 from .scale import (
     CustomScale,
@@ -56,6 +58,7 @@ __all__ = [
     "ScaleFunction",
     "Schedule",
     "ScheduleBase",
+    "ScheduleEnded",
     "ScheduleState",
     "Triangular",
     "Triangular2",

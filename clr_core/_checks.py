@@ -12,6 +12,9 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
+#: Iterations are accepted in [0, 2**53): every whole number there is an exact float, and the formula is exact.
+ITERATION_LIMIT = 2.0**53
+
 
 def real(name: str, value: Any) -> float:
     """Return `value` as a float, or raise `TypeError` if it is not a real number (bools refused)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ._checks import ITERATION_LIMIT as LIMIT
 from .ops import ArrayOps, numpy_ops
 
 CHUNK = 1 << 14
@@ -29,12 +30,13 @@ def lr_at_array(evaluate: Callable[[Any, ArrayOps], Any], iteration: Any) -> Any
         raise TypeError(f"iteration must be a number or an array of ints or floats, "
                         f"got {type(iteration).__name__} of dtype {values.dtype}")
     flat = ops.to_float(values).reshape(-1)
-    if flat.size and not (flat.min() >= 0 and flat.max() < np.inf):  # two passes, no temporary array
-        bad = flat[~(np.isfinite(flat) & (flat >= 0))][0]
-        raise ValueError(f"iteration must hold finite numbers >= 0, got {float(bad)!r} among them")
+    if flat.size and not (flat.min() >= 0 and flat.max() < LIMIT):  # two passes, no temporary array
+        bad = flat[~((flat >= 0) & (flat < LIMIT))][0]
+        raise ValueError(f"iteration must hold numbers in [0, 2**53), got {float(bad)!r} among them")
     lrs = np.empty(flat.shape)
-    for start in range(0, flat.size, CHUNK):
-        lrs[start:start + CHUNK] = evaluate(flat[start:start + CHUNK], ops)
+    with np.errstate(over="ignore", invalid="ignore"):  # a non-finite lr is reported below, with its iteration
+        for start in range(0, flat.size, CHUNK):
+            lrs[start:start + CHUNK] = evaluate(flat[start:start + CHUNK], ops)
     if not np.isfinite(lrs.sum()):  # a NaN or inf anywhere makes the sum non-finite
         finite = np.isfinite(lrs)
         if not finite.all():

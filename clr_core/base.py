@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+from ._checks import ITERATION_LIMIT as LIMIT
 from .arrays import lr_at_array
 from .ops import MATH_OPS, ArrayOps
 
@@ -32,8 +33,8 @@ class ScheduleBase:
     def lr_at(self, iteration: Any) -> Any:
         """The value at `iteration` (an int or float >= 0, or a numpy array of them)."""
         if isinstance(iteration, (int, float)) and not isinstance(iteration, bool):
-            if not 0 <= iteration < math.inf:
-                raise ValueError(f"iteration must be a finite number >= 0, got {iteration!r}")
+            if not 0 <= iteration < LIMIT:
+                raise ValueError(f"iteration must be a number in [0, 2**53), got {iteration!r}")
             value = float(self.evaluate(float(iteration), MATH_OPS))
             if not math.isfinite(value):
                 raise ValueError(f"the schedule gave a non-finite lr at iteration {iteration!r}")

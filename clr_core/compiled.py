@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ._checks import ITERATION_LIMIT
+
 
 class Symbol:
     """A term of the formula as Python source text; arithmetic on it builds bigger terms."""
@@ -61,6 +63,14 @@ def source_of(value: Any) -> str:
     if isinstance(value, Symbol):
         return value.source
     return repr(float(value))
+
+
+def finite_lr(lr: float, iteration: float) -> float:
+    """`lr` if finite, else a `ValueError` (a custom scale function can make the amplitude overflow)."""
+    if lr - lr != 0.0:  # inf - inf and nan - nan are nan
+        raise ValueError(f"the schedule gave a non-finite lr ({lr!r}) at iteration {iteration!r}; "
+                         f"the scale function's factors must keep the lr finite")
+    return lr
 
 
 def finite_factor(factor: Any, s: float) -> float:
@@ -122,8 +132,9 @@ def compile_formula(formula: Callable[[Any, SourceOps], Any],
                     otherwise: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """Trace ``formula(iteration, ops)`` on a symbol and compile it into a function of one number.
 
-    The function computes the formula for a plain ``int`` or ``float`` in ``[0, inf)`` and hands anything
-    else (numpy values, bad input) to `otherwise`. Temporaries used once are written inline and unused ones
+    The function computes the formula for a plain ``int`` or ``float`` in ``[0, 2**53)`` and hands anything
+    else (numpy values, bad input) to `otherwise`. With a user's function inside, the result is checked to be
+    finite. Temporaries used once are written inline and unused ones
     dropped, so it does no extra work.
 
     Examples:
@@ -143,11 +154,13 @@ def compile_formula(formula: Callable[[Any, SourceOps], Any],
         elif uses > 1:
             statements.insert(0, (name, source))
     body = "".join(f"        {name} = {source}\n" for name, source in statements)
+    if any(name.startswith("_fn") for name in ops.globals):
+        result = f"_finite_lr({result}, i)"
     code = (f"def lr_of(i):\n"
-            f"    if (i.__class__ is float or i.__class__ is int) and 0 <= i < _inf:\n"
+            f"    if (i.__class__ is float or i.__class__ is int) and 0 <= i < _limit:\n"
             f"{body}        return {result}\n"
             f"    return _otherwise(i)\n")
-    namespace = {**ops.globals, "_inf": math.inf, "_otherwise": otherwise}
+    namespace = {**ops.globals, "_limit": ITERATION_LIMIT, "_finite_lr": finite_lr, "_otherwise": otherwise}
     exec(compile(code, "<clr_core compiled formula>", "exec"), namespace)  # noqa: S102 - our own source
     function: Callable[[float], float] = namespace["lr_of"]
     function.__doc__ = code

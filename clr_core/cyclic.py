@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from . import _checks
+from ._checks import ITERATION_LIMIT as LIMIT
 from .arrays import lr_at_array
 from .compiled import compile_formula
 from .formula import WAVEFORMS, cyclic_lr
@@ -23,7 +24,6 @@ from .scale import (
 
 MODES = ("triangular", "triangular2", "exp_range")
 SCALE_MODES = ("cycle", "iterations")
-_INF = math.inf
 _MODE_SCALE_MODE = {"triangular": "cycle", "triangular2": "cycle", "exp_range": "iterations"}
 
 
@@ -110,11 +110,6 @@ class CyclicSchedule:
         return (type(self), tuple(self.to_arguments().values()))
 
     @property
-    def step_size_up(self) -> float:
-        """Iterations in the rising half of a cycle (`step_size`)."""
-        return self.step_size
-
-    @property
     def falling_steps(self) -> float:
         """Iterations in the falling half of a cycle (`step_size_down`, or `step_size` when not given)."""
         return self.step_size if self.step_size_down is None else self.step_size_down
@@ -135,9 +130,9 @@ class CyclicSchedule:
     def _lr_at(self, iteration: Any) -> Any:
         """`lr_at` for everything the compiled fast path does not take: numpy values, arrays, bad input."""
         if isinstance(iteration, (int, float)) and not isinstance(iteration, bool):
-            if 0 <= iteration < _INF:
+            if 0 <= iteration < LIMIT:
                 return self.lr_at(float(iteration))  # a numpy scalar, as a plain float
-            raise ValueError(f"iteration must be a finite number >= 0, got {iteration!r}")
+            raise ValueError(f"iteration must be a number in [0, 2**53), got {iteration!r}")
         return lr_at_array(self.evaluate, iteration)
 
     def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:

@@ -174,7 +174,8 @@ class History(dict):  # type: ignore[type-arg]
 
     def to_csv(self, path: PathLike | None = None) -> str:
         """One row per iteration (``iterations``, ``lr``, then each metric; blank where none was logged)."""
-        columns = ["iterations", *(key for key in self if key != "iterations")]
+        columns = ["iterations", *(["lr"] if "lr" in self else []),
+                   *(key for key in self if key not in ("iterations", "lr"))]
         rows: dict[int, dict[str, float]] = {iteration: {} for iteration in self.get("iterations", [])}
         for key, at in self._at.items():
             for iteration, value in zip(at, self[key]):

@@ -19,6 +19,10 @@ from .protocol import Schedule, register_schedule_kind, schedule_from_config, sc
 AFTER = ("hold", "repeat", "raise")
 
 
+class ScheduleEnded(ValueError):
+    """An iteration past the end of a schedule built with ``after='raise'``."""
+
+
 @register_schedule_kind
 @dataclass(frozen=True)
 class Join(ScheduleBase):
@@ -69,7 +73,7 @@ class Join(ScheduleBase):
         if self.after == "raise" and self.length is not None:
             last = _largest(iteration)
             if last is not None and last > self.length - 1:
-                raise ValueError(f"this schedule covers iterations 0 to {self.length - 1:g} and iteration "
+                raise ScheduleEnded(f"this schedule covers iterations 0 to {self.length - 1:g} and iteration "
                                  f"{last:g} is past its end; build it with after='hold' or 'repeat', or longer")
         return super().lr_at(iteration)
 

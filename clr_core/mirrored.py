@@ -46,8 +46,12 @@ class Mirrored(ScheduleBase):
         _checks.finite("lr_high", self.lr_high, low=lr_low, low_inclusive=True, range_text=f">= lr_low ({lr_low!r})")
         low = _checks.non_negative("low", self.low)
         _checks.finite("high", self.high, low=low, low_inclusive=True, range_text=f">= low ({low!r})")
-        # Adapters ask for the momentum at every step: plain numbers take the compiled formula.
-        object.__setattr__(self, "lr_at", compile_formula(self.evaluate, otherwise=self._lr_at))
+        # Adapters ask for the momentum at every step: plain numbers take the compiled formula, when the lr
+        # schedule can be compiled (its evaluate uses only arithmetic and the namespace's functions).
+        try:
+            object.__setattr__(self, "lr_at", compile_formula(self.evaluate, otherwise=self._lr_at))
+        except (AttributeError, TypeError):
+            pass
 
     def _lr_at(self, iteration: Any) -> Any:
         return ScheduleBase.lr_at(self, iteration)

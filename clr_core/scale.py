@@ -69,7 +69,10 @@ class Triangular2(ScaleFunction):
 
 @dataclass(frozen=True)
 class ExpRange(ScaleFunction):
-    """``gamma**s`` with ``0 < gamma <= 1``: the amplitude decays by `gamma` every iteration.
+    """``gamma**s`` with ``0 < gamma <= 1``: the amplitude decays by `gamma` per unit of ``s``.
+
+    In ``mode='exp_range'`` ``s`` is the iteration; as a `scale_fn` it is what `scale_mode` says (pass
+    ``scale_mode='iterations'`` for the same decay as the mode, ``'cycle'`` for one step of decay a cycle).
 
     Examples:
         >>> ExpRange(0.5)(3)
@@ -130,7 +133,8 @@ triangular2 = Triangular2()
 
 
 def exp_range(gamma: float) -> ExpRange:
-    """The built-in ``gamma**s`` scale function, as a savable object: ``scale_fn=exp_range(0.999)``."""
+    """The built-in ``gamma**s`` scale function, as a savable object: ``scale_fn=exp_range(0.999)`` with
+    ``scale_mode='iterations'`` decays every iteration (as ``mode='exp_range'``), with ``'cycle'`` every cycle."""
     return ExpRange(gamma)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import _checks
 from .history import History
+from .join import ScheduleEnded
 from .protocol import SCHEDULE_KINDS, Schedule
 
 STATE_FORMAT = 1
@@ -51,6 +52,7 @@ class ScheduleState:
         self.history = History()
         self._lr_keys = ("lr", *(f"lr_group{k}" for k in range(1, len(schedules))))
         self._sharing: tuple[Any, bool] = (None, False)
+        self._ended: ScheduleEnded | None = None
         self._lrs = self._lrs_at(0)
 
     @property
@@ -65,13 +67,29 @@ class ScheduleState:
 
     @property
     def lr(self) -> float:
-        """The lr the next step runs at (first schedule)."""
+        """The lr the next step runs at (first schedule); past the end of a schedule that raises there, the
+        last lr, held until `step` refuses to record a step past the end."""
         return self._lrs[0]
 
     @property
     def lrs(self) -> list[float]:
-        """The lrs the next step runs at, one per schedule."""
+        """The lrs the next step runs at, one per schedule (held at the end, as `lr`)."""
         return list(self._lrs)
+
+    @property
+    def ended(self) -> bool:
+        """True when the next iteration is past the end of a schedule built with ``after='raise'``."""
+        return self._ended is not None
+
+    def _next_lrs(self, iteration: int, schedules: tuple[Schedule, ...] | None = None,
+                  held: list[float] | None = None) -> tuple[list[float], ScheduleEnded | None]:
+        """The lrs at `iteration`, or the `held` ones and the reason when it is past a schedule's end."""
+        try:
+            return self._lrs_at(iteration, schedules), None
+        except ScheduleEnded as ended:
+            if held is None:
+                raise
+            return held, ended
 
     def _lrs_at(self, iteration: int, schedules: tuple[Schedule, ...] | None = None) -> list[float]:
         schedules = self._schedules if schedules is None else schedules
@@ -86,17 +104,21 @@ class ScheduleState:
     def step(self, **metrics: Any) -> float:
         """Record a completed step (its lrs and any `metrics`), advance the counters, return the next lr.
 
-        Everything that can fail (the next lr, the metric values) is computed before anything changes.
+        Everything that can fail (the next lr, the metric values) is computed before anything changes. After
+        the last iteration of a schedule built with ``after='raise'``, recording one more step raises
+        `ScheduleEnded` (a `ValueError`); the step that reaches the end is recorded as usual.
         """
-        next_lrs = self._lrs_at(self.cycle_iterations + 1)
+        if self._ended is not None:
+            raise ScheduleEnded(str(self._ended))
+        next_lrs, ended = self._next_lrs(self.cycle_iterations + 1, held=self._lrs)
         history = self.history
-        values = history._as_floats(metrics) if metrics else None
+        values = self._metric_values(metrics) if metrics else None
         history.add_lrs(self.total_iterations + 1, self._lr_keys, self._lrs)
         if values:
             history._append(self.total_iterations + 1, values)
         self.cycle_iterations += 1
         self.total_iterations += 1
-        self._lrs = next_lrs
+        self._lrs, self._ended = next_lrs, ended
         return next_lrs[0]
 
     def start_at(self, total_iterations: int, cycle_iterations: int | None = None) -> None:
@@ -113,12 +135,20 @@ class ScheduleState:
         """
         total = _checks.count("total_iterations", total_iterations)
         cycle = total if cycle_iterations is None else _checks.count("cycle_iterations", cycle_iterations)
-        lrs = self._lrs_at(cycle)
-        self.total_iterations, self.cycle_iterations, self._lrs = total, cycle, lrs
+        lrs, ended = self._next_lrs(cycle, held=self._lrs)
+        self.total_iterations, self.cycle_iterations, self._lrs, self._ended = total, cycle, lrs, ended
 
     def log(self, **metrics: Any) -> None:
         """Record metrics at the current total iteration without stepping (e.g. a report after N steps)."""
-        self.history.add_metrics(self.total_iterations, **metrics)
+        self.history._append(self.total_iterations, self._metric_values(metrics))
+
+    def _metric_values(self, metrics: Mapping[str, Any]) -> dict[str, float]:
+        """`metrics` as floats, refusing the names the state records itself (``'lr'``, ``'lr_group1'``...)."""
+        reserved = [name for name in metrics if name in self._lr_keys]
+        if reserved:
+            raise ValueError(f"metric name {reserved[0]!r} is recorded by the state itself (the lr of each step); "
+                             f"log metrics under other names")
+        return self.history._as_floats(metrics)
 
     def reset(self, base_lr: Any = None, max_lr: Any = None, step_size: Any = None) -> None:
         """Restart the cycle (`cycle_iterations = 0`), changing only the arguments given.
@@ -134,7 +164,7 @@ class ScheduleState:
             schedules = tuple(_replaced(item, {name: values[k] for name, values in changes.items()})
                               for k, item in enumerate(schedules))
         lrs = self._lrs_at(0, schedules)
-        self._schedules, self.cycle_iterations, self._lrs = schedules, 0, lrs
+        self._schedules, self.cycle_iterations, self._lrs, self._ended = schedules, 0, lrs, None
 
     def _per_schedule(self, name: str, value: Any) -> list[Any]:
         count = len(self._schedules)
@@ -173,9 +203,12 @@ class ScheduleState:
                              f"(one per param group); build it with as many before loading")
         schedules = tuple(_restored(item, entry) for item, entry in zip(self._schedules, saved))
         history = History.from_state_dict(state.get("history", {"values": {}}))
-        lrs = self._lrs_at(cycle_iterations, schedules)
-        self._schedules, self.cycle_iterations, self.total_iterations, self._lrs = (
-            schedules, cycle_iterations, total_iterations, lrs)
+        try:
+            lrs, ended = self._lrs_at(cycle_iterations, schedules), None
+        except ScheduleEnded as error:  # saved right after the last step: hold its lrs, as `step` does
+            lrs, ended = self._lrs_at(cycle_iterations - 1, schedules), error
+        self._schedules, self.cycle_iterations, self.total_iterations, self._lrs, self._ended = (
+            schedules, cycle_iterations, total_iterations, lrs, ended)
         self.history.load_state_dict(history.state_dict())
 
 

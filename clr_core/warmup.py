@@ -24,4 +24,5 @@ def warmup(schedule: Schedule, steps: float, *, start_lr: float = 0.0, shape: st
         [0.0, 0.05, 0.1, 0.3, 0.5, 0.3]
     """
     steps = _checks.positive("steps", steps)
+    start_lr = _checks.non_negative("start_lr", start_lr)
     return Join([Anneal(start_lr, schedule.lr_at(0), steps, shape), schedule], [steps])

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from clr_core import RangeTestResult
+from clr_core import RangeTestResult, steps_per_epoch
 
 from .data import Digits
 
@@ -79,10 +79,6 @@ class Outcome:
     iterations: int
 
 
-def steps_per_epoch(data: Digits) -> int:
-    return math.ceil(len(data.y_train) / BATCH_SIZE)
-
-
 def geometric_grid(low: float, high: float, count: int) -> list[float]:
     """`count` lrs spaced evenly on a log axis from `low` to `high`.
 
@@ -97,7 +93,7 @@ def run_experiment(trainer: Trainer, data: Digits, *, seeds: int, epochs: int, p
     """Range test, the fixed-lr grid, then both CLR policies, each over `seeds` seeds."""
     result = trainer.range_test(data, seed=0, progress=progress)
     base_lr, max_lr = result.suggest_bounds()
-    per_epoch = steps_per_epoch(data)
+    per_epoch = steps_per_epoch(len(data.y_train), BATCH_SIZE)
     step_size = EPOCHS_PER_STEP * per_epoch
     total = epochs * per_epoch
     eval_every = max(1, per_epoch // 3)

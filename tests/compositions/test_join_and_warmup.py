@@ -12,6 +12,7 @@ from clr_core import (
     Anneal,
     CyclicSchedule,
     Join,
+    ScheduleEnded,
     ScheduleState,
     schedule_from_config,
     schedule_to_config,
@@ -49,11 +50,18 @@ def test_raise_past_the_end_says_so_for_numbers_and_arrays():
     with pytest.raises(ValueError, match="iteration 7 is past its end"):
         joined.lr_at(np.array([0, 7]))
     state = ScheduleState(joined)
-    state.step()
-    state.step()
-    with pytest.raises(ValueError, match="past its end"):
-        state.step()  # the step that would make the next lr undefined is refused, nothing changes
-    assert state.total_iterations == 2
+    for _ in range(3):  # iterations 0, 1 and 2 all run and are recorded
+        state.step()
+    assert state.ended and state.lr == 1.0  # the last lr is held for whoever reads it
+    assert state.history["lr"] == [3.0, 2.0, 1.0]
+    with pytest.raises(ScheduleEnded, match="iteration 3 is past its end"):
+        state.step()  # a fourth step is refused, and nothing changes
+    assert state.total_iterations == 3 and len(state.history["lr"]) == 3
+    resumed = ScheduleState(joined)
+    resumed.load_state_dict(state.state_dict())
+    assert resumed.ended and resumed.lr == 1.0
+    state.reset()
+    assert not state.ended and state.lr == 3.0
 
 
 def test_warmup_ramps_to_the_schedules_first_value_then_hands_over():

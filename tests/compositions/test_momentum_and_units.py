@@ -70,3 +70,15 @@ def test_epochs_to_steps_and_the_end_of_cycle_warning():
         assert not ends_on_cycle_boundary(1000, 180)
     with pytest.raises(ValueError, match="epochs must be a finite number > 0"):
         epochs_to_steps(0, 45)
+
+
+def test_mirrored_works_over_every_schedule_kind():
+    from clr_core import Anneal, Join, OneCycle, warmup
+
+    kinds = [CyclicSchedule(0.01, 0.1, 5), warmup(CyclicSchedule(0.01, 0.1, 5), 3), OneCycle(0.1, 50),
+             CosineRestarts(0.1, 4, period_mult=2, min_lr=0.01), Join([Anneal(0.1, 0.01, 5), Anneal(0.01, 0.01, 1)], [5])]
+    for schedule in kinds:
+        momentum = Mirrored(schedule, lr_low=0.0, lr_high=0.1, low=0.85, high=0.95)
+        values = [momentum.lr_at(i) for i in range(30)]
+        assert all(0.85 <= value <= 0.95 for value in values)
+        assert values == pytest.approx([0.95 - (0.1 * schedule.lr_at(i) / 0.1) for i in range(30)], abs=1e-12)

@@ -45,6 +45,15 @@ def test_past_the_last_step_it_holds_repeats_or_raises_clearly():
         OneCycle(1.0, 10, after="raise").lr_at(10)
 
 
+def test_with_raise_every_one_of_the_total_steps_runs_as_in_pytorch():
+    state = ScheduleState(OneCycle(1.0, 10, after="raise"))
+    lrs = [state.step() for _ in range(9)]
+    state.step()  # the tenth step, the last of total_steps, is recorded
+    assert len(state.history["lr"]) == 10 and state.history["lr"][1:] == lrs
+    with pytest.raises(ValueError, match="iteration 10 is past its end"):
+        state.step()
+
+
 def test_one_cycle_saves_and_resumes():
     schedule = OneCycle(0.5, 100, three_phase=True, anneal_strategy="linear")
     assert schedule_from_config(json.loads(json.dumps(schedule_to_config(schedule)))) == schedule

@@ -63,3 +63,10 @@ def test_misaligned_state_is_refused():
 def test_iterations_is_not_a_metric_name():
     with pytest.raises(ValueError, match="'iterations' is recorded by the history itself"):
         History().add_metrics(1, iterations=3)
+
+
+def test_csv_columns_start_with_iterations_and_lr_whatever_was_logged_first():
+    history = History()
+    history.add_metrics(0, loss=3.0)
+    history.add_step(1, 0.1, loss=2.0)
+    assert history.to_csv().splitlines()[0] == "iterations,lr,loss"

@@ -163,3 +163,13 @@ def test_start_at_sets_the_counters_and_keeps_the_history():
     with pytest.raises(ValueError, match="total_iterations must be an int >= 0, got -1"):
         state.start_at(-1)
     assert state.total_iterations == 11
+
+
+@pytest.mark.parametrize("name", ["lr", "lr_group1"])
+def test_metric_names_the_state_records_itself_are_refused(name):
+    state = ScheduleState([CyclicSchedule(), CyclicSchedule()])
+    with pytest.raises(ValueError, match=f"metric name '{name}' is recorded by the state itself"):
+        state.step(**{name: 5.0})
+    with pytest.raises(ValueError, match=f"metric name '{name}' is recorded by the state itself"):
+        state.log(**{name: 5.0})
+    assert state.total_iterations == 0 and dict(state.history) == {}

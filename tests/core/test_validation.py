@@ -45,10 +45,21 @@ def test_values_of_the_wrong_kind_raise(arguments, message):
         CyclicSchedule(**arguments)
 
 
-@pytest.mark.parametrize("bad", [-1, -0.5, math.nan, math.inf])
-def test_lr_at_refuses_negative_and_non_finite_iterations(bad):
-    with pytest.raises(ValueError, match=f"^iteration must be a finite number >= 0, got {bad!r}$"):
+@pytest.mark.parametrize("bad", [-1, -0.5, math.nan, math.inf, 2**53, 10**400, 1e17])
+def test_lr_at_refuses_iterations_outside_its_exact_range(bad):
+    with pytest.raises(ValueError, match=r"^iteration must be a number in \[0, 2\*\*53\), got "):
         CyclicSchedule().lr_at(bad)
+    if bad != 10**400:  # too big for a float array
+        with pytest.raises(ValueError, match=r"iteration must hold numbers in \[0, 2\*\*53\)"):
+            CyclicSchedule().lr_at([0.0, float(bad)])
+
+
+def test_a_custom_scale_that_overflows_the_lr_raises():
+    schedule = CyclicSchedule(0.0, 10.0, step_size=2, scale_fn=lambda s: 1e308)
+    with pytest.raises(ValueError, match="non-finite lr"):
+        schedule.lr_at(2)
+    with pytest.raises(ValueError, match="non-finite lr"):
+        schedule.lr_at([2])
 
 
 @pytest.mark.parametrize("bad", ["3", None, True, [1, "2"], object()])
