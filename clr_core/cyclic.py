@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from . import _checks
@@ -205,3 +205,24 @@ class CyclicSchedule:
 
 def _label(name: str | None) -> str:
     return "none (a built-in mode)" if name is None else f"custom function {name!r}"
+
+
+#: The constructor's arguments and their defaults (those of the classic Keras callback and of DESIGN.md).
+CYCLIC_DEFAULTS: dict[str, Any] = {item.name: item.default for item in fields(CyclicSchedule) if item.init}
+
+
+def arguments_given(arguments: dict[str, Any]) -> list[str]:
+    """The names in `arguments` whose value is not `CyclicSchedule`'s default, for adapters that take either
+    a ready schedule or these arguments, and refuse both at once.
+
+    Examples:
+        >>> arguments_given({"base_lr": 0.001, "max_lr": 0.01, "mode": "triangular"})
+        ['max_lr']
+    """
+    def is_default(name: str, value: Any) -> bool:
+        default = CYCLIC_DEFAULTS[name]
+        plain = (int, float, str)
+        return value is default or (type(value) in plain and type(default) in plain and value == default)
+
+    return sorted(name for name, value in arguments.items() if not is_default(name, value))
+

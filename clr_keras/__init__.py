@@ -3,7 +3,8 @@
 Two faces of the same `clr_core` formula:
 
 - `CyclicLR`, a callback and drop-in replacement for the classic one (history, ``_reset``), exact at every
-  optimizer step also with ``steps_per_execution > 1``;
+  optimizer step also with ``steps_per_execution > 1``, and with ``cycle_momentum=True`` cycling the
+  optimizer's momentum inversely to the rate, step by step (`clr_keras.momentum`);
 - `CyclicLRSchedule`, a ``LearningRateSchedule`` computed inside the compiled train step, saved with the
   model.
 """

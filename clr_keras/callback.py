@@ -8,10 +8,12 @@ import keras
 import numpy as np
 
 from clr_core import History, Schedule, ScheduleState
+from clr_core.arrays import lr_at_array
 
 from .config import build_schedule
 from .logs import BATCH_LOSS, BatchLoss, numeric_metrics
 from .lr_table import LrTable, read_step
+from .momentum import MomentumTable, momentum_attributes, momentum_bounds, momentum_schedule
 
 
 class CyclicLR(keras.callbacks.Callback):
@@ -35,12 +37,21 @@ class CyclicLR(keras.callbacks.Callback):
     (history and counters carry on), and on a model loaded from a ``.keras`` file: a new callback starts at
     the optimizer's step counter (call `reset` before ``fit`` to start a new cycle at 0 instead).
 
+    With ``cycle_momentum=True`` every step also gets its own momentum, cycled inversely to the rate (Smith,
+    arXiv:1803.09820): ``clr_core.momentum_for(schedule, base_momentum, max_momentum)`` at the step's cycle
+    iteration, so `max_momentum` at ``base_lr`` and `base_momentum` at ``max_lr`` (a one-cycle schedule
+    brings its own phases). It goes where the optimizer keeps its momentum: ``momentum`` (SGD, RMSprop,
+    built with ``momentum > 0``), ``beta_1`` (Adam, AdamW, Adamax, Nadam, Lamb, Lion), or both of Muon's;
+    other optimizers are refused at the start of training with a `ValueError` that says what to use (see
+    `clr_keras.momentum`). When training ends the optimizer gets its own float back.
+
     After each call of the train function it records in `history` (a ``dict`` of lists, as the classic
-    callback): ``'lr'`` and ``'iterations'`` for every step, and every number of the batch logs plus
-    ``'batch_loss'``, the loss of the batch alone (Keras' ``'loss'`` is a running mean over the epoch; see
-    `clr_keras.logs`). It also writes ``'lr'`` (the rate of the latest step) and ``'batch_loss'`` into the
-    batch logs, and ``'lr'`` into the epoch logs, so ``CSVLogger``, ``TensorBoard`` and the ``History`` that
-    ``fit`` returns show them (list this callback before those that read the logs).
+    callback): ``'lr'`` and ``'iterations'`` for every step (and ``'momentum'`` when it cycles it), and every
+    number of the batch logs plus ``'batch_loss'``, the loss of the batch alone (Keras' ``'loss'`` is a
+    running mean over the epoch; see `clr_keras.logs`). It also writes ``'lr'`` (the rate of the latest
+    step), ``'momentum'`` and ``'batch_loss'`` into the batch logs, and ``'lr'`` and ``'momentum'`` into the
+    epoch logs, so ``CSVLogger``, ``TensorBoard`` and the ``History`` that ``fit`` returns show them (list
+    this callback before those that read the logs).
 
     Args:
         base_lr: lower bound, a finite float >= 0; the first step's rate. Default 0.001.
@@ -56,9 +67,14 @@ class CyclicLR(keras.callbacks.Callback):
         step_size_down: steps in the falling half of a cycle; default `step_size`.
         waveform: ``'triangle'`` (the paper's) or ``'cosine'`` (the same bounds, a smooth turn at both ends).
         schedule: a ready `clr_core` schedule (e.g. ``clr_core.CyclicSchedule``) instead of the arguments.
+        cycle_momentum: cycle the optimizer's momentum inversely to the rate. Default False.
+        base_momentum: the momentum at the highest rate, a float in [0, 1). Default 0.8.
+        max_momentum: the momentum at the lowest rate (the first step's), a float in [base_momentum, 1).
+            Default 0.9.
 
     Raises:
-        TypeError, ValueError: for invalid arguments, with the messages of `clr_core.CyclicSchedule`.
+        TypeError, ValueError: for invalid arguments, with the messages of `clr_core.CyclicSchedule`; at the
+            start of training, for an optimizer whose momentum cannot be cycled (``cycle_momentum=True``).
 
     Examples:
         ```python
@@ -66,17 +82,31 @@ class CyclicLR(keras.callbacks.Callback):
         model.fit(x, y, callbacks=[clr])
         clr.history["lr"], clr.history["batch_loss"]
         clr._reset(new_max_lr=0.003)  # start a new cycle with other bounds
+        model.compile(keras.optimizers.SGD(momentum=0.9), loss="mse")
+        clr = CyclicLR(0.001, 0.006, 2000.0, cycle_momentum=True, base_momentum=0.85, max_momentum=0.95)
+        model.fit(x, y, callbacks=[clr])
+        clr.history["momentum"]  # 0.95 at base_lr, 0.85 at max_lr
         ```
     """
 
     def __init__(self, base_lr: float = 0.001, max_lr: float = 0.006, step_size: float = 2000.0,
                  mode: str = "triangular", gamma: float = 1.0, scale_fn: Any = None, scale_mode: str = "cycle",
                  *, step_size_down: float | None = None, waveform: str = "triangle",
-                 schedule: Schedule | None = None) -> None:
+                 schedule: Schedule | None = None, cycle_momentum: bool = False, base_momentum: float = 0.8,
+                 max_momentum: float = 0.9) -> None:
         super().__init__()
         self.state = ScheduleState(build_schedule(
             schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
             scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform))
+        if not isinstance(cycle_momentum, bool):
+            raise TypeError(f"cycle_momentum must be True or False, got {type(cycle_momentum).__name__} "
+                            f"{cycle_momentum!r}")
+        self.cycle_momentum = cycle_momentum
+        self.base_momentum, self.max_momentum = momentum_bounds(base_momentum, max_momentum)
+        self._momentum_of: tuple[Schedule, Schedule] | None = None  # (lr schedule, its momentum schedule)
+        if cycle_momentum:
+            self._momentum_schedule()  # a schedule without a momentum fails here, not when training starts
+        self._momentum: MomentumTable | None = None
         self._batch_loss = BatchLoss()
         self._table: LrTable | None = None
         self._optimizer: Any = None
@@ -84,6 +114,7 @@ class CyclicLR(keras.callbacks.Callback):
         self._steps_per_call = 1
         self._epoch_batches = 0
         self._training = False
+        self._loss_scaled = False
         self._started = False
         self._cycle_chosen = False
 
@@ -120,9 +151,20 @@ class CyclicLR(keras.callbacks.Callback):
         """Steps recorded in total (never reset)."""
         return self.state.total_iterations
 
+    @property
+    def momentum_schedule(self) -> Schedule | None:
+        """The `clr_core` momentum schedule now in use (None unless ``cycle_momentum=True``)."""
+        return self._momentum_schedule() if self.cycle_momentum else None
+
     def clr(self) -> float:
         """The learning rate of the next optimizer step."""
         return self.state.lr
+
+    def momentum(self) -> float | None:
+        """The momentum of the next optimizer step (None unless ``cycle_momentum=True``)."""
+        if not self.cycle_momentum:
+            return None
+        return float(self._momentum_schedule().lr_at(self.state.cycle_iterations))
 
     def reset(self, base_lr: float | None = None, max_lr: float | None = None,
               step_size: float | None = None) -> None:
@@ -155,17 +197,27 @@ class CyclicLR(keras.callbacks.Callback):
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         model = self.model
         optimizer = _driven_optimizer(model)
+        names = momentum_attributes(optimizer) if self.cycle_momentum else None  # refuse before any change
         step = read_step(optimizer)
         if not self._started and self.state.total_iterations == 0 and step > 0:
             self._start_at(step)
         self._started = True
         self._steps_per_call = max(1, int(getattr(model, "steps_per_execution", 1) or 1))
+        self._loss_scaled = isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
         table, installed = LrTable.attach(optimizer, self._steps_per_call, _strategy(model))
-        if installed and getattr(model, "train_function", None) is not None:
-            model.make_train_function(force=True)
-        self._table, self._optimizer, self._next_step = table, optimizer, step
+        momentum = None if names is None else MomentumTable.attach(table, names, _strategy(model))
+        if momentum is None:
+            MomentumTable.release(optimizer)
+        train_function = getattr(model, "train_function", None)
+        if (installed and train_function is not None) or (
+                momentum is not None and momentum.needs_new_train_function(train_function)):
+            model.make_train_function(force=True)  # the step must be traced again to read the tables
+        self._table, self._momentum, self._optimizer, self._next_step = table, momentum, optimizer, step
         self._fill_table()
         table.activate()
+        if momentum is not None:
+            momentum.activate()
+            momentum.function = getattr(model, "train_function", None)
         self._training = True
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -180,7 +232,10 @@ class CyclicLR(keras.callbacks.Callback):
         metrics = numeric_metrics(logs)
         if "loss" in metrics:
             metrics[BATCH_LOSS] = self._batch_loss.update(metrics["loss"], self._epoch_batches)
-        if count > 0:
+        if self._momentum is not None:
+            metrics.pop("momentum", None)  # recorded per step below, not taken from the logs
+            self._step_with_momentum(count, metrics)
+        elif count > 0:
             for _ in range(count - 1):
                 self.state.step()
             self.state.step(**metrics)
@@ -189,6 +244,8 @@ class CyclicLR(keras.callbacks.Callback):
         self._next_step += count
         if logs is not None and self.state.history.get("lr"):
             logs["lr"] = self.state.history["lr"][-1]
+            if self._momentum is not None:
+                logs["momentum"] = self.state.history["momentum"][-1]
             if BATCH_LOSS in metrics:
                 logs[BATCH_LOSS] = metrics[BATCH_LOSS]
         if not self._table.covers(self._next_step, self._steps_per_call):
@@ -197,17 +254,24 @@ class CyclicLR(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if logs is not None and self.state.history.get("lr"):
             logs["lr"] = self.state.history["lr"][-1]
+            if self._momentum is not None and self.state.history.get("momentum"):
+                logs["momentum"] = self.state.history["momentum"][-1]
         if self._training:  # a checkpoint saved now records the next step's rate in the optimizer config
             self._optimizer._learning_rate.assign(self.state.lr)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._training:
             self._table.deactivate(self.state.lr)
+            if self._momentum is not None:
+                self._momentum.deactivate()
         self._training = False
+        self._momentum = None
 
     # Helpers.
     def _steps_in_call(self, batch: int) -> int:
         """How many optimizer steps the call of the train function that ended at `batch` ran."""
+        if self._loss_scaled:  # a step skipped for a non-finite gradient leaves the counter: follow it
+            return read_step(self._optimizer) - self._next_step
         if self._steps_per_call == 1:
             return 1
         steps = (self.params or {}).get("steps")
@@ -216,9 +280,33 @@ class CyclicLR(keras.callbacks.Callback):
         return read_step(self._optimizer) - self._next_step  # data of unknown length: ask the counter
 
     def _fill_table(self) -> None:
+        """Write the rates of the next steps; past the end of an ``after='raise'`` schedule the last one is
+        held there, and the state raises when such a step is recorded."""
         cycle = self.state.cycle_iterations
-        lrs = self.state.schedule.lr_at(np.arange(cycle, cycle + self._table.size))
-        self._table.write(self._next_step, lrs)
+        iterations = np.arange(cycle, cycle + self._table.size)
+        self._table.write(self._next_step, lr_at_array(self.state.schedule.evaluate, iterations))
+        if self._momentum is not None:
+            self._momentum.write(self._next_step, lr_at_array(self._momentum_schedule().evaluate, iterations))
+
+    def _momentum_schedule(self) -> Schedule:
+        """The momentum schedule of the lr schedule now in use (derived again after a reset or a load)."""
+        schedule = self.state.schedule
+        if self._momentum_of is None or self._momentum_of[0] is not schedule:
+            self._momentum_of = (schedule, momentum_schedule(schedule, self.base_momentum, self.max_momentum))
+        return self._momentum_of[1]
+
+    def _step_with_momentum(self, count: int, metrics: dict[str, float]) -> None:
+        """Record `count` steps, each with the momentum of its own cycle iteration; `metrics` with the last."""
+        if count <= 0:
+            self.state.log(**metrics)
+            return
+        schedule = self._momentum_schedule()
+        for left in range(count - 1, -1, -1):
+            momentum = float(schedule.lr_at(self.state.cycle_iterations))
+            if left:
+                self.state.step(momentum=momentum)
+            else:
+                self.state.step(momentum=momentum, **metrics)
 
     def _start_at(self, step: int) -> None:
         """Continue a model trained before: the counters start at the optimizer's step counter."""

@@ -22,10 +22,8 @@ from clr_core import (
     schedule_from_config,
     schedule_to_config,
 )
+from clr_core.cyclic import CYCLIC_DEFAULTS, arguments_given
 
-DEFAULTS: dict[str, Any] = {"base_lr": 0.001, "max_lr": 0.006, "step_size": 2000.0, "mode": "triangular",
-                            "gamma": 1.0, "scale_fn": None, "scale_mode": "cycle", "step_size_down": None,
-                            "waveform": "triangle"}
 REGISTERED = "registered_name"
 
 
@@ -41,10 +39,10 @@ def build_schedule(schedule: Any = None, **arguments: Any) -> Schedule:
         0.5
     """
     if schedule is None:
-        arguments = {**DEFAULTS, **arguments}
+        arguments = {**CYCLIC_DEFAULTS, **arguments}
         arguments["scale_fn"] = scale_function(arguments["scale_fn"])
         return CyclicSchedule(**arguments)
-    given = sorted(name for name, value in arguments.items() if value != DEFAULTS[name])
+    given = arguments_given(arguments)
     if given:
         raise TypeError(f"give either schedule= or the schedule's own arguments, not both; got schedule="
                         f"{schedule!r} and {', '.join(given)}")

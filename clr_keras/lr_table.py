@@ -10,7 +10,7 @@ ring of `size` slots) and makes the optimizer read, at each step, the slot of it
 
 The host writes the ring rarely (once per `size` steps, and on a reset), without waiting for the device.
 The optimizer keeps its `learning_rate` variable and its saved config: a model saved while the table drives
-it loads as an ordinary model.
+it loads as an ordinary model. The momentum (`clr_keras.momentum`) rides on a second ring laid out the same.
 """
 
 from __future__ import annotations
@@ -50,6 +50,25 @@ def _lookup_function() -> Any:
 _LOOKUP = _lookup_function()
 
 
+def lookup(step: Any, size: int, values: Any, active: Any, fallback: Any) -> Any:
+    """``values[step % size]`` if `active` else `fallback`, for a step counter read inside the train step."""
+    return _LOOKUP(step, size, values, active, fallback)
+
+
+def ring(first_step: int, values: Any, size: int) -> np.ndarray:
+    """A ring of `size` slots (float64) holding `values` (at most `size`) as those of the steps from
+    `first_step` on: the value of step ``s`` is in slot ``s % size``; other slots hold 0.
+
+    Examples:
+        >>> ring(6, [1.0, 2.0, 3.0], 4).tolist()
+        [3.0, 0.0, 1.0, 2.0]
+    """
+    values = np.asarray(values, dtype=np.float64).reshape(-1)[:size]
+    slots = np.zeros(size)
+    slots[(first_step + np.arange(values.size)) % size] = values
+    return slots
+
+
 def read_step(optimizer: Any) -> int:
     """The optimizer's step counter as a Python int (one read from the device)."""
     counter = optimizer.iterations
@@ -82,6 +101,7 @@ class LrTable:
             self.active = keras.Variable(False, dtype="bool", trainable=False, name="clr_lr_table_active")
         self.first_step = 0
         self.filled = 0
+        self.on_read: Any = None  # called at each read of the rate (in a compiled step: when it is traced)
 
     @classmethod
     def attach(cls, optimizer: Any, steps_per_call: int, strategy: Any = None) -> tuple[LrTable, bool]:
@@ -101,6 +121,8 @@ class LrTable:
 
     def learning_rate(self) -> Any:
         """The learning rate of the optimizer's current step (what `optimizer.learning_rate` returns)."""
+        if self.on_read is not None:
+            self.on_read()
         return _LOOKUP(self.optimizer._iterations.value, self.size, self.values.value, self.active.value,
                        self.optimizer._learning_rate.value)
 
@@ -111,9 +133,7 @@ class LrTable:
     def write(self, first_step: int, lrs: Any) -> None:
         """Hold `lrs` (at most `size` rates) as the rates of the steps from `first_step` on."""
         lrs = np.asarray(lrs, dtype=np.float64).reshape(-1)[: self.size]
-        ring = np.zeros(self.size)
-        ring[(first_step + np.arange(lrs.size)) % self.size] = lrs
-        self.values.assign(ring.astype(self.dtype))
+        self.values.assign(ring(first_step, lrs, self.size).astype(self.dtype))
         self.first_step, self.filled = first_step, lrs.size
 
     def activate(self) -> None:

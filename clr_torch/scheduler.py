@@ -54,6 +54,7 @@ class CyclicLR(LRScheduler):
         last_epoch: ``-1`` starts the cycle; ``k >= 0`` starts as if batches ``0..k`` were done, so the
             first step runs at ``lr_at(k + 1)`` (to resume with history, use `load_state_dict`).
         step_size_down: optimizer steps in the falling half (default `step_size`).
+        waveform: ``'triangle'`` or ``'cosine'`` (a smooth rise and fall between the same bounds).
         schedule: instead of the cyclic arguments, any `clr_core.Schedule` object (shared by every group)
             or a list/tuple with one per param group.
         cycle_momentum: cycle momentum inversely to the lr (``group['momentum']`` or ``group['betas'][0]``);
@@ -86,13 +87,13 @@ class CyclicLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, base_lr: Any = 0.001, max_lr: Any = 0.006,
                  step_size: float = 2000.0, mode: str = "triangular", gamma: float = 1.0, scale_fn: Any = None,
                  scale_mode: str = "cycle", last_epoch: int = -1, *, step_size_down: float | None = None,
-                 schedule: Any = None, cycle_momentum: bool = False, base_momentum: Any = 0.8,
-                 max_momentum: Any = 0.9) -> None:
+                 waveform: str = "triangle", schedule: Any = None, cycle_momentum: bool = False,
+                 base_momentum: Any = 0.8, max_momentum: Any = 0.9) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
         schedules = build_schedules(len(optimizer.param_groups), schedule, base_lr=base_lr, max_lr=max_lr,
                                     step_size=step_size, mode=mode, gamma=gamma, scale_fn=scale_fn,
-                                    scale_mode=scale_mode, step_size_down=step_size_down)
+                                    scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform)
         state = ScheduleState(schedules)
         state.start_at(_completed_steps(last_epoch))
         if not isinstance(cycle_momentum, bool):

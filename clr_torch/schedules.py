@@ -10,14 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from clr_core import CyclicSchedule, Schedule
+from clr_core.cyclic import CYCLIC_DEFAULTS, arguments_given
 
 from .groups import per_group
-
-#: The cyclic arguments and their defaults (those of the classic Keras callback and of DESIGN.md).
-CYCLIC_DEFAULTS: dict[str, Any] = {
-    "base_lr": 0.001, "max_lr": 0.006, "step_size": 2000.0, "mode": "triangular", "gamma": 1.0,
-    "scale_fn": None, "scale_mode": "cycle", "step_size_down": None,
-}
 
 
 def build_schedules(count: int, schedule: Any = None, **cyclic: Any) -> list[Schedule]:
@@ -43,7 +38,7 @@ def build_schedules(count: int, schedule: Any = None, **cyclic: Any) -> list[Sch
         [0.1, 0.2]
     """
     if schedule is not None:
-        changed = [name for name, value in cyclic.items() if not _is_default(value, CYCLIC_DEFAULTS[name])]
+        changed = arguments_given(cyclic)
         if changed:
             raise ValueError(f"give either schedule= or the cyclic arguments, not both: schedule was given "
                              f"together with {', '.join(changed)}; put those into the schedule object")
@@ -76,9 +71,3 @@ def _cyclic(where: str, base_lr: Any, max_lr: Any, arguments: dict[str, Any]) ->
 def _identity(value: Any) -> Any:
     """A key under which equal numbers share one schedule (anything else is keyed by its identity)."""
     return (type(value), value) if type(value) in (int, float) else id(value)
-
-
-def _is_default(value: Any, default: Any) -> bool:
-    if value is default:
-        return True
-    return type(value) in (int, float, str) and type(default) in (int, float, str) and value == default

@@ -14,7 +14,7 @@ import pytest
 keras = pytest.importorskip("keras")
 import numpy as np  # noqa: E402
 
-from clr_core import CyclicSchedule  # noqa: E402
+from clr_core import CyclicSchedule, momentum_for  # noqa: E402
 from clr_keras.lr_table import read_step  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,6 +65,24 @@ def sgd_weights(lrs, gradient: float = 1.0) -> np.ndarray:
 def core_lrs(start: int, count: int, **arguments) -> np.ndarray:
     """The core's lrs for cycle iterations ``start, ..., start + count - 1``."""
     return CyclicSchedule(**arguments).lr_at(np.arange(start, start + count))
+
+
+def core_momentums(start: int, count: int, base: float = 0.8, top: float = 0.9, **arguments) -> np.ndarray:
+    """The core's momentum (between `base` and `top`) for cycle iterations ``start, ..., start + count - 1``."""
+    return momentum_for(CyclicSchedule(**arguments), base, top).lr_at(np.arange(start, start + count))
+
+
+def sgd_momentum_weights(lrs, momentums, nesterov: bool = False, gradient: float = 1.0) -> np.ndarray:
+    """The weight after each step of Keras' SGD with momentum and a constant `gradient` (from ``w = 0`` and no
+    velocity), in float32 as Keras computes it."""
+    f32 = np.float32
+    v, w, g, out = f32(0.0), f32(0.0), f32(gradient), []
+    for lr, momentum in zip(lrs, momentums):
+        lr, momentum = f32(lr), f32(momentum)
+        v = f32(f32(v * momentum) - f32(g * lr))
+        w = f32(w + (f32(f32(v * momentum) - f32(g * lr)) if nesterov else v))
+        out.append(w)
+    return np.array(out, dtype=np.float32)
 
 
 class WeightProbe(keras.callbacks.Callback):

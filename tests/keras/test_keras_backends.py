@@ -19,7 +19,8 @@ import json, tempfile
 import numpy as np
 import keras
 from clr_keras import CyclicLR, CyclicLRSchedule
-from tests.keras.keras_helpers import core_lrs, ones, one_weight_model, sgd_weights, weight
+from tests.keras.keras_helpers import (core_lrs, core_momentums, ones, one_weight_model, sgd_momentum_weights,
+                                      sgd_weights, weight)
 
 assert keras.backend.backend() == "torch"
 out = {}
@@ -32,6 +33,15 @@ model.fit(*ones(6), batch_size=2, epochs=2, verbose=0, shuffle=False, callbacks=
 out["callback_weight"] = [weight(model), float(expected)]
 out["callback_lr"] = bool(np.array_equal(clr.history["lr"], core_lrs(0, 12, **arguments)))
 out["callback_iterations"] = clr.history["iterations"]
+
+model = one_weight_model(0.5)
+model.compile(keras.optimizers.SGD(0.5, momentum=0.5), loss=model.loss)
+clr = CyclicLR(**arguments, cycle_momentum=True)
+model.fit(*ones(6), batch_size=2, epochs=2, verbose=0, shuffle=False, callbacks=[clr])
+momentums = core_momentums(0, 12, **arguments)
+out["momentum_weight"] = [weight(model), float(sgd_momentum_weights(core_lrs(0, 12, **arguments), momentums)[-1])]
+out["momentum_history"] = bool(np.array_equal(clr.history["momentum"], momentums))
+out["momentum_after"] = repr(model.optimizer.momentum)
 
 model = one_weight_model(0.5)
 clr = CyclicLR(**arguments)
@@ -78,7 +88,8 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 import numpy as np
 import keras
 from clr_keras import CyclicLR, CyclicLRSchedule
-from tests.keras.keras_helpers import core_lrs, ones, one_weight_model, sgd_weights, steps_taken, weight
+from tests.keras.keras_helpers import (core_lrs, core_momentums, ones, one_weight_model, sgd_momentum_weights,
+                                      sgd_weights, steps_taken, weight)
 
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 arguments = {"base_lr": 0.01, "max_lr": 0.05, "step_size": 2.0, "mode": "exp_range", "gamma": 0.9}
@@ -101,6 +112,14 @@ with strategy.scope():
 clr = CyclicLR(**arguments)
 model.fit(**data, callbacks=[clr])
 out["callback"] = [steps_taken(model), weight(model), expected, clr.history["iterations"]]
+with strategy.scope():
+    model = one_weight_model(0.5)
+    model.compile(keras.optimizers.SGD(0.5, momentum=0.5), loss=model.loss)
+clr = CyclicLR(**arguments, cycle_momentum=True)
+model.fit(**data, callbacks=[clr])
+momentums = core_momentums(0, steps, **arguments)
+expected = float(sgd_momentum_weights(core_lrs(0, steps, **arguments), momentums, gradient=gradient)[-1])
+out["momentum"] = [weight(model), expected, bool(np.array_equal(clr.history["momentum"], momentums))]
 print("RESULT" + json.dumps(out))
 """
 
@@ -110,6 +129,8 @@ def test_torch_backend():
     out = run_script(TORCH_SCRIPT)
     assert out["callback_weight"][0] == out["callback_weight"][1]
     assert out["callback_lr"] and out["callback_iterations"] == list(range(1, 13))
+    assert out["momentum_weight"][0] == out["momentum_weight"][1]
+    assert out["momentum_history"] and out["momentum_after"] == "0.5"
     assert out["reset_weight"][0] == out["reset_weight"][1]
     assert out["schedule_weight"][0] == out["schedule_weight"][1]
     assert out["huge"][0] == out["huge"][1]
@@ -125,3 +146,5 @@ def test_mirrored_strategy_applies_the_schedule_once_per_global_step():
     assert steps == out["steps"] and got == expected
     steps, got, expected, iterations = out["callback"]
     assert steps == out["steps"] and got == expected and iterations == list(range(1, steps + 1))
+    got, expected, history = out["momentum"]
+    assert got == expected and history

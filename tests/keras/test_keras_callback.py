@@ -16,6 +16,7 @@ from .keras_helpers import (  # noqa: E402
     ones,
     one_weight_model,
     sgd_weights,
+    unit_gradient_loss,
     weight,
 )
 
@@ -238,3 +239,26 @@ def test_callback_takes_any_core_schedule():
     model.fit(*ones(12), batch_size=2, verbose=0, callbacks=[clr])
     np.testing.assert_array_equal(clr.history["lr"], core.lr_at(np.arange(12)))
     assert weight(model) == sgd_weights(core.lr_at(np.arange(12)))[-1]
+
+
+def test_a_step_skipped_by_loss_scaling_gets_no_lr_and_the_next_step_its_own():
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")])
+    optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(1.0), initial_scale=2.0**15)
+    model.compile(optimizer, loss=unit_gradient_loss)
+    x = np.ones((8, 1), "float32")
+    x[2] = 3e38  # the scaled gradient overflows: Keras skips this step
+    clr = CyclicLR(base_lr=0.01, max_lr=0.05, step_size=2)
+    model.fit(x, np.zeros((8, 1), "float32"), batch_size=1, epochs=1, shuffle=False, verbose=0, callbacks=[clr])
+    assert clr.history["lr"] == pytest.approx([0.01, 0.03, 0.05, 0.03, 0.01, 0.03, 0.05])
+    assert weight(model) == pytest.approx(-sum(clr.history["lr"]), rel=1e-6)
+
+
+def test_a_schedule_that_raises_at_its_end_runs_every_step_then_refuses_more():
+    from clr_core import OneCycle
+
+    model = one_weight_model(1.0)
+    clr = CyclicLR(schedule=OneCycle(0.1, 8, after="raise"))
+    model.fit(*ones(8, batch_size=1), batch_size=1, epochs=1, verbose=0, callbacks=[clr])
+    assert len(clr.history["lr"]) == 8
+    with pytest.raises(ValueError, match="iteration 8 is past its end"):
+        model.fit(*ones(2, batch_size=1), batch_size=1, epochs=1, verbose=0, callbacks=[clr])
