@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 from harness import compare, print_rows, write_json  # noqa: E402
 
-from clr_torch.range_test import range_test  # noqa: E402
+from clr_torch import range_test  # noqa: E402
 from clr_tools.demo.data import load_digits  # noqa: E402
 
 STEPS = 200

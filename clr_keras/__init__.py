@@ -11,6 +11,7 @@ Two faces of the same `clr_core` formula:
 
 from .callback import CyclicLR
 from .ops import KERAS_OPS, KerasOps
+from .range_test import range_test
 from .schedule import CyclicLRSchedule
 
-__all__ = ["KERAS_OPS", "CyclicLR", "CyclicLRSchedule", "KerasOps"]
+__all__ = ["KERAS_OPS", "CyclicLR", "CyclicLRSchedule", "KerasOps", "range_test"]

@@ -5,17 +5,7 @@
 test on a model to pick the bounds.
 """
 
-from .groups import per_group, write_value
-from .momentum import MomentumCycler, momentum_key
 from .range_test import range_test
 from .scheduler import STATE_FORMAT, CyclicLR
 
-__all__ = [
-    "STATE_FORMAT",
-    "CyclicLR",
-    "MomentumCycler",
-    "momentum_key",
-    "per_group",
-    "range_test",
-    "write_value",
-]
+__all__ = ["STATE_FORMAT", "CyclicLR", "range_test"]

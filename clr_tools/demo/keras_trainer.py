@@ -9,7 +9,7 @@ import numpy as np
 
 from clr_core import ProgressBar, RangeTestResult
 from clr_keras import CyclicLR
-from clr_keras.range_test import range_test
+from clr_keras import range_test
 
 from .data import Digits
 from .experiment import BATCH_SIZE, Policy, Run

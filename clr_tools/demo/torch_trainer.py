@@ -7,7 +7,7 @@ from torch import nn
 
 from clr_core import ProgressBar, RangeTestResult
 from clr_torch import CyclicLR
-from clr_torch.range_test import range_test
+from clr_torch import range_test
 
 from .data import Digits
 from .experiment import BATCH_SIZE, Policy, Run

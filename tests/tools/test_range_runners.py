@@ -47,7 +47,7 @@ def assert_torch_restored(torch, model, optimizer, before):
 
 
 def test_torch_runner_finds_a_fall_and_restores_model_and_optimizer(digits):
-    from clr_torch.range_test import range_test
+    from clr_torch import range_test
 
     torch, model, optimizer, batches, loss_fn = torch_setup(digits)
     before = snapshot_torch(model, optimizer)
@@ -60,7 +60,7 @@ def test_torch_runner_finds_a_fall_and_restores_model_and_optimizer(digits):
 
 
 def test_torch_runner_restores_when_training_raises(digits):
-    from clr_torch.range_test import range_test
+    from clr_torch import range_test
 
     torch, model, optimizer, batches, loss_fn = torch_setup(digits)
     before = snapshot_torch(model, optimizer)
@@ -78,7 +78,7 @@ def test_torch_runner_restores_when_training_raises(digits):
 
 
 def test_torch_runner_validation_mode_records_the_validation_loss(digits):
-    from clr_torch.range_test import range_test
+    from clr_torch import range_test
 
     torch, model, optimizer, batches, loss_fn = torch_setup(digits)
     val = [(torch.from_numpy(digits.x_val), torch.from_numpy(digits.y_val))]
@@ -110,7 +110,7 @@ def assert_keras_restored(model, before):
 
 def test_keras_runner_finds_a_fall_and_restores_weights_and_optimizer(digits):
     _, model = keras_setup(digits)
-    from clr_keras.range_test import range_test
+    from clr_keras import range_test
 
     before = snapshot_keras(model)
     result = range_test(model, digits.x_train, digits.y_train, start_lr=1e-5, end_lr=10.0, num_iter=120, beta=0.9,
@@ -122,7 +122,7 @@ def test_keras_runner_finds_a_fall_and_restores_weights_and_optimizer(digits):
 
 def test_keras_runner_restores_when_training_raises(digits):
     _, model = keras_setup(digits, optimizer="sgd")
-    from clr_keras.range_test import range_test
+    from clr_keras import range_test
 
     before = snapshot_keras(model)
 
@@ -138,7 +138,7 @@ def test_keras_runner_restores_when_training_raises(digits):
 
 def test_keras_runner_refuses_an_uncompiled_model_and_a_schedule_optimizer(digits):
     keras = pytest.importorskip("keras")
-    from clr_keras.range_test import range_test
+    from clr_keras import range_test
 
     model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10)])
     with pytest.raises(ValueError, match="model must be compiled"):

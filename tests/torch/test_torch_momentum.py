@@ -11,7 +11,8 @@ torch = pytest.importorskip("torch")
 from .clr_torch_helpers import group_snapshot, make_optimizer  # noqa: E402
 
 from clr_core import CyclicSchedule, OneCycle, momentum_for  # noqa: E402
-from clr_torch import CyclicLR, MomentumCycler, momentum_key  # noqa: E402
+from clr_torch import CyclicLR  # noqa: E402
+from clr_torch.momentum import MomentumCycler, momentum_key  # noqa: E402
 
 
 def momentum_of(optimizer: Any, index: int = 0) -> float:
