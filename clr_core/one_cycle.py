@@ -76,10 +76,12 @@ class OneCycle(ScheduleBase):
 
     @property
     def initial_lr(self) -> float:
+        """The first lr, ``max_lr / div_factor``."""
         return self.max_lr / self.div_factor
 
     @property
     def min_lr(self) -> float:
+        """The last lr, ``initial_lr / final_div_factor``."""
         return self.initial_lr / self.final_div_factor
 
     def _phase_ends(self, total: int) -> list[float]:
