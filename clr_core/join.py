@@ -14,7 +14,14 @@ from typing import Any, ClassVar
 from . import _checks
 from .base import ScheduleBase
 from .ops import ArrayOps
-from .protocol import Schedule, register_schedule_kind, schedule_from_config, schedule_to_config
+from .protocol import (
+    Schedule,
+    describe_schedules,
+    register_schedule_kind,
+    restore_schedules,
+    schedule_from_config,
+    schedule_to_config,
+)
 
 AFTER = ("hold", "repeat", "raise")
 
@@ -98,19 +105,11 @@ class Join(ScheduleBase):
         return cls(**{**config, "schedules": [schedule_from_config(item) for item in config["schedules"]]})
 
     def describe(self) -> dict[str, Any]:
-        return {"schedules": [{"kind": item.kind, "description": item.describe()} for item in self.schedules],
+        return {"schedules": describe_schedules(self.schedules),
                 "boundaries": list(self.boundaries), "length": self.length, "after": self.after}
 
     def restore(self, description: dict[str, Any]) -> Join:
-        saved = description["schedules"]
-        if len(saved) != len(self.schedules):
-            raise ValueError(f"cannot restore: the saved join has {len(saved)} schedules, this one "
-                             f"{len(self.schedules)}")
-        for item, entry in zip(self.schedules, saved):
-            if entry.get("kind") != item.kind:
-                raise ValueError(f"cannot restore: the saved join holds a {entry.get('kind')!r} schedule where "
-                                 f"this one holds {item.kind!r}")
-        restored = [item.restore(entry["description"]) for item, entry in zip(self.schedules, saved)]
+        restored = restore_schedules(self.schedules, description["schedules"], holder="join")
         return type(self)(restored, description["boundaries"], description["length"], description["after"])
 
 

@@ -7,6 +7,7 @@ loads like `CyclicSchedule`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from .cyclic import CyclicSchedule
@@ -59,3 +60,27 @@ def schedule_from_config(data: dict[str, Any]) -> Schedule:
         known = ", ".join(repr(name) for name in SCHEDULE_KINDS)
         raise ValueError(f"schedule config 'kind' must be one of {known}, got {kind!r}")
     return SCHEDULE_KINDS[kind].from_config(data.get("config", {}))
+
+
+def describe_schedules(schedules: Sequence[Schedule]) -> list[dict[str, Any]]:
+    """``[{"kind": ..., "description": ...}, ...]``: plain data for a state dict (see `Schedule.describe`)."""
+    return [{"kind": item.kind, "description": item.describe()} for item in schedules]
+
+
+def restore_schedules(schedules: Sequence[Schedule], saved: Any, *, holder: str) -> list[Schedule]:
+    """Each of `schedules` restored from its entry of `describe_schedules` output.
+
+    Raises `ValueError` (naming the `holder`) when the counts or the kinds differ; nothing is restored then.
+    """
+    if not isinstance(saved, Sequence) or len(saved) != len(schedules):
+        found = len(saved) if isinstance(saved, Sequence) else saved
+        raise ValueError(f"cannot restore: the saved {holder} has {found} schedules but this one has "
+                         f"{len(schedules)}; build it with as many before loading")
+    for item, entry in zip(schedules, saved):
+        kind = entry.get("kind") if isinstance(entry, Mapping) else None
+        if kind != item.kind:
+            known = ", ".join(repr(name) for name in SCHEDULE_KINDS)
+            raise ValueError(f"cannot restore: the saved {holder} holds a schedule of kind {kind!r} (known: "
+                             f"{known}) where this one holds {item.kind!r}")
+    return [item.restore(entry["description"]) for item, entry in zip(schedules, saved)]
+

@@ -14,7 +14,7 @@ from typing import Any
 from . import _checks
 from .history import History
 from .join import ScheduleEnded
-from .protocol import SCHEDULE_KINDS, Schedule
+from .protocol import Schedule, describe_schedules, restore_schedules
 
 STATE_FORMAT = 1
 
@@ -181,7 +181,7 @@ class ScheduleState:
             "format": STATE_FORMAT,
             "cycle_iterations": self.cycle_iterations,
             "total_iterations": self.total_iterations,
-            "schedules": [{"kind": item.kind, "description": item.describe()} for item in self._schedules],
+            "schedules": describe_schedules(self._schedules),
             "history": self.history.state_dict(),
         }
 
@@ -196,12 +196,7 @@ class ScheduleState:
                              f"{STATE_FORMAT}, got {str(state)[:200]}")
         cycle_iterations = _checks.count("cycle_iterations", state.get("cycle_iterations"))
         total_iterations = _checks.count("total_iterations", state.get("total_iterations"))
-        saved = state.get("schedules")
-        if not isinstance(saved, Sequence) or len(saved) != len(self._schedules):
-            found = len(saved) if isinstance(saved, Sequence) else saved
-            raise ValueError(f"state holds {found} schedules but this object has {len(self._schedules)} "
-                             f"(one per param group); build it with as many before loading")
-        schedules = tuple(_restored(item, entry) for item, entry in zip(self._schedules, saved))
+        schedules = tuple(restore_schedules(self._schedules, state.get("schedules"), holder="state"))
         history = History.from_state_dict(state.get("history", {"values": {}}))
         try:
             lrs, ended = self._lrs_at(cycle_iterations, schedules), None
@@ -222,13 +217,3 @@ def _replaced(schedule: Schedule, changes: dict[str, Any]) -> Schedule:
         raise TypeError(f"{type(schedule).__name__} cannot change {', '.join(changes)} on reset; call reset() "
                         f"without arguments or build a new schedule")
     return replace(**changes)
-
-
-def _restored(schedule: Schedule, entry: Any) -> Schedule:
-    kind = entry.get("kind") if isinstance(entry, Mapping) else None
-    if kind != schedule.kind:
-        known = ", ".join(repr(name) for name in SCHEDULE_KINDS)
-        raise ValueError(f"state holds a schedule of kind {kind!r} (known: {known}) but this object has "
-                         f"kind {schedule.kind!r}")
-    return schedule.restore(entry["description"])
-

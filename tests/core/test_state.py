@@ -143,7 +143,7 @@ def test_loading_a_state_of_another_custom_function_raises_and_changes_nothing()
     ({"format": 99}, "format 1"),
     ({"cycle_iterations": -1}, "cycle_iterations must be an int >= 0, got -1"),
     ({"total_iterations": 1.5}, "total_iterations must be an int >= 0, got float 1.5"),
-    ({"schedules": []}, "state holds 0 schedules but this object has 1"),
+    ({"schedules": []}, "the saved state has 0 schedules but this one has 1"),
 ])
 def test_malformed_states_are_refused(change, message):
     state = ScheduleState(CyclicSchedule())

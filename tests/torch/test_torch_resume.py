@@ -210,7 +210,7 @@ def test_group_count_mismatch_is_refused() -> None:
     optimizer = make_optimizer(2)
     scheduler = CyclicLR(optimizer, base_lr=0.01, max_lr=0.05, step_size=4)
     other = CyclicLR(make_optimizer(3), base_lr=0.01, max_lr=0.05, step_size=4)
-    with pytest.raises(ValueError, match=r"state holds 3 schedules but this object has 2"):
+    with pytest.raises(ValueError, match=r"the saved state has 3 schedules but this one has 2"):
         scheduler.load_state_dict(other.state_dict())
 
 
