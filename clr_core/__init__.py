@@ -11,7 +11,7 @@ from .formula import WAVEFORMS
 from .history import History
 from .import_path import import_path_of, resolve_import_path
 from .join import Join, ScheduleEnded
-from .mirrored import Mirrored, momentum_for
+from .mirrored import Mirrored, momentum_bounds, momentum_for
 from .one_cycle import OneCycle
 from .ops import MATH_OPS, ArrayOps, numpy_ops
 from .progress import ProgressBar
@@ -66,6 +66,7 @@ __all__ = [
     "epochs_to_steps",
     "exp_range",
     "import_path_of",
+    "momentum_bounds",
     "momentum_for",
     "numpy_ops",
     "register_schedule_kind",

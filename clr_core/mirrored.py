@@ -82,6 +82,28 @@ class Mirrored(ScheduleBase):
         return type(self)(**{**description, "schedule": self.schedule.restore(description["schedule"])})
 
 
+def momentum_bounds(base_momentum: Any, max_momentum: Any, where: str = "") -> tuple[float, float]:
+    """`base_momentum` and `max_momentum` checked (finite, in [0, 1), ``max >= base``), as floats.
+
+    `where` (e.g. ``" (param group 2)"``) follows the argument names in the messages.
+
+    Examples:
+        >>> momentum_bounds(0.8, 0.9)
+        (0.8, 0.9)
+        >>> momentum_bounds(0.9, 0.8)
+        Traceback (most recent call last):
+        ...
+        ValueError: max_momentum must be >= base_momentum (0.9), got 0.8
+    """
+    base = _checks.finite(f"base_momentum{where}", base_momentum, low=0.0, low_inclusive=True, high=1.0,
+                          range_text="in [0, 1)")
+    top = _checks.finite(f"max_momentum{where}", max_momentum, low=0.0, low_inclusive=True, high=1.0,
+                         range_text="in [0, 1)")
+    if top < base:
+        raise ValueError(f"max_momentum{where} must be >= base_momentum ({base!r}), got {top!r}")
+    return base, top
+
+
 def momentum_for(schedule: Schedule, base_momentum: float = 0.85, max_momentum: float = 0.95) -> Schedule:
     """The momentum schedule that goes with `schedule`: `max_momentum` at its lowest lr, `base_momentum` at
     its highest.

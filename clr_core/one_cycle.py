@@ -13,6 +13,7 @@ from . import _checks
 from .anneal import Anneal
 from .base import ScheduleBase
 from .join import AFTER, Join
+from .mirrored import momentum_bounds
 from .ops import ArrayOps
 from .protocol import register_schedule_kind
 
@@ -101,10 +102,7 @@ class OneCycle(ScheduleBase):
     def momentum(self, base_momentum: float = 0.85, max_momentum: float = 0.95) -> Join:
         """The matching momentum schedule: `max_momentum` -> `base_momentum` while the lr rises, and back
         (PyTorch's ``cycle_momentum``)."""
-        base = _checks.finite("base_momentum", base_momentum, low=0.0, low_inclusive=True, high=1.0,
-                              range_text="in [0, 1)")
-        top = _checks.finite("max_momentum", max_momentum, low=base, low_inclusive=True, high=1.0,
-                             range_text=f"in [base_momentum ({base!r}), 1)")
+        base, top = momentum_bounds(base_momentum, max_momentum)
         return self.shaped(top, base, top)
 
     def lr_at(self, iteration: Any) -> Any:

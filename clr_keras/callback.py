@@ -7,13 +7,13 @@ from typing import Any
 import keras
 import numpy as np
 
-from clr_core import History, Schedule, ScheduleState
+from clr_core import History, Schedule, ScheduleState, momentum_bounds
 from clr_core.arrays import lr_at_array
 
 from .config import build_schedule
 from .logs import BATCH_LOSS, BatchLoss, numeric_metrics
 from .lr_table import LrTable, read_step
-from .momentum import MomentumTable, momentum_attributes, momentum_bounds, momentum_schedule
+from .momentum import MomentumTable, momentum_attributes, momentum_schedule
 
 
 class CyclicLR(keras.callbacks.Callback):

@@ -37,7 +37,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from clr_core import Schedule, _checks, momentum_for
+from clr_core import Schedule, momentum_bounds, momentum_for
 
 from .lr_table import LrTable, lookup, ring
 
@@ -57,26 +57,6 @@ KNOWN: tuple[tuple[str, tuple[str, ...]], ...] = (
 WITH_VELOCITY = ("SGD", "RMSprop")  # these keep a velocity only when built with momentum > 0
 INSTEAD = ("use SGD(momentum=0.9), RMSprop(momentum=0.9) or the Adam family (Adam, AdamW, Adamax, Nadam, "
            "Lamb, Lion), or cycle_momentum=False")
-
-
-def momentum_bounds(base_momentum: Any, max_momentum: Any) -> tuple[float, float]:
-    """`base_momentum` and `max_momentum` checked (finite, in [0, 1), ``max >= base``), as floats.
-
-    Examples:
-        >>> momentum_bounds(0.8, 0.9)
-        (0.8, 0.9)
-        >>> momentum_bounds(0.9, 0.8)
-        Traceback (most recent call last):
-        ...
-        ValueError: max_momentum must be >= base_momentum (0.9), got 0.8
-    """
-    base = _checks.finite("base_momentum", base_momentum, low=0.0, low_inclusive=True, high=1.0,
-                          range_text="in [0, 1)")
-    top = _checks.finite("max_momentum", max_momentum, low=0.0, low_inclusive=True, high=1.0,
-                         range_text="in [0, 1)")
-    if top < base:
-        raise ValueError(f"max_momentum must be >= base_momentum ({base!r}), got {top!r}")
-    return base, top
 
 
 def momentum_schedule(schedule: Schedule, base_momentum: float, max_momentum: float) -> Schedule:

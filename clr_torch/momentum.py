@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from clr_core import Schedule, _checks, momentum_for
+from clr_core import Schedule, momentum_bounds, momentum_for
 from torch import Tensor
 from torch.optim import Optimizer
 
@@ -165,15 +165,6 @@ def _write_beta1(group: dict[str, Any], momentum: float) -> None:
 
 
 def _checked_bounds(bases: list[Any], maxes: list[Any], name_groups: bool) -> tuple[list[float], list[float]]:
-    checked_bases, checked_maxes = [], []
-    for index, (base, top) in enumerate(zip(bases, maxes)):
-        where = f" (param group {index})" if name_groups else ""
-        base = _checks.finite(f"base_momentum{where}", base, low=0.0, low_inclusive=True, high=1.0,
-                              range_text="in [0, 1)")
-        top = _checks.finite(f"max_momentum{where}", top, low=0.0, low_inclusive=True, high=1.0,
-                             range_text="in [0, 1)")
-        if top < base:
-            raise ValueError(f"max_momentum{where} must be >= base_momentum ({base!r}), got {top!r}")
-        checked_bases.append(base)
-        checked_maxes.append(top)
-    return checked_bases, checked_maxes
+    checked = [momentum_bounds(base, top, f" (param group {index})" if name_groups else "")
+               for index, (base, top) in enumerate(zip(bases, maxes))]
+    return [base for base, _ in checked], [top for _, top in checked]
