@@ -12,7 +12,6 @@ column times a second constant-rate model the same way, so it shows the noise of
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys

@@ -53,10 +53,17 @@ def choice(name: str, value: Any, allowed: Iterable[str]) -> str:
     return value
 
 
-def count(name: str, value: Any) -> int:
-    """A whole number >= 0 (iteration counters), ints only."""
+def count(name: str, value: Any, low: int = 0) -> int:
+    """A whole number >= `low` (iteration counters, sizes), ints only."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int >= 0, got {type(value).__name__} {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+        raise TypeError(f"{name} must be an int >= {low}, got {type(value).__name__} {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
     return int(value)
+
+
+def flag(name: str, value: Any) -> bool:
+    """True or False, nothing else (not 0, 1 or None)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return value

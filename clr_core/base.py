@@ -21,13 +21,16 @@ class ScheduleBase:
     kind: ClassVar[str] = ""
 
     def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
+        """The value at `iteration`, written once with `ops` (numbers, numpy arrays or tensors alike)."""
         raise NotImplementedError
 
     def to_config(self) -> dict[str, Any]:
+        """The constructor's arguments as JSON-safe data (what `from_config` takes back)."""
         raise NotImplementedError
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Any:
+        """A schedule built from `to_config()` output."""
         return cls(**config)
 
     def lr_at(self, iteration: Any) -> Any:

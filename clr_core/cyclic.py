@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
@@ -225,4 +224,19 @@ def arguments_given(arguments: dict[str, Any]) -> list[str]:
         return value is default or (type(value) in plain and type(default) in plain and value == default)
 
     return sorted(name for name, value in arguments.items() if not is_default(name, value))
+
+
+def refuse_both(schedule: Any, arguments: dict[str, Any]) -> None:
+    """Raise `TypeError` when an adapter gets a ready `schedule` and also non-default cyclic `arguments`.
+
+    Examples:
+        >>> refuse_both(CyclicSchedule(), {"base_lr": 0.01})
+        Traceback (most recent call last):
+        ...
+        TypeError: give either schedule= or the cyclic arguments, not both: schedule= came with base_lr; put those into the schedule object
+    """
+    given = arguments_given(arguments)
+    if schedule is not None and given:
+        raise TypeError(f"give either schedule= or the cyclic arguments, not both: schedule= came with "
+                        f"{', '.join(given)}; put those into the schedule object")
 

@@ -130,10 +130,13 @@ class History(dict):  # type: ignore[type-arg]
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Replace the contents with `state_dict()` output, after checking it all (nothing half-loaded)."""
-        restored = History.from_state_dict(state)
+        self.adopt(History.from_state_dict(state))
+
+    def adopt(self, other: History) -> None:
+        """Take the contents of `other` (already checked), replacing everything held so far."""
         self.clear()
-        self.update(restored)
-        self._at.update(restored._at)
+        self.update(other)
+        self._at.update(other._at)
 
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any]) -> History:

@@ -61,13 +61,12 @@ class OneCycle(ScheduleBase):
 
     def __post_init__(self) -> None:
         _checks.positive("max_lr", self.max_lr)
-        total = _checks.count("total_steps", self.total_steps)
+        total = _checks.count("total_steps", self.total_steps, low=2)
         _checks.finite("pct_start", self.pct_start, low=0.0, low_inclusive=False, high=1.0, range_text="in (0, 1)")
         _checks.choice("anneal_strategy", self.anneal_strategy, STRATEGIES)
         for name in ("div_factor", "final_div_factor"):
             _checks.finite(name, getattr(self, name), low=1.0, low_inclusive=True, range_text=">= 1")
-        if not isinstance(self.three_phase, bool):
-            raise TypeError(f"three_phase must be True or False, got {self.three_phase!r}")
+        _checks.flag("three_phase", self.three_phase)
         _checks.choice("after", self.after, AFTER)
         ends = self._phase_ends(total)
         if ends[0] <= 0 or any(later <= earlier for earlier, later in zip(ends, ends[1:])):

@@ -27,11 +27,20 @@ class Schedule(Protocol):
 
     kind: str
 
-    def lr_at(self, iteration: Any) -> Any: ...
-    def evaluate(self, iteration: Any, ops: ArrayOps) -> Any: ...
-    def to_config(self) -> dict[str, Any]: ...
-    def describe(self) -> dict[str, Any]: ...
-    def restore(self, description: dict[str, Any]) -> Schedule: ...
+    def lr_at(self, iteration: Any) -> Any:
+        """The checked value at `iteration`: a float for a number, an array for a numpy array."""
+
+    def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
+        """The unchecked value at `iteration`, in the array kind of `ops`."""
+
+    def to_config(self) -> dict[str, Any]:
+        """JSON-safe constructor arguments; raises `ValueError` for what cannot be rebuilt from data."""
+
+    def describe(self) -> dict[str, Any]:
+        """Plain data for a state dict; never fails (a lambda is named, not saved)."""
+
+    def restore(self, description: dict[str, Any]) -> Schedule:
+        """The schedule `description` holds, taking unsavable parts from this object."""
 
 
 SCHEDULE_KINDS: dict[str, Any] = {CyclicSchedule.kind: CyclicSchedule}
@@ -82,5 +91,12 @@ def restore_schedules(schedules: Sequence[Schedule], saved: Any, *, holder: str)
             known = ", ".join(repr(name) for name in SCHEDULE_KINDS)
             raise ValueError(f"cannot restore: the saved {holder} holds a schedule of kind {kind!r} (known: "
                              f"{known}) where this one holds {item.kind!r}")
-    return [item.restore(entry["description"]) for item, entry in zip(schedules, saved)]
+    restored: dict[int, tuple[Any, Schedule]] = {}  # a schedule shared by several groups stays shared
+    result = []
+    for item, entry in zip(schedules, saved):
+        earlier = restored.get(id(item))
+        if earlier is None or earlier[0] != entry:
+            earlier = restored[id(item)] = (entry, item.restore(entry["description"]))
+        result.append(earlier[1])
+    return result
 

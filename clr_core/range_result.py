@@ -56,7 +56,7 @@ class RangeTestResult:
                                   range_text="in (0, 1)")
         falling = self._falling_part()
         first, lowest = falling[0][1], falling[-1][1]
-        max_lr = falling[-1][0]
+        max_lr = self.lr_at_minimum()
         threshold = first - fraction * (first - lowest)
         base_lr = next(lr for lr, loss in falling if loss <= threshold)
         return min(base_lr, max_lr / 3), max_lr
@@ -72,7 +72,7 @@ class RangeTestResult:
         _checks.choice("method", method, ("steepest", "valley", "minimum/10"))
         falling = self._falling_part()
         if method == "minimum/10":
-            return falling[-1][0] / 10
+            return self.lr_at_minimum() / 10
         if method == "steepest":
             slopes = [(b_loss - a_loss) / (math.log(b_lr) - math.log(a_lr)) if b_lr != a_lr else 0.0
                       for (a_lr, a_loss), (b_lr, b_loss) in zip(falling, falling[1:])]

@@ -55,8 +55,8 @@ class CosineRestarts(ScheduleBase):
         _checks.finite("period_mult", self.period_mult, low=1.0, low_inclusive=True, range_text=">= 1")
         _checks.finite("decay", self.decay, low=0.0, low_inclusive=False, high=1.0, high_inclusive=True,
                        range_text="in (0, 1]")
-        if self.cycles is not None and _checks.count("cycles", self.cycles) < 1:
-            raise ValueError(f"cycles must be an int >= 1 or None, got {self.cycles!r}")
+        if self.cycles is not None:
+            _checks.count("cycles", self.cycles, low=1)
 
     def cycle_start(self, k: Any, ops: ArrayOps) -> Any:
         """The first iteration of cycle `k`."""

@@ -81,15 +81,14 @@ class ScheduleState:
         """True when the next iteration is past the end of a schedule built with ``after='raise'``."""
         return self._ended is not None
 
-    def _next_lrs(self, iteration: int, schedules: tuple[Schedule, ...] | None = None,
-                  held: list[float] | None = None) -> tuple[list[float], ScheduleEnded | None]:
-        """The lrs at `iteration`, or the `held` ones and the reason when it is past a schedule's end."""
+    def _lrs_or_last(self, iteration: int, schedules: tuple[Schedule, ...] | None = None
+                     ) -> tuple[list[float], ScheduleEnded | None]:
+        """The lrs at `iteration`; past the end of a schedule that raises there, those of the last iteration
+        (held) and the reason."""
         try:
             return self._lrs_at(iteration, schedules), None
         except ScheduleEnded as ended:
-            if held is None:
-                raise
-            return held, ended
+            return self._lrs_at(iteration - 1, schedules), ended
 
     def _lrs_at(self, iteration: int, schedules: tuple[Schedule, ...] | None = None) -> list[float]:
         schedules = self._schedules if schedules is None else schedules
@@ -110,7 +109,7 @@ class ScheduleState:
         """
         if self._ended is not None:
             raise ScheduleEnded(str(self._ended))
-        next_lrs, ended = self._next_lrs(self.cycle_iterations + 1, held=self._lrs)
+        next_lrs, ended = self._lrs_or_last(self.cycle_iterations + 1)
         history = self.history
         values = self._metric_values(metrics) if metrics else None
         history.add_lrs(self.total_iterations + 1, self._lr_keys, self._lrs)
@@ -135,7 +134,7 @@ class ScheduleState:
         """
         total = _checks.count("total_iterations", total_iterations)
         cycle = total if cycle_iterations is None else _checks.count("cycle_iterations", cycle_iterations)
-        lrs, ended = self._next_lrs(cycle, held=self._lrs)
+        lrs, ended = self._lrs_or_last(cycle)
         self.total_iterations, self.cycle_iterations, self._lrs, self._ended = total, cycle, lrs, ended
 
     def log(self, **metrics: Any) -> None:
@@ -161,8 +160,15 @@ class ScheduleState:
                    if value is not None}
         schedules = self._schedules
         if changes:
-            schedules = tuple(_replaced(item, {name: values[k] for name, values in changes.items()})
-                              for k, item in enumerate(schedules))
+            built: dict[tuple[int, str], Schedule] = {}  # groups that shared a schedule keep sharing one
+            replaced = []
+            for k, item in enumerate(schedules):
+                change = {name: values[k] for name, values in changes.items()}
+                key = (id(item), repr(change))
+                if key not in built:
+                    built[key] = _replaced(item, change)
+                replaced.append(built[key])
+            schedules = tuple(replaced)
         lrs = self._lrs_at(0, schedules)
         self._schedules, self.cycle_iterations, self._lrs, self._ended = schedules, 0, lrs, None
 
@@ -198,13 +204,10 @@ class ScheduleState:
         total_iterations = _checks.count("total_iterations", state.get("total_iterations"))
         schedules = tuple(restore_schedules(self._schedules, state.get("schedules"), holder="state"))
         history = History.from_state_dict(state.get("history", {"values": {}}))
-        try:
-            lrs, ended = self._lrs_at(cycle_iterations, schedules), None
-        except ScheduleEnded as error:  # saved right after the last step: hold its lrs, as `step` does
-            lrs, ended = self._lrs_at(cycle_iterations - 1, schedules), error
+        lrs, ended = self._lrs_or_last(cycle_iterations, schedules)
         self._schedules, self.cycle_iterations, self.total_iterations, self._lrs, self._ended = (
             schedules, cycle_iterations, total_iterations, lrs, ended)
-        self.history.load_state_dict(history.state_dict())
+        self.history.adopt(history)
 
 
 def _as_float(lr: Any) -> float:

@@ -39,9 +39,7 @@ class RangeSweep(ScheduleBase):
         end = _checks.positive("end_lr", self.end_lr)
         if end <= start:
             raise ValueError(f"end_lr must be > start_lr ({start!r}), got {self.end_lr!r}")
-        num_iter = _checks.count("num_iter", self.num_iter)
-        if num_iter < 2:
-            raise ValueError(f"num_iter must be an int >= 2, got {self.num_iter!r}")
+        _checks.count("num_iter", self.num_iter, low=2)
         _checks.choice("sweep", self.sweep, SWEEPS)
         object.__setattr__(self, "start_lr", start)
         object.__setattr__(self, "end_lr", end)

@@ -28,10 +28,10 @@ def steps_per_epoch(samples: int, batch_size: int, *, accumulation_steps: int = 
         >>> steps_per_epoch(50_000, 128, accumulation_steps=4, world_size=2)
         49
     """
-    samples = _count_at_least("samples", samples, 1)
-    batch_size = _count_at_least("batch_size", batch_size, 1)
-    accumulation_steps = _count_at_least("accumulation_steps", accumulation_steps, 1)
-    world_size = _count_at_least("world_size", world_size, 1)
+    samples = _checks.count("samples", samples, 1)
+    batch_size = _checks.count("batch_size", batch_size, 1)
+    accumulation_steps = _checks.count("accumulation_steps", accumulation_steps, 1)
+    world_size = _checks.count("world_size", world_size, 1)
     per_process = math.ceil(samples / world_size)
     batches = per_process // batch_size if drop_last else math.ceil(per_process / batch_size)
     if batches == 0:
@@ -48,7 +48,7 @@ def epochs_to_steps(epochs: float, steps_in_epoch: int) -> int:
         (1564, 250)
     """
     epochs = _checks.positive("epochs", epochs)
-    steps_in_epoch = _count_at_least("steps_in_epoch", steps_in_epoch, 1)
+    steps_in_epoch = _checks.count("steps_in_epoch", steps_in_epoch, 1)
     return max(1, round(epochs * steps_in_epoch))
 
 
@@ -60,7 +60,7 @@ def ends_on_cycle_boundary(total_steps: int, step_size: float, step_size_down: f
         >>> ends_on_cycle_boundary(8000, 2000)
         True
     """
-    total_steps = _count_at_least("total_steps", total_steps, 1)
+    total_steps = _checks.count("total_steps", total_steps, 1)
     cycle = _checks.positive("step_size", step_size) + (
         _checks.positive("step_size_down", step_size_down) if step_size_down is not None else step_size)
     cycles = total_steps / cycle
@@ -70,10 +70,3 @@ def ends_on_cycle_boundary(total_steps: int, step_size: float, step_size_down: f
         warnings.warn(f"{total_steps} steps is {cycles:.3g} cycles of {cycle:g} steps; Smith recommends ending "
                       f"training at the end of a cycle (e.g. {nearest:g} steps)", UserWarning, stacklevel=2)
     return whole
-
-
-def _count_at_least(name: str, value: int, low: int) -> int:
-    number = _checks.count(name, value)
-    if number < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    return number

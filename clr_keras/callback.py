@@ -7,7 +7,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from clr_core import History, Schedule, ScheduleState, momentum_bounds
+from clr_core import History, Schedule, ScheduleState, _checks, momentum_bounds
 from clr_core.arrays import lr_at_array
 
 from .config import build_schedule
@@ -98,10 +98,7 @@ class CyclicLR(keras.callbacks.Callback):
         self.state = ScheduleState(build_schedule(
             schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
             scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform))
-        if not isinstance(cycle_momentum, bool):
-            raise TypeError(f"cycle_momentum must be True or False, got {type(cycle_momentum).__name__} "
-                            f"{cycle_momentum!r}")
-        self.cycle_momentum = cycle_momentum
+        self.cycle_momentum = _checks.flag("cycle_momentum", cycle_momentum)
         self.base_momentum, self.max_momentum = momentum_bounds(base_momentum, max_momentum)
         self._momentum_of: tuple[Schedule, Schedule] | None = None  # (lr schedule, its momentum schedule)
         if cycle_momentum:
@@ -131,14 +128,17 @@ class CyclicLR(keras.callbacks.Callback):
 
     @property
     def base_lr(self) -> float | None:
+        """The current lower bound (after resets), as the classic callback's attribute; None for other kinds."""
         return getattr(self.schedule, "base_lr", None)
 
     @property
     def max_lr(self) -> float | None:
+        """The current upper bound (after resets); None for schedule kinds without one."""
         return getattr(self.schedule, "max_lr", None)
 
     @property
     def step_size(self) -> float | None:
+        """The current half-cycle length in steps (after resets); None for schedule kinds without one."""
         return getattr(self.schedule, "step_size", None)
 
     @property

@@ -22,7 +22,7 @@ from clr_core import (
     schedule_from_config,
     schedule_to_config,
 )
-from clr_core.cyclic import CYCLIC_DEFAULTS, arguments_given
+from clr_core.cyclic import CYCLIC_DEFAULTS, refuse_both
 
 REGISTERED = "registered_name"
 
@@ -42,10 +42,7 @@ def build_schedule(schedule: Any = None, **arguments: Any) -> Schedule:
         arguments = {**CYCLIC_DEFAULTS, **arguments}
         arguments["scale_fn"] = scale_function(arguments["scale_fn"])
         return CyclicSchedule(**arguments)
-    given = arguments_given(arguments)
-    if given:
-        raise TypeError(f"give either schedule= or the schedule's own arguments, not both; got schedule="
-                        f"{schedule!r} and {', '.join(given)}")
+    refuse_both(schedule, arguments)
     if isinstance(schedule, dict):
         schedule = schedule_from_config(schedule)
     if not isinstance(schedule, Schedule):

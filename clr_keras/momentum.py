@@ -37,7 +37,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from clr_core import Schedule, momentum_bounds, momentum_for
+from clr_core import Schedule, momentum_for
 
 from .lr_table import LrTable, lookup, ring
 

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from clr_core import RangeTestResult, Schedule
+from clr_core import RangeTestResult, Schedule, _checks
 
 PathLike = str | os.PathLike[str]
 
@@ -47,8 +47,7 @@ def plot_schedule(schedules: Schedule | Sequence[Schedule], iterations: int, *,
     items = [schedules] if not isinstance(schedules, Sequence) else list(schedules)
     if labels is not None and len(labels) != len(items):
         raise ValueError(f"labels must have one entry per schedule ({len(items)}), got {len(labels)}")
-    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
-        raise ValueError(f"iterations must be an int >= 1, got {iterations!r}")
+    _checks.count("iterations", iterations, low=1)
     figure = _new_figure()
     axes = figure.add_subplot()
     steps = np.arange(iterations)

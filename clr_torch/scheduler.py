@@ -96,9 +96,7 @@ class CyclicLR(LRScheduler):
                                     scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform)
         state = ScheduleState(schedules)
         state.start_at(_completed_steps(last_epoch))
-        if not isinstance(cycle_momentum, bool):
-            raise TypeError(f"cycle_momentum must be True or False, got {type(cycle_momentum).__name__} "
-                            f"{cycle_momentum!r}")
+        _checks.flag("cycle_momentum", cycle_momentum)
         momentum = MomentumCycler(optimizer, base_momentum, max_momentum, state.schedules) if cycle_momentum \
             else None
         # Everything is valid: from here on the optimizer is changed.
@@ -259,8 +257,4 @@ class CyclicLR(LRScheduler):
 
 def _completed_steps(last_epoch: Any) -> int:
     """Optimizer steps already done for a given `last_epoch` (the index of the last batch, -1 for none)."""
-    if isinstance(last_epoch, bool) or not isinstance(last_epoch, int):
-        raise TypeError(f"last_epoch must be an int >= -1, got {type(last_epoch).__name__} {last_epoch!r}")
-    if last_epoch < -1:
-        raise ValueError(f"last_epoch must be an int >= -1 (-1 starts the cycle), got {last_epoch!r}")
-    return last_epoch + 1
+    return _checks.count("last_epoch", last_epoch, low=-1) + 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from clr_core import CyclicSchedule, Schedule
-from clr_core.cyclic import CYCLIC_DEFAULTS, arguments_given
+from clr_core.cyclic import CYCLIC_DEFAULTS, refuse_both
 
 from .groups import per_group
 
@@ -37,11 +37,8 @@ def build_schedules(count: int, schedule: Any = None, **cyclic: Any) -> list[Sch
         >>> [s.lr_at(4) for s in schedules]
         [0.1, 0.2]
     """
+    refuse_both(schedule, cyclic)
     if schedule is not None:
-        changed = arguments_given(cyclic)
-        if changed:
-            raise ValueError(f"give either schedule= or the cyclic arguments, not both: schedule was given "
-                             f"together with {', '.join(changed)}; put those into the schedule object")
         return per_group("schedule", schedule, count)
     arguments = {**CYCLIC_DEFAULTS, **cyclic}
     per_group_bounds = isinstance(arguments["base_lr"], (list, tuple)) or isinstance(arguments["max_lr"], (list, tuple))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from clr_core import _checks, ends_on_cycle_boundary
+
 from .data import load_digits
 from .experiment import EPOCHS_PER_STEP, Trainer, run_experiment
 from .report import format_table, save_report
@@ -23,12 +25,10 @@ def make_trainer(framework: str) -> Trainer:
 def run_demo(framework: str = "torch", seeds: int = 5, epochs: int = 24, output: str = "demo-output",
              progress: bool = True) -> str:
     """Run the whole demo and return the table; figures, table.md and results.json go to `output`."""
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ValueError(f"seeds must be an int >= 1, got {seeds!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
+    _checks.count("seeds", seeds, low=1)
+    _checks.count("epochs", epochs, low=1)
     trainer = make_trainer(framework)
-    if epochs % (2 * EPOCHS_PER_STEP):
+    if not ends_on_cycle_boundary(epochs, EPOCHS_PER_STEP, warn=False):  # in epochs: the same ratio as in steps
         print(f"note: {epochs} epochs is not a whole number of {2 * EPOCHS_PER_STEP}-epoch cycles; Smith "
               f"recommends stopping at the end of a cycle")
     outcome = run_experiment(trainer, load_digits(), seeds=seeds, epochs=epochs, progress=progress)

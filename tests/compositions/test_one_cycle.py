@@ -67,12 +67,12 @@ def test_one_cycle_saves_and_resumes():
 
 @pytest.mark.parametrize(("arguments", "message"), [
     ({"max_lr": 0, "total_steps": 10}, "max_lr must be a finite number > 0, got 0"),
-    ({"max_lr": 1, "total_steps": 10.0}, "total_steps must be an int >= 0, got float 10.0"),
+    ({"max_lr": 1, "total_steps": 10.0}, "total_steps must be an int >= 2, got float 10.0"),
     ({"max_lr": 1, "total_steps": 10, "pct_start": 1.2}, r"pct_start must be a finite number in \(0, 1\)"),
     ({"max_lr": 1, "total_steps": 3, "pct_start": 0.1}, "must leave every phase at least one step"),
     ({"max_lr": 1, "total_steps": 10, "anneal_strategy": "exp"}, "anneal_strategy must be one of 'cos', 'linear'"),
     ({"max_lr": 1, "total_steps": 10, "div_factor": 0.5}, "div_factor must be a finite number >= 1, got 0.5"),
-    ({"max_lr": 1, "total_steps": 10, "three_phase": 1}, "three_phase must be True or False, got 1"),
+    ({"max_lr": 1, "total_steps": 10, "three_phase": 1}, "three_phase must be True or False, got int 1"),
 ])
 def test_bad_one_cycle_arguments_are_refused(arguments, message):
     with pytest.raises((TypeError, ValueError), match=message):

@@ -86,7 +86,7 @@ def test_no_suggestion_without_a_reason():
     ({"start_lr": 0}, "start_lr must be a finite number > 0, got 0"),
     ({"start_lr": 1.0, "end_lr": 0.5}, r"end_lr must be > start_lr \(1.0\), got 0.5"),
     ({"num_iter": 1}, "num_iter must be an int >= 2, got 1"),
-    ({"num_iter": 10.5}, "num_iter must be an int >= 0, got float 10.5"),
+    ({"num_iter": 10.5}, "num_iter must be an int >= 2, got float 10.5"),
     ({"sweep": "log"}, "sweep must be one of 'exponential', 'linear', got 'log'"),
 ])
 def test_bad_sweeps_are_refused(arguments, message):

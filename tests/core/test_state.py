@@ -173,3 +173,29 @@ def test_metric_names_the_state_records_itself_are_refused(name):
     with pytest.raises(ValueError, match=f"metric name '{name}' is recorded by the state itself"):
         state.log(**{name: 5.0})
     assert state.total_iterations == 0 and dict(state.history) == {}
+
+
+def test_groups_that_share_a_schedule_keep_sharing_it_after_reset_and_load():
+    shared = CyclicSchedule(0.1, 1.0, step_size=4)
+    state = ScheduleState([shared, shared, CyclicSchedule(0.2, 2.0, step_size=4)])
+    state.reset(max_lr=[0.5, 0.5, 3.0])
+    first, second, third = state.schedules
+    assert first is second and first is not third and (first.max_lr, third.max_lr) == (0.5, 3.0)
+    fresh = ScheduleState([shared, shared, CyclicSchedule(0.2, 2.0, step_size=4)])
+    fresh.load_state_dict(state.state_dict())
+    assert fresh.schedules[0] is fresh.schedules[1] and fresh.schedules[0].max_lr == 0.5
+
+
+def test_past_the_end_every_way_of_getting_there_holds_the_last_lr():
+    from clr_core import OneCycle
+
+    schedule = OneCycle(0.1, 10, after="raise")
+    stepped = ScheduleState(schedule)
+    for _ in range(10):
+        stepped.step()
+    started = ScheduleState(schedule)
+    started.start_at(10)
+    loaded = ScheduleState(schedule)
+    loaded.load_state_dict(stepped.state_dict())
+    assert stepped.lr == started.lr == loaded.lr == schedule.lr_at(9)
+    assert stepped.ended and started.ended and loaded.ended

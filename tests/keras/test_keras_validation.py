@@ -51,8 +51,8 @@ def test_scale_fn_import_paths_are_checked(cls):
 
 @pytest.mark.parametrize("cls", [CyclicLR, CyclicLRSchedule])
 def test_schedule_argument_excludes_the_others(cls):
-    with pytest.raises(TypeError, match=r"^give either schedule= or the schedule's own arguments, not both; got "
-                                        r"schedule=.* and max_lr, step_size$"):
+    with pytest.raises(TypeError, match=r"^give either schedule= or the cyclic arguments, not both: schedule= came "
+                                        r"with max_lr, step_size; put those into the schedule object$"):
         cls(max_lr=0.1, step_size=10, schedule=CyclicSchedule())
     with pytest.raises(TypeError, match=r"^schedule must be a clr_core schedule"):
         cls(schedule=0.1)

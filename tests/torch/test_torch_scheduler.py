@@ -121,7 +121,7 @@ BAD_ARGUMENTS = [
     ({"scale_fn": lambda s: math.nan}, ValueError, r"scale_fn returned nan"),
     ({"last_epoch": -2}, ValueError, r"last_epoch must be an int >= -1"),
     ({"last_epoch": 2.0}, TypeError, r"last_epoch must be an int >= -1, got float 2.0"),
-    ({"schedule": CyclicSchedule(), "base_lr": 0.1}, ValueError, r"either schedule= or the cyclic arguments.*base_lr"),
+    ({"schedule": CyclicSchedule(), "base_lr": 0.1}, TypeError, r"either schedule= or the cyclic arguments.*base_lr"),
     ({"schedule": [CyclicSchedule()] * 3}, ValueError, r"schedule must be one value or a list of 2"),
     ({"schedule": "triangular"}, TypeError, r"schedule must follow clr_core.Schedule"),
     ({"cycle_momentum": 1}, TypeError, r"cycle_momentum must be True or False, got int 1"),
