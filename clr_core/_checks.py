@@ -39,6 +39,12 @@ def non_negative(name: str, value: Any) -> float:
     return finite(name, value, low=0.0, low_inclusive=True, range_text=">= 0")
 
 
+def ordered(low_name: str, low: float, high_name: str, high: Any) -> None:
+    """Raise `ValueError` unless ``high >= low`` (both already checked numbers; `high` as received)."""
+    if float(high) < low:
+        raise ValueError(f"{high_name} must be >= {low_name} ({low!r}), got {high!r}")
+
+
 def positive(name: str, value: Any) -> float:
     """A finite number > 0 (step sizes)."""
     return finite(name, value, low=0.0, low_inclusive=False, range_text="> 0")

@@ -82,8 +82,7 @@ class CyclicSchedule:
     def __post_init__(self) -> None:
         base_lr = _checks.non_negative("base_lr", self.base_lr)
         max_lr = _checks.non_negative("max_lr", self.max_lr)
-        if max_lr < base_lr:
-            raise ValueError(f"max_lr must be >= base_lr ({base_lr!r}), got {self.max_lr!r}")
+        _checks.ordered("base_lr", base_lr, "max_lr", self.max_lr)
         step_size = _checks.positive("step_size", self.step_size)
         step_size_down = None if self.step_size_down is None else _checks.positive("step_size_down",
                                                                                     self.step_size_down)

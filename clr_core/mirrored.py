@@ -99,8 +99,7 @@ def momentum_bounds(base_momentum: Any, max_momentum: Any, where: str = "") -> t
                           range_text="in [0, 1)")
     top = _checks.finite(f"max_momentum{where}", max_momentum, low=0.0, low_inclusive=True, high=1.0,
                          range_text="in [0, 1)")
-    if top < base:
-        raise ValueError(f"max_momentum{where} must be >= base_momentum ({base!r}), got {top!r}")
+    _checks.ordered("base_momentum", base, f"max_momentum{where}", top)
     return base, top
 
 

@@ -48,9 +48,8 @@ class CosineRestarts(ScheduleBase):
 
     def __post_init__(self) -> None:
         min_lr = _checks.non_negative("min_lr", self.min_lr)
-        max_lr = _checks.non_negative("max_lr", self.max_lr)
-        if max_lr < min_lr:
-            raise ValueError(f"max_lr must be >= min_lr ({min_lr!r}), got {self.max_lr!r}")
+        _checks.non_negative("max_lr", self.max_lr)
+        _checks.ordered("min_lr", min_lr, "max_lr", self.max_lr)
         _checks.positive("period", self.period)
         _checks.finite("period_mult", self.period_mult, low=1.0, low_inclusive=True, range_text=">= 1")
         _checks.finite("decay", self.decay, low=0.0, low_inclusive=False, high=1.0, high_inclusive=True,

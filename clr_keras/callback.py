@@ -242,22 +242,24 @@ class CyclicLR(keras.callbacks.Callback):
         else:
             self.state.log(**metrics)
         self._next_step += count
-        if logs is not None and self.state.history.get("lr"):
-            logs["lr"] = self.state.history["lr"][-1]
-            if self._momentum is not None:
-                logs["momentum"] = self.state.history["momentum"][-1]
-            if BATCH_LOSS in metrics:
-                logs[BATCH_LOSS] = metrics[BATCH_LOSS]
+        if logs is not None and BATCH_LOSS in metrics:
+            logs[BATCH_LOSS] = metrics[BATCH_LOSS]
+        self._write_logs(logs)
         if not self._table.covers(self._next_step, self._steps_per_call):
             self._fill_table()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        if logs is not None and self.state.history.get("lr"):
-            logs["lr"] = self.state.history["lr"][-1]
-            if self._momentum is not None and self.state.history.get("momentum"):
-                logs["momentum"] = self.state.history["momentum"][-1]
+        self._write_logs(logs)
         if self._training:  # a checkpoint saved now records the next step's rate in the optimizer config
             self._optimizer._learning_rate.assign(self.state.lr)
+
+    def _write_logs(self, logs: dict[str, Any] | None) -> None:
+        """The latest step's lr (and momentum, when cycled) into Keras' logs, for CSVLogger and History."""
+        if logs is None:
+            return
+        for key in ("lr", "momentum") if self._momentum is not None else ("lr",):
+            if self.state.history.get(key):
+                logs[key] = self.state.history[key][-1]
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._training:
