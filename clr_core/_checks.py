@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 #: Iterations are accepted in [0, 2**53): every whole number there is an exact float, and the formula is exact.
@@ -73,3 +73,25 @@ def flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
     return value
+
+
+def config_keys(owner: str, config: Any, allowed: Iterable[str], required: Iterable[str] = ()) -> dict[str, Any]:
+    """`config` as a dict, refusing a non-mapping (`TypeError`), an unknown key or a missing one (`ValueError`).
+
+    Examples:
+        >>> config_keys("Anneal config", {"start": 1.0, "speed": 2}, ("start", "end"))
+        Traceback (most recent call last):
+        ...
+        ValueError: Anneal config has an unknown key 'speed' (allowed: 'start', 'end')
+    """
+    if not isinstance(config, Mapping):
+        raise TypeError(f"{owner} must be a dict, got {type(config).__name__} {config!r:.200}")
+    options = tuple(allowed)
+    for key in config:
+        if key not in options:
+            listed = ", ".join(repr(option) for option in options)
+            raise ValueError(f"{owner} has an unknown key {key!r:.100} (allowed: {listed})")
+    for key in required:
+        if key not in config:
+            raise ValueError(f"{owner} lacks the key {key!r}")
+    return dict(config)

@@ -7,9 +7,11 @@ and registration under its `kind` name so state dicts and configs can name it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any, ClassVar
 
+from . import _checks
 from ._checks import ITERATION_LIMIT as LIMIT
 from .arrays import lr_at_array
 from .ops import MATH_OPS, ArrayOps
@@ -29,9 +31,13 @@ class ScheduleBase:
         raise NotImplementedError
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Any:
-        """A schedule built from `to_config()` output."""
-        return cls(**config)
+    def from_config(cls, config: dict[str, Any], *, safe_mode: bool = True) -> Any:
+        """A schedule built from `to_config()` output; unknown keys are refused (`ValueError`).
+
+        `safe_mode` is passed on to the schedules a config holds (see `clr_core.schedule_from_config`).
+        """
+        _checks.flag("safe_mode", safe_mode)
+        return cls(**_checks.config_keys(f"{cls.__name__} config", config, init_fields(cls)))
 
     def lr_at(self, iteration: Any) -> Any:
         """The value at `iteration` (an int or float >= 0, or a numpy array of them)."""
@@ -51,3 +57,8 @@ class ScheduleBase:
     def restore(self, description: dict[str, Any]) -> Any:
         """The schedule a `describe()` output holds."""
         return self.from_config(description)
+
+
+def init_fields(cls: type) -> tuple[str, ...]:
+    """The constructor arguments of a dataclass schedule (what its config may hold)."""
+    return tuple(item.name for item in dataclasses.fields(cls) if item.init)

@@ -9,6 +9,7 @@ from . import _checks
 from ._checks import ITERATION_LIMIT as LIMIT
 from .arrays import lr_at_array
 from .compiled import compile_formula
+from .fingerprint import same_function
 from .formula import WAVEFORMS, cyclic_lr
 from .ops import ArrayOps
 from .scale import (
@@ -169,16 +170,21 @@ class CyclicSchedule:
         return config
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> CyclicSchedule:
-        """Rebuild a schedule from `to_config()` output."""
-        arguments = dict(config)
+    def from_config(cls, config: dict[str, Any], *, safe_mode: bool = True) -> CyclicSchedule:
+        """Rebuild a schedule from `to_config()` output.
+
+        A custom `scale_fn` saved by import path is imported only with ``safe_mode=False`` (or when it is
+        registered, `clr_core.register_scale_fn`); by default it is refused before anything is imported.
+        """
+        arguments = _checks.config_keys("CyclicSchedule config", config, CYCLIC_DEFAULTS)
         if arguments.get("scale_fn") is not None:
-            scale = scale_from_config(arguments["scale_fn"])
+            scale = scale_from_config(arguments["scale_fn"], safe_mode=safe_mode)
             arguments["scale_fn"] = scale.fn if isinstance(scale, CustomScale) else scale
         return cls(**arguments)
 
     def describe(self) -> dict[str, Any]:
-        """Plain data for a state dict: like `to_config`, but a custom function only by its name."""
+        """Plain data for a state dict: like `to_config`, but a custom function only by its name and a
+        fingerprint of its code (`clr_core.fingerprint`), never by an import path."""
         if isinstance(self.scale, CustomScale):
             return {**self.to_arguments(), "scale_fn": self.scale.describe()}
         return self.to_config()
@@ -186,19 +192,33 @@ class CyclicSchedule:
     def restore(self, description: dict[str, Any]) -> CyclicSchedule:
         """The schedule `description` (from `describe`) holds, taking a custom `scale_fn` from this object.
 
-        Raises `ValueError` when the description used a custom function and this schedule has none or one
-        of another name, or the reverse: continuing would silently give other learning rates.
+        Bounds, step sizes and built-in modes are adopted as data; a description never brings a function.
+        Raises `ValueError` when the description used a custom function and this schedule has none or
+        another one (another name or other code), or the reverse: continuing would silently give other
+        learning rates. A description naming an import path is refused: nothing is imported.
         """
-        saved = description.get("scale_fn") if isinstance(description, dict) else None
+        arguments = _checks.config_keys("saved cyclic schedule", description, CYCLIC_DEFAULTS, CYCLIC_DEFAULTS)
+        saved = arguments["scale_fn"]
+        if isinstance(saved, dict) and ("import_path" in saved or "registered" in saved):
+            raise ValueError(f"cannot restore: the saved schedule names a scale_fn to load ({saved!r:.200}); a "
+                             f"state dict never brings a function: build the schedule with its scale_fn")
         saved_custom = saved.get("custom") if isinstance(saved, dict) else None
         own_custom = self.scale.function_name if isinstance(self.scale, CustomScale) else None
         if saved_custom != own_custom:
             raise ValueError(
                 f"cannot restore: the saved schedule used scale_fn {_label(saved_custom)} but this one has "
                 f"{_label(own_custom)}; build the schedule with the same scale_fn before loading its state")
-        if saved_custom is not None:
-            return type(self)(**{**description, "scale_fn": self.scale_fn})
-        return self.from_config(description)
+        if saved_custom is None:
+            if saved is not None:
+                arguments["scale_fn"] = scale_from_config(saved)
+            return type(self)(**arguments)
+        _checks.config_keys("saved scale_fn", saved, ("custom", "fingerprint"), ("custom", "fingerprint"))
+        own = self.scale.describe()["fingerprint"]
+        if not isinstance(saved["fingerprint"], str) or not same_function(saved["fingerprint"], own, own_custom):
+            raise ValueError(f"cannot restore: the saved schedule used another function named {own_custom!r} (its "
+                             f"code differs from this one's); build the schedule with the scale_fn it was saved "
+                             f"with, or start a new run")
+        return type(self)(**{**arguments, "scale_fn": self.scale_fn})
 
 
 def _label(name: str | None) -> str:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import numbers
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import _checks
+from . import _checks, _files
 
 PathLike = str | os.PathLike[str]
 
@@ -114,6 +116,8 @@ class History(dict):  # type: ignore[type-arg]
                 raise ValueError("'iterations' is recorded by the history itself; log metrics under other names")
             try:
                 converted[key] = float(value)
+            except OverflowError as error:
+                raise ValueError(f"history value {key!r} must fit in a float, got {value!r:.50}") from error
             except (TypeError, ValueError) as error:
                 raise TypeError(f"history value {key!r} must be a number, got {value!r}") from error
         return converted
@@ -140,21 +144,41 @@ class History(dict):  # type: ignore[type-arg]
 
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any]) -> History:
-        """A new history from `state_dict()` output; `ValueError` if the lists do not line up."""
+        """A new history from `state_dict()` output.
+
+        Raises `ValueError` or `TypeError`, naming the key, for anything `state_dict()` cannot have written:
+        columns whose values and iterations do not line up, iterations that do not increase, an lr that is
+        not a finite number >= 0.
+        """
         if not isinstance(state, Mapping) or not isinstance(state.get("values"), Mapping):
             raise ValueError(f"history state must be a mapping with 'values' and 'at', got {state!r:.200}")
         values, at = state["values"], state.get("at", {})
+        if not isinstance(at, Mapping):
+            raise ValueError(f"history state 'at' must be a mapping of key to iterations, got {at!r:.200}")
         history = cls()
-        iterations = [_checks.count("history 'iterations' entry", i) for i in values.get("iterations", [])]
+        iterations = [_checks.count("history 'iterations' entry", i) for i in _entries("iterations", values)]
+        if any(later <= earlier for earlier, later in zip(iterations, iterations[1:])):
+            raise ValueError("history 'iterations' must increase (one entry per step), got "
+                             f"{iterations[:20]!r:.200}")
         if iterations:
             dict.__setitem__(history, "iterations", iterations)
+        steps = set(iterations)
         for key, entries in values.items():
             if key == "iterations":
                 continue
-            when = [_checks.count(f"history {key!r} iteration", i) for i in at.get(key, ())]
-            if len(when) != len(entries):
-                raise ValueError(f"history {key!r} has {len(entries)} values but {len(when)} iterations")
-            dict.__setitem__(history, key, [float(value) for value in entries])
+            if not isinstance(key, str):
+                raise TypeError(f"history keys must be strings, got {key!r}")
+            column = [_number(key, value) for value in _entries(key, values)]
+            when = [_checks.count(f"history {key!r} iteration", i) for i in _entries(key, at)]
+            if len(when) != len(column):
+                raise ValueError(f"history {key!r} has {len(column)} values but {len(when)} iterations")
+            if key == "lr" or key.startswith("lr_group"):
+                if not steps.issuperset(when):
+                    raise ValueError(f"history {key!r} has entries at iterations that 'iterations' does not hold")
+                for value in column:
+                    if not (math.isfinite(value) and value >= 0):
+                        raise ValueError(f"history {key!r} must hold finite learning rates >= 0, got {value!r}")
+            dict.__setitem__(history, key, column)
             history._at[key] = when
         return history
 
@@ -162,8 +186,7 @@ class History(dict):  # type: ignore[type-arg]
         """The `state_dict()` as JSON text; also written to `path` when given."""
         text = json.dumps(self.state_dict())
         if path is not None:
-            with open(path, "w", encoding="utf-8") as file:
-                file.write(text)
+            _files.write_text(path, text)
         return text
 
     @classmethod
@@ -191,6 +214,22 @@ class History(dict):  # type: ignore[type-arg]
             writer.writerow([iteration, *(repr(row[key]) if key in row else "" for key in columns[1:])])
         text = buffer.getvalue()
         if path is not None:
-            with open(path, "w", encoding="utf-8", newline="") as file:
-                file.write(text)
+            _files.write_text(path, text, newline="")
         return text
+
+
+def _entries(key: str, mapping: Mapping[str, Any]) -> list[Any]:
+    """``mapping[key]`` as a list, or a `TypeError` naming the key (a string or a mapping is not a column)."""
+    entries = mapping.get(key, [])
+    if isinstance(entries, (str, bytes, Mapping)) or not isinstance(entries, Sequence):
+        raise TypeError(f"history {key!r} must be a list, got {type(entries).__name__} {entries!r:.100}")
+    return list(entries)
+
+
+def _number(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"history {key!r} must hold numbers, got {type(value).__name__} {value!r:.100}")
+    try:
+        return float(value)
+    except OverflowError as error:
+        raise ValueError(f"history {key!r} holds {value!r:.50}, too large for a float") from error

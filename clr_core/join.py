@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from . import _checks
-from .base import ScheduleBase
+from .base import ScheduleBase, init_fields
 from .ops import ArrayOps
 from .protocol import (
     Schedule,
@@ -101,16 +101,22 @@ class Join(ScheduleBase):
                 "boundaries": list(self.boundaries), "length": self.length, "after": self.after}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Join:
-        return cls(**{**config, "schedules": [schedule_from_config(item) for item in config["schedules"]]})
+    def from_config(cls, config: dict[str, Any], *, safe_mode: bool = True) -> Join:
+        arguments = _checks.config_keys("Join config", config, init_fields(cls), ("schedules",))
+        items = arguments["schedules"]
+        if not isinstance(items, list):
+            raise TypeError(f"Join config 'schedules' must be a list, got {type(items).__name__}")
+        return cls(**{**arguments, "schedules": [schedule_from_config(item, safe_mode=safe_mode) for item in items]})
 
     def describe(self) -> dict[str, Any]:
         return {"schedules": describe_schedules(self.schedules),
                 "boundaries": list(self.boundaries), "length": self.length, "after": self.after}
 
     def restore(self, description: dict[str, Any]) -> Join:
-        restored = restore_schedules(self.schedules, description["schedules"], holder="join")
-        return type(self)(restored, description["boundaries"], description["length"], description["after"])
+        fields = init_fields(type(self))
+        saved = _checks.config_keys("saved join", description, fields, fields)
+        restored = restore_schedules(self.schedules, saved["schedules"], holder="join")
+        return type(self)(restored, saved["boundaries"], saved["length"], saved["after"])
 
 
 def _largest(iteration: Any) -> float | None:

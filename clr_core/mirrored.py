@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from . import _checks
-from .base import ScheduleBase
+from .base import ScheduleBase, init_fields
 from .compiled import compile_formula
 from .ops import ArrayOps
 from .protocol import Schedule, register_schedule_kind, schedule_from_config, schedule_to_config
@@ -71,15 +71,18 @@ class Mirrored(ScheduleBase):
         return {**self.describe(), "schedule": schedule_to_config(self.schedule)}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Mirrored:
-        return cls(**{**config, "schedule": schedule_from_config(config["schedule"])})
+    def from_config(cls, config: dict[str, Any], *, safe_mode: bool = True) -> Mirrored:
+        arguments = _checks.config_keys("Mirrored config", config, init_fields(cls), ("schedule",))
+        return cls(**{**arguments, "schedule": schedule_from_config(arguments["schedule"], safe_mode=safe_mode)})
 
     def describe(self) -> dict[str, Any]:
         return {"schedule": self.schedule.describe(), "lr_low": self.lr_low, "lr_high": self.lr_high,
                 "low": self.low, "high": self.high}
 
     def restore(self, description: dict[str, Any]) -> Mirrored:
-        return type(self)(**{**description, "schedule": self.schedule.restore(description["schedule"])})
+        fields = init_fields(type(self))
+        saved = _checks.config_keys("saved mirrored schedule", description, fields, fields)
+        return type(self)(**{**saved, "schedule": self.schedule.restore(saved["schedule"])})
 
 
 def momentum_bounds(base_momentum: Any, max_momentum: Any, where: str = "") -> tuple[float, float]:

@@ -20,9 +20,10 @@ class Schedule(Protocol):
 
     - `lr_at(i)`: checked evaluation on an int/float (returns a float) or a numpy array (returns an array).
     - `evaluate(i, ops)`: unchecked evaluation on any array kind, through an `ArrayOps` namespace.
-    - `to_config()` / `from_config(config)`: JSON-safe, complete; refuses what cannot be rebuilt from data.
+    - `to_config()` / `from_config(config, *, safe_mode=True)`: JSON-safe, complete; refuses what cannot be
+      rebuilt from data, and imports a function's import path only with ``safe_mode=False``.
     - `describe()` / `restore(description)`: plain data for a state dict, never failing; `restore` takes
-      unsavable parts (a lambda `scale_fn`) from the object it is called on.
+      every function (a custom `scale_fn`) from the object it is called on and never imports anything.
     """
 
     kind: str
@@ -62,13 +63,28 @@ def schedule_to_config(schedule: Schedule) -> dict[str, Any]:
     return {"kind": schedule.kind, "config": schedule.to_config()}
 
 
-def schedule_from_config(data: dict[str, Any]) -> Schedule:
-    """Rebuild a schedule from `schedule_to_config` output."""
-    kind = data.get("kind") if isinstance(data, dict) else None
-    if kind not in SCHEDULE_KINDS:
+def schedule_from_config(data: dict[str, Any], *, safe_mode: bool = True) -> Schedule:
+    """Rebuild a schedule from `schedule_to_config` output.
+
+    Built-in and registered scale functions always load; a custom one saved by import path is imported only
+    with ``safe_mode=False`` (Keras' word), else refused with a `ValueError` before any import. Malformed
+    data raises `TypeError` or `ValueError` naming the key.
+    """
+    if not isinstance(safe_mode, bool):
+        raise TypeError(f"safe_mode must be True or False, got {type(safe_mode).__name__} {safe_mode!r}")
+    if not isinstance(data, Mapping):
+        raise TypeError(f"schedule config must be a dict with 'kind' and 'config', got {type(data).__name__}")
+    unknown = sorted(set(data) - {"kind", "config"}, key=str)
+    if unknown:
+        raise ValueError(f"schedule config has an unknown key {unknown[0]!r} (allowed: 'kind', 'config')")
+    kind = data.get("kind")
+    if not isinstance(kind, str) or kind not in SCHEDULE_KINDS:
         known = ", ".join(repr(name) for name in SCHEDULE_KINDS)
-        raise ValueError(f"schedule config 'kind' must be one of {known}, got {kind!r}")
-    return SCHEDULE_KINDS[kind].from_config(data.get("config", {}))
+        raise ValueError(f"schedule config 'kind' must be one of {known}, got {kind!r:.100}")
+    try:
+        return SCHEDULE_KINDS[kind].from_config(data.get("config", {}), safe_mode=safe_mode)
+    except RecursionError as error:
+        raise ValueError("schedule config is nested too deeply to be a schedule") from error
 
 
 def describe_schedules(schedules: Sequence[Schedule]) -> list[dict[str, Any]]:
@@ -81,12 +97,15 @@ def restore_schedules(schedules: Sequence[Schedule], saved: Any, *, holder: str)
 
     Raises `ValueError` (naming the `holder`) when the counts or the kinds differ; nothing is restored then.
     """
-    if not isinstance(saved, Sequence) or len(saved) != len(schedules):
+    if isinstance(saved, (str, bytes)) or not isinstance(saved, Sequence) or len(saved) != len(schedules):
         found = len(saved) if isinstance(saved, Sequence) else saved
         raise ValueError(f"cannot restore: the saved {holder} has {found} schedules but this one has "
                          f"{len(schedules)}; build it with as many before loading")
     for item, entry in zip(schedules, saved):
-        kind = entry.get("kind") if isinstance(entry, Mapping) else None
+        if not isinstance(entry, Mapping) or set(entry) != {"kind", "description"}:
+            raise ValueError(f"cannot restore: each saved schedule in the {holder} must be a dict with 'kind' "
+                             f"and 'description', got {entry!r:.200}")
+        kind = entry.get("kind")
         if kind != item.kind:
             known = ", ".join(repr(name) for name in SCHEDULE_KINDS)
             raise ValueError(f"cannot restore: the saved {holder} holds a schedule of kind {kind!r} (known: "

@@ -1,9 +1,10 @@
 """Scale functions: how much of the cycle's amplitude is used, as named, picklable, savable objects.
 
 A scale function maps ``s`` (the cycle number, 1-based, or the cycle iteration count, depending on the
-schedule's `scale_mode`) to a factor, normally in [0, 1]. The built-ins are small frozen objects that a
-config names (``{"name": "exp_range", "gamma": 0.99}``) and rebuilds; a user's own function is wrapped in
-`CustomScale` and saved by its import path.
+schedule's `scale_mode`) to a factor in [0, 1]. The built-ins are small frozen objects that a config names
+(``{"name": "exp_range", "gamma": 0.99}``) and rebuilds; a user's own function is wrapped in `CustomScale`
+and saved by the name it was registered under (`register_scale_fn`) or by its import path, which a config
+resolves only when the caller allows it (``safe_mode=False``): loading data never imports code by itself.
 """
 
 from __future__ import annotations
@@ -13,8 +14,15 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from . import _checks
+from .fingerprint import fingerprint
 from .import_path import import_path_of, resolve_import_path
 from .ops import MATH_OPS, ArrayOps
+
+#: Functions the user registered by name (`register_scale_fn`): configs naming them load in safe mode.
+REGISTERED_SCALES: dict[str, Callable[[float], float]] = {}
+
+ALLOW_IMPORT = ("pass safe_mode=False if you trust this config, or register the function with "
+                "@clr_core.register_scale_fn in the code that loads it")
 
 
 class ScaleFunction:
@@ -116,10 +124,14 @@ class CustomScale(ScaleFunction):
         return ops.apply(self.fn, s)
 
     def to_config(self) -> dict[str, Any]:
-        return {"import_path": import_path_of(self.fn)}
+        name = registered_name(self.fn)
+        if name is not None and ":" not in name:  # a name of the user's choosing, not an import path
+            return {"registered": name}
+        return {"import_path": name if name is not None else import_path_of(self.fn)}
 
     def describe(self) -> dict[str, Any]:
-        return {"custom": self.function_name}
+        """The function's name and code fingerprint (see `clr_core.fingerprint`), never the function."""
+        return {"custom": self.function_name, "fingerprint": fingerprint(self.fn)}
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, CustomScale) and other.fn is self.fn
@@ -150,18 +162,90 @@ def as_scale_function(fn: Any) -> ScaleFunction:
     return fn if isinstance(fn, ScaleFunction) else CustomScale(fn)
 
 
-def scale_from_config(config: Any) -> ScaleFunction:
-    """Rebuild a scale function from `ScaleFunction.to_config()` output (or a bare import path string)."""
+def register_scale_fn(fn: Callable[[float], float] | None = None, *, name: str | None = None) -> Any:
+    """Register a scale function by name, so that configs naming it load without ``safe_mode=False``.
+
+    Use as ``@register_scale_fn`` or ``@register_scale_fn(name="my_decay")``; the default name is the
+    function's import path (``"package.module:function"``), so configs saved before registering load too.
+    Registering runs in your own code: a config can only name what you registered, never import anything.
+
+    Examples:
+        >>> @register_scale_fn(name="docs_halving")
+        ... def halving(s):
+        ...     return 0.5 ** (s - 1)
+        >>> scale_from_config({"registered": "docs_halving"}).fn is halving
+        True
+    """
+    def register(function: Callable[[float], float]) -> Callable[[float], float]:
+        if not callable(function):
+            raise TypeError(f"register_scale_fn takes a function, got {type(function).__name__} {function!r}")
+        key = name if name is not None else _default_name(function)
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"name must be a non-empty string, got {key!r}")
+        earlier = REGISTERED_SCALES.get(key)
+        if earlier is not None and earlier is not function:
+            raise ValueError(f"a different scale function is already registered as {key!r}: {earlier!r}")
+        REGISTERED_SCALES[key] = function
+        return function
+
+    return register if fn is None else register(fn)
+
+
+def _default_name(fn: Any) -> str:
+    """``"module:qualname"`` (not checked against the module: a decorator runs before the name is bound)."""
+    module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", None)
+    if not module or not qualname or "<" in qualname:
+        raise ValueError(f"{fn!r} has no import path to be registered under (a lambda, a local function or a "
+                         f"callable object): give one, register_scale_fn(fn, name='my_name')")
+    return f"{module}:{qualname}"
+
+
+def registered_name(fn: Any) -> str | None:
+    """The name `fn` is registered under (`register_scale_fn`), or None."""
+    return next((key for key, value in REGISTERED_SCALES.items() if value is fn), None)
+
+
+def scale_from_config(config: Any, *, safe_mode: bool = True) -> ScaleFunction:
+    """Rebuild a scale function from `ScaleFunction.to_config()` output (or a bare import path string).
+
+    Built-in functions (``{"name": ...}``) and registered ones (``{"registered": ...}``, or an import path
+    that is registered) always load. Any other import path is imported only with ``safe_mode=False``; by
+    default it is refused with a `ValueError` before anything is imported.
+    """
+    _checks.flag("safe_mode", safe_mode)
     if isinstance(config, str):
-        return CustomScale(resolve_import_path(config))
+        return CustomScale(_custom_function(config, "import_path", safe_mode))
     if not isinstance(config, dict):
-        raise TypeError(f"scale_fn config must be a dict or an import path string, got {config!r}")
-    if "import_path" in config:
-        return CustomScale(resolve_import_path(config["import_path"]))
+        raise TypeError(f"scale_fn config must be a dict or an import path string, got {config!r:.200}")
+    for key in ("registered", "import_path"):
+        if key in config:
+            if len(config) != 1:
+                raise ValueError(f"scale_fn config with {key!r} must hold nothing else, got {config!r:.200}")
+            return CustomScale(_custom_function(config[key], key, safe_mode))
     name = config.get("name")
-    if name not in BUILTIN_SCALES:
+    if not isinstance(name, str) or name not in BUILTIN_SCALES:
         known = ", ".join(repr(key) for key in BUILTIN_SCALES)
-        raise ValueError(f"scale_fn config name must be one of {known} (or give an 'import_path'), "
-                         f"got {config!r}")
+        raise ValueError(f"scale_fn config 'name' must be one of {known} (or give 'registered' or "
+                         f"'import_path'), got {config!r:.200}")
     params = {key: value for key, value in config.items() if key != "name"}
+    allowed = {"gamma"} if name == ExpRange.name else set()
+    unknown = sorted(set(params) - allowed, key=str)
+    if unknown:
+        raise ValueError(f"scale_fn config for {name!r} has an unknown key {unknown[0]!r}")
     return BUILTIN_SCALES[name](**params)
+
+
+def _custom_function(path: Any, key: str, safe_mode: bool) -> Callable[[float], float]:
+    """The registered function named `path`, or (only with ``safe_mode=False``) the one it imports."""
+    if not isinstance(path, str):
+        raise TypeError(f"scale_fn config {key!r} must be a string, got {type(path).__name__} {path!r:.100}")
+    found = REGISTERED_SCALES.get(path)
+    if found is not None:
+        return found
+    if key == "registered":
+        raise ValueError(f"scale_fn {path!r} is not registered; register it with "
+                         f"@clr_core.register_scale_fn(name={path!r}) before loading")
+    if safe_mode:
+        raise ValueError(f"scale_fn import path {path!r} was not imported: loading a config runs no code "
+                         f"unless allowed; {ALLOW_IMPORT}")
+    return resolve_import_path(path)

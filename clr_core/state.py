@@ -17,6 +17,7 @@ from .join import ScheduleEnded
 from .protocol import Schedule, describe_schedules, restore_schedules
 
 STATE_FORMAT = 1
+STATE_KEYS = ("format", "cycle_iterations", "total_iterations", "schedules", "history")
 
 
 class ScheduleState:
@@ -197,17 +198,32 @@ class ScheduleState:
 
         The whole state is checked before anything changes; a mismatch raises `ValueError`.
         """
-        if not isinstance(state, Mapping) or state.get("format") != STATE_FORMAT:
+        if not isinstance(state, Mapping) or type(state.get("format")) is not int or state["format"] != STATE_FORMAT:
             raise ValueError(f"state must be a mapping from ScheduleState.state_dict() with format "
-                             f"{STATE_FORMAT}, got {str(state)[:200]}")
-        cycle_iterations = _checks.count("cycle_iterations", state.get("cycle_iterations"))
-        total_iterations = _checks.count("total_iterations", state.get("total_iterations"))
-        schedules = tuple(restore_schedules(self._schedules, state.get("schedules"), holder="state"))
-        history = History.from_state_dict(state.get("history", {"values": {}}))
+                             f"{STATE_FORMAT}, got {_preview(state)}")
+        _checks.config_keys("state", state, STATE_KEYS, STATE_KEYS)
+        cycle_iterations = _checks.count("cycle_iterations", state["cycle_iterations"])
+        total_iterations = _checks.count("total_iterations", state["total_iterations"])
+        if cycle_iterations > total_iterations:
+            raise ValueError(f"state 'cycle_iterations' ({cycle_iterations}) cannot exceed 'total_iterations' "
+                             f"({total_iterations})")
+        try:
+            schedules = tuple(restore_schedules(self._schedules, state["schedules"], holder="state"))
+        except RecursionError as error:
+            raise ValueError("state 'schedules' is nested too deeply to be a saved schedule") from error
+        history = History.from_state_dict(state["history"])
         lrs, ended = self._lrs_or_last(cycle_iterations, schedules)
         self._schedules, self.cycle_iterations, self.total_iterations, self._lrs, self._ended = (
             schedules, cycle_iterations, total_iterations, lrs, ended)
         self.history.adopt(history)
+
+
+def _preview(value: Any) -> str:
+    """The start of `value`'s repr, for an error message (never fails, never prints megabytes)."""
+    try:
+        return repr(value)[:200]
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the real error
+        return type(value).__name__
 
 
 def _as_float(lr: Any) -> float:
