@@ -21,6 +21,12 @@ from .ops import MATH_OPS, ArrayOps
 #: Functions the user registered by name (`register_scale_fn`): configs naming them load in safe mode.
 REGISTERED_SCALES: dict[str, Callable[[float], float]] = {}
 
+
+
+class ImportRefused(ValueError):
+    """A config names an import path that loading may not import (safe mode): nothing was imported."""
+
+
 ALLOW_IMPORT = ("pass safe_mode=False if you trust this config, or register the function with "
                 "@clr_core.register_scale_fn in the code that loads it")
 
@@ -246,6 +252,6 @@ def _custom_function(path: Any, key: str, safe_mode: bool) -> Callable[[float], 
         raise ValueError(f"scale_fn {path!r} is not registered; register it with "
                          f"@clr_core.register_scale_fn(name={path!r}) before loading")
     if safe_mode:
-        raise ValueError(f"scale_fn import path {path!r} was not imported: loading a config runs no code "
+        raise ImportRefused(f"scale_fn import path {path!r} was not imported: loading a config runs no code "
                          f"unless allowed; {ALLOW_IMPORT}")
     return resolve_import_path(path)

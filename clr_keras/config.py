@@ -23,6 +23,7 @@ from clr_core import (
     schedule_to_config,
 )
 from clr_core.cyclic import CYCLIC_DEFAULTS, refuse_both
+from clr_core.scale import ImportRefused
 
 REGISTERED = "registered_name"
 
@@ -51,8 +52,12 @@ def build_schedule(schedule: Any = None, **arguments: Any) -> Schedule:
     return schedule
 
 
-def scale_function(value: Any) -> Any:
-    """A `scale_fn` argument as the core takes it: saved forms (names, paths, dicts) become functions."""
+def scale_function(value: Any, *, safe_mode: bool = False) -> Any:
+    """A `scale_fn` argument as the core takes it: saved forms (names, paths, dicts) become functions.
+
+    A constructor argument is the user's own code, so an import path is imported (``safe_mode=False``);
+    `from_config` passes Keras' safe mode, which refuses import paths unless they are registered.
+    """
     if isinstance(value, dict) and REGISTERED in value:
         value = value[REGISTERED]
     if isinstance(value, str) and ">" in value and ":" not in value:
@@ -62,8 +67,40 @@ def scale_function(value: Any) -> Any:
                              f"registers it (keras.saving.register_keras_serializable) before loading")
         return found
     if isinstance(value, (str, dict)):
-        return scale_from_config(value)
+        return scale_from_config(value, safe_mode=safe_mode)
     return value
+
+
+def keras_safe_mode() -> bool:
+    """Whether Keras deserializes in safe mode now: True unless ``load_model(..., safe_mode=False)`` is
+    loading or ``keras.config.enable_unsafe_deserialization()`` was called (Keras 3 has no public getter)."""
+    try:
+        from keras.src.saving.serialization_lib import in_safe_mode
+    except ImportError:  # a Keras without it: stay safe
+        return True
+    return in_safe_mode() is not False
+
+
+def arguments_from_config(config: Any) -> dict[str, Any]:
+    """A `get_config()` dict as constructor arguments, its saved functions resolved under Keras' safe mode.
+
+    In safe mode (Keras' default) a custom `scale_fn` saved by import path is refused before anything is
+    imported, unless it is registered (with Keras or `clr_core.register_scale_fn`).
+    """
+    if not isinstance(config, dict):
+        raise TypeError(f"CyclicLRSchedule config must be a dict, got {type(config).__name__}")
+    arguments = dict(config)
+    safe_mode = keras_safe_mode()
+    try:
+        if arguments.get("scale_fn") is not None:
+            arguments["scale_fn"] = scale_function(arguments["scale_fn"], safe_mode=safe_mode)
+        if isinstance(arguments.get("schedule"), dict):
+            arguments["schedule"] = schedule_from_config(arguments["schedule"], safe_mode=safe_mode)
+    except ImportRefused as error:
+        raise ImportRefused(f"{error}; with Keras, allow it with keras.saving.load_model(path, safe_mode=False) "
+                            f"or keras.config.enable_unsafe_deserialization(), or register the function with "
+                            f"@keras.saving.register_keras_serializable()") from error
+    return arguments
 
 
 def registered_name(fn: Any) -> str | None:

@@ -9,7 +9,7 @@ from keras import ops
 
 from clr_core import Schedule
 
-from .config import build_schedule, schedule_config
+from .config import arguments_from_config, build_schedule, schedule_config
 from .ops import KERAS_OPS
 
 
@@ -34,7 +34,9 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
     with Keras (``"clr>CyclicLRSchedule"``), so a model saved to ``.keras`` loads with
     ``keras.saving.load_model`` (once ``clr_keras`` is imported) and its schedule resumes from the saved step
     counter. A custom `scale_fn` is saved by its Keras registered name or by its import path; a lambda
-    cannot be saved (``get_config`` says how to fix that).
+    cannot be saved (``get_config`` says how to fix that). Loading follows Keras' safe mode: an import path
+    is imported only with ``load_model(..., safe_mode=False)`` or after
+    ``keras.config.enable_unsafe_deserialization()``; a registered function always loads.
 
     A custom `scale_fn` runs on a float64 tensor inside the compiled step: arithmetic and `keras.ops`
     calls work (``lambda s: 1 / 5 ** (s * 1e-4)``, ``lambda s: 0.5 * (1 + keras.ops.sin(s * math.pi / 2))``);
@@ -88,7 +90,9 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> CyclicLRSchedule:
-        return cls(**config)
+        """Rebuild from `get_config()`; a `scale_fn` saved by import path loads only outside Keras' safe mode
+        (``load_model(..., safe_mode=False)``) or when registered; else it is refused before any import."""
+        return cls(**arguments_from_config(config))
 
     def __repr__(self) -> str:
         return f"CyclicLRSchedule({self.schedule!r})"

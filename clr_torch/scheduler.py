@@ -212,7 +212,8 @@ class CyclicLR(LRScheduler):
                 function, another number of param groups, momentum cycling on in one and off in the other).
                 Nothing changes then.
         """
-        if not isinstance(state_dict, Mapping) or state_dict.get("format") != STATE_FORMAT:
+        if (not isinstance(state_dict, Mapping) or type(state_dict.get("format")) is not int
+                or state_dict["format"] != STATE_FORMAT):
             keys = sorted(state_dict) if isinstance(state_dict, Mapping) else type(state_dict).__name__
             raise ValueError(f"state_dict must come from clr_torch.CyclicLR.state_dict() (format {STATE_FORMAT}), "
                              f"got {keys!r:.300}; a torch.optim.lr_scheduler.CyclicLR state cannot be loaded "

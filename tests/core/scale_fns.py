@@ -13,3 +13,11 @@ def slow_decay(s: float) -> float:
 
 def also_halve_each_cycle(s: float) -> float:
     return 0.5 ** (s - 1)
+
+
+def negative_factor(s: float) -> float:
+    return -0.5
+
+
+def factor_above_one(s: float) -> float:
+    return 2.0

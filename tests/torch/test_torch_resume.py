@@ -219,8 +219,8 @@ def test_torch_cyclic_lr_drops_a_lambda_but_we_refuse_to_guess(tmp_path: Path) -
     optimizer = make_optimizer(1)
     ours = CyclicLR(optimizer, base_lr=0.01, max_lr=0.05, step_size=4, scale_fn=lambda c: 1.0 / c)
     description = ours.state_dict()["schedule_state"]["schedules"][0]["description"]
-    assert description["scale_fn"] == {"custom": "test_torch_cyclic_lr_drops_a_lambda_but_we_refuse_to_guess."
-                                                 "<locals>.<lambda>"}
+    assert description["scale_fn"]["custom"] == ("test_torch_cyclic_lr_drops_a_lambda_but_we_refuse_to_guess."
+                                                 "<locals>.<lambda>")
     torch.save(ours.state_dict(), tmp_path / "s.pt")
     assert torch.load(tmp_path / "s.pt") == ours.state_dict()
 
