@@ -95,3 +95,25 @@ def config_keys(owner: str, config: Any, allowed: Iterable[str], required: Itera
         if key not in config:
             raise ValueError(f"{owner} lacks the key {key!r}")
     return dict(config)
+
+
+def scale_factor(factor: Any, s: Any) -> float:
+    """A scale function's `factor` as a float in [0, 1], or a `ValueError` naming it and `s`.
+
+    Outside [0, 1] the lr leaves ``[base_lr, max_lr]`` (negative: gradient ascent); NaN and infinity are
+    never a rate.
+
+    Examples:
+        >>> scale_factor(-0.5, 3.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: scale_fn returned -0.5 for s=3.0; it must return a number in [0, 1] (the share of the amplitude)
+    """
+    try:
+        value = float(factor)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise TypeError(f"scale_fn returned {factor!r:.100} for s={float(s)!r}; it must return a number") from error
+    if not 0.0 <= value <= 1.0:  # NaN fails both comparisons
+        raise ValueError(f"scale_fn returned {factor!r} for s={float(s)!r}; it must return a number in [0, 1] "
+                         f"(the share of the amplitude)")
+    return value

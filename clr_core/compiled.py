@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ._checks import ITERATION_LIMIT
+from ._checks import ITERATION_LIMIT, scale_factor
 
 
 class Symbol:
@@ -74,11 +74,8 @@ def finite_lr(lr: float, iteration: float) -> float:
 
 
 def finite_factor(factor: Any, s: float) -> float:
-    """`factor` as a float if finite, else a `ValueError`: a scale function must never yield NaN or inf."""
-    value = float(factor)
-    if not math.isfinite(value):
-        raise ValueError(f"scale_fn returned {factor!r} for s={float(s)!r}; it must return finite numbers")
-    return value
+    """`factor` as a float in [0, 1], else an error (see `clr_core._checks.scale_factor`)."""
+    return scale_factor(factor, s)
 
 
 class SourceOps:

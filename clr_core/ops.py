@@ -12,6 +12,8 @@ import math
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from ._checks import scale_factor
+
 
 class ArrayOps(Protocol):
     """What the formula needs from a kind of number. `apply` runs a plain Python scalar function."""
@@ -60,7 +62,8 @@ class MathOps:
 
     @staticmethod
     def apply(fn: Callable[[float], float], x: float) -> float:
-        return fn(x)
+        """``fn(x)``, checked: a scale factor outside [0, 1], NaN or infinity raises `ValueError`."""
+        return scale_factor(fn(x), x)
 
 
 MATH_OPS = MathOps()
@@ -133,12 +136,11 @@ class NumpyOps:
         return self._checked(values[where].reshape(x.shape), x)
 
     def _checked(self, factors: Any, x: Any) -> Any:
-        """`factors` if all finite, else the same error a scalar evaluation raises."""
-        finite = self.np.isfinite(factors)
-        if not finite.all():
-            bad = int(self.np.flatnonzero(~finite)[0])
-            raise ValueError(f"scale_fn returned {float(factors.flat[bad])!r} for s={float(x.flat[bad])!r}; "
-                             f"it must return finite numbers")
+        """`factors` if all in [0, 1], else the same error a scalar evaluation raises (for the first bad one)."""
+        np = self.np
+        if factors.size and not (factors.min() >= 0.0 and factors.max() <= 1.0):  # NaN fails too
+            bad = int(np.flatnonzero(~((factors >= 0.0) & (factors <= 1.0)))[0])
+            scale_factor(float(factors.flat[bad]), float(x.flat[bad]))
         return factors
 
     def _try_whole_array(self, fn: Callable[[float], float], x: Any) -> Any:

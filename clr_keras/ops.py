@@ -26,7 +26,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import keras
+import numpy
 from keras import ops
+
+from clr_core._checks import scale_factor
 
 FLOAT = "float64"
 NATIVE_NAMES = ("fmod", "floor", "minimum", "maximum", "where", "power", "cos", "log")
@@ -111,16 +114,35 @@ class KerasOps:
         function that needs a Python number (``math.sin``, ``numpy.sin`` on some backends, ``if``) works only
         when the step runs eagerly (``run_eagerly=True``, the torch backend); inside a compiled step it raises
         a `TypeError` that says how to rewrite it.
+
+        Where the values are known (eager calls), a factor outside [0, 1], NaN or infinity raises
+        `ValueError` as in `clr_core`; inside a compiled step it cannot raise (see the Keras guide's limits).
         """
         try:
-            return self.to_float(fn(x))
+            factor = self.to_float(fn(x))
         except Exception as error:  # noqa: BLE001 - any failure means "not tensor-ready"; try the eager path
             tensor_error = error
+        else:
+            return _checked_when_known(factor, x)
         try:
             number = float(ops.convert_to_numpy(x))
         except Exception:  # noqa: BLE001 - a symbolic tensor has no value: we are inside a compiled step
             raise TypeError(_cannot_trace(fn, tensor_error)) from tensor_error
-        return self.to_float(fn(number))
+        return self.to_float(scale_factor(fn(number), number))
+
+
+def _checked_when_known(factor: Any, s: Any) -> Any:
+    """`factor`, after checking it is in [0, 1] when its value is known (eager); symbolic ones pass as they are."""
+    try:
+        values, points = ops.convert_to_numpy(factor), ops.convert_to_numpy(s)
+    except Exception:  # noqa: BLE001 - a symbolic tensor inside a compiled step: nothing to check on the host
+        return factor
+    bad = ~((values >= 0.0) & (values <= 1.0))  # NaN included
+    if bad.any():
+        k = int(bad.reshape(-1).argmax())
+        points = numpy.broadcast_to(points, values.shape).reshape(-1)
+        scale_factor(float(values.reshape(-1)[k]), float(points[k]))
+    return factor
 
 
 def _cannot_trace(fn: Callable[[Any], Any], error: Exception) -> str:

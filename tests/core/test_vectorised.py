@@ -87,7 +87,8 @@ def test_arrays_of_other_kinds_are_refused(bad):
 
 def test_a_scale_fn_yielding_nan_raises_for_arrays_too():
     schedule = CyclicSchedule(scale_fn=lambda s: float("nan") if s > 1 else 1.0)
-    with pytest.raises(ValueError, match=r"^scale_fn returned nan for s=2.0; it must return finite numbers$"):
+    with pytest.raises(ValueError, match=r"^scale_fn returned nan for s=2.0; it must return a number in \[0, 1\] "
+                                         r"\(the share of the amplitude\)$"):
         schedule.lr_at(np.arange(5000))
 
 

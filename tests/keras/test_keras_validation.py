@@ -85,3 +85,19 @@ def test_callback_refuses_gradient_accumulation():
     with pytest.raises(ValueError, match=r"^CyclicLR counts one optimizer step per batch, but SGD accumulates "
                                          r"gradients over gradient_accumulation_steps=2 batches"):
         model.fit(*ones(2), batch_size=2, verbose=0, callbacks=[CyclicLR()])
+
+
+@pytest.mark.parametrize("factor", [-0.5, 2.0, float("nan")])
+def test_a_bad_scale_factor_raises_in_eager_calls_of_the_schedule_and_in_the_callback(factor):
+    def scale(s):
+        return keras.ops.where(s >= 2, factor, 1.0)
+
+    schedule = CyclicLRSchedule(step_size=2.0, scale_fn=scale)
+    assert float(schedule(3)) == pytest.approx(0.001 + 0.005 * 0.5)
+    with pytest.raises(ValueError, match=r"scale_fn returned .* for s=2.0; it must return a number in \[0, 1\]"):
+        schedule(4)
+    model = one_weight_model(0.5)
+    callback = CyclicLR(step_size=2.0, scale_fn=lambda s: factor if s >= 2 else 1.0)
+    with pytest.raises(ValueError, match=r"scale_fn returned .* for s=2.0; it must return a number in \[0, 1\]"):
+        model.fit(*ones(8), batch_size=1, verbose=0, callbacks=[callback])
+    assert all(0.001 <= lr <= 0.006 for lr in callback.history.get("lr", []))  # no bad rate was applied
