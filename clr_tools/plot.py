@@ -2,7 +2,7 @@
 
 Every function returns a `matplotlib.figure.Figure` (built without pyplot, so no display is needed) and,
 given `path`, also saves it as PNG. matplotlib is an optional extra: without it these functions raise an
-`ImportError` that says how to install it.
+`ImportError` that says how to install it. Files are written to a temporary name and moved into place.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from clr_core import RangeTestResult, Schedule, _checks
+from clr_core._files import replacing
 
 PathLike = str | os.PathLike[str]
 
@@ -21,14 +22,20 @@ def _new_figure(width: float = 7.0, height: float = 4.0) -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError as error:  # pragma: no cover - exercised only where matplotlib is missing
-        raise ImportError("plotting needs matplotlib: pip install 'clr-cyclical[plot]'") from error
+        raise ImportError('plotting needs matplotlib: pip install "clr-cyclical[plot]"') from error
     return Figure(figsize=(width, height), layout="constrained")
 
 
 def _finish(figure: Any, path: PathLike | None) -> Any:
     if path is not None:
-        figure.savefig(path, format="png", dpi=100)
+        save_png(figure, path)
     return figure
+
+
+def save_png(figure: Any, path: PathLike) -> None:
+    """Save `figure` as PNG to `path` atomically: a failed write (a full disk) leaves the old file whole."""
+    with replacing(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=100)
 
 
 def plot_schedule(schedules: Schedule | Sequence[Schedule], iterations: int, *,

@@ -1,4 +1,7 @@
-"""The demo's report: a table (printed and saved as Markdown), results.json and PNG figures."""
+"""The demo's report: a table (printed and saved as Markdown), results.json and PNG figures.
+
+Each file is written to a temporary name and moved into place, so a failed run never leaves half a file.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,8 @@ import json
 import os
 from typing import Any
 
-from clr_tools.plot import plot_range_test
+from clr_core._files import write_text
+from clr_tools.plot import plot_range_test, save_png
 
 from .experiment import Outcome, Run, summarise
 
@@ -53,7 +57,7 @@ def save_figures(outcome: Outcome, folder: str) -> list[str]:
         axes.plot(range(1, len(runs[0].lrs) + 1), runs[0].lrs, label=runs[0].policy.name)
     axes.set(xlabel="iteration", ylabel="learning rate", title="Learning rate per step")
     axes.legend()
-    lr_figure.savefig(paths[1], dpi=100)
+    save_png(lr_figure, paths[1])
     accuracy_figure = Figure(figsize=(7, 4), layout="constrained")
     axes = accuracy_figure.add_subplot()
     for runs in groups.values():
@@ -62,7 +66,7 @@ def save_figures(outcome: Outcome, folder: str) -> list[str]:
     axes.set(xlabel="iteration", ylabel="validation accuracy (mean over seeds)", title="Validation accuracy")
     axes.set_ylim(max(0.0, outcome.target - 0.15), 1.0)
     axes.legend(loc="lower right")
-    accuracy_figure.savefig(paths[2], dpi=100)
+    save_png(accuracy_figure, paths[2])
     return paths
 
 
@@ -70,8 +74,7 @@ def save_report(outcome: Outcome, folder: str) -> list[str]:
     """Write table.md, results.json and the figures; return the written paths."""
     os.makedirs(folder, exist_ok=True)
     table_path, json_path = os.path.join(folder, "table.md"), os.path.join(folder, "results.json")
-    with open(table_path, "w", encoding="utf-8") as file:
-        file.write(format_table(outcome) + "\n")
+    write_text(table_path, format_table(outcome) + "\n")
     results = {
         "framework": outcome.framework,
         "bounds": list(outcome.bounds),
@@ -80,6 +83,5 @@ def save_report(outcome: Outcome, folder: str) -> list[str]:
         "summary": table_rows(outcome),
         "fixed_grid": {f"{lr:.6g}": [run.final_accuracy for run in runs] for lr, runs in outcome.fixed_grid.items()},
     }
-    with open(json_path, "w", encoding="utf-8") as file:
-        json.dump(results, file, indent=2)
+    write_text(json_path, json.dumps(results, indent=2))
     return [table_path, json_path, *save_figures(outcome, folder)]
