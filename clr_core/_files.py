@@ -34,7 +34,10 @@ def replacing(path: PathLike) -> Iterator[str]:
     folder, name = os.path.split(os.path.abspath(target))
     if os.path.isdir(target):
         raise IsADirectoryError(f"cannot write {target!r}: it is a folder; give a file name")
-    handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    except OSError as error:  # name the file the user asked for, not our temporary
+        raise type(error)(error.errno, f"cannot write {target!r}: {error.strerror}") from error
     os.close(handle)
     os.chmod(temporary, _mode_for(target))  # mkstemp makes it private; keep the permissions a file would get
     try:

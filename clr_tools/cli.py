@@ -1,4 +1,8 @@
-"""The `clr` command line: ``clr plot`` previews a schedule as PNG, ``clr demo`` runs the demo."""
+"""The `clr` command line: ``clr plot`` previews a schedule as PNG, ``clr demo`` runs the demo.
+
+Every failure is one line on stderr, ``clr <command>: error: ...``, with exit status 2 (1 for an
+interruption), never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,33 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
-from clr_core import MODES, SCALE_MODES, WAVEFORMS, CyclicSchedule
+from clr_core import MODES, SCALE_MODES, WAVEFORMS, CyclicSchedule, resolve_import_path
+
+#: The most iterations `clr plot` draws: a preview of 10 million steps takes a few seconds and ~1 GB.
+MAX_ITERATIONS = 10_000_000
+
+#: The extra that installs each optional package the commands need.
+EXTRAS = {"numpy": "plot", "matplotlib": "plot", "torch": "torch", "keras": "keras", "sklearn": "demo",
+          "tensorflow": "keras"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, ``clr <command>: error: ...`` (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _iterations(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_ITERATIONS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_ITERATIONS}, got {text}")
+    return value
 
 
 def _add_plot_command(commands: argparse._SubParsersAction) -> None:
@@ -25,7 +54,8 @@ def _add_plot_command(commands: argparse._SubParsersAction) -> None:
     plot.add_argument("--scale-mode", choices=SCALE_MODES, default="cycle",
                       help="what the custom scale function receives (default cycle)")
     plot.add_argument("--waveform", choices=WAVEFORMS, default="triangle", help="cycle shape (default triangle)")
-    plot.add_argument("--iterations", type=int, default=20000, help="iterations to draw (default 20000)")
+    plot.add_argument("--iterations", type=_iterations, default=20000,
+                      help=f"iterations to draw, 1 to {MAX_ITERATIONS} (default 20000)")
     plot.add_argument("-o", "--output", default="lr.png", help="PNG file to write (default lr.png)")
 
 
@@ -43,8 +73,8 @@ def _add_demo_command(commands: argparse._SubParsersAction) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `clr` command."""
-    parser = argparse.ArgumentParser(prog="clr", description="Cyclical learning rates (Smith, arXiv:1506.01186).")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="clr", description="Cyclical learning rates (Smith, arXiv:1506.01186).")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_plot_command(commands)
     _add_demo_command(commands)
     return parser
@@ -53,20 +83,40 @@ def build_parser() -> argparse.ArgumentParser:
 def _run_plot(arguments: argparse.Namespace) -> None:
     from .plot import plot_schedule
 
-    if os.getcwd() not in sys.path:  # as `python -m` does: the user's own modules resolve by import path
-        sys.path.insert(0, os.getcwd())
-    schedule = CyclicSchedule.from_config({
-        "base_lr": arguments.base_lr, "max_lr": arguments.max_lr, "step_size": arguments.step_size,
-        "step_size_down": arguments.step_size_down, "mode": arguments.mode, "gamma": arguments.gamma,
-        "scale_fn": arguments.scale_fn, "scale_mode": arguments.scale_mode, "waveform": arguments.waveform})
+    scale_fn = None
+    if arguments.scale_fn is not None:  # the user's own argument: importing it is what they asked for
+        if os.getcwd() not in sys.path:  # as `python -m` does: the user's own modules resolve by import path
+            sys.path.insert(0, os.getcwd())
+        scale_fn = resolve_import_path(arguments.scale_fn)
+    schedule = CyclicSchedule(
+        base_lr=arguments.base_lr, max_lr=arguments.max_lr, step_size=arguments.step_size,
+        step_size_down=arguments.step_size_down, mode=arguments.mode, gamma=arguments.gamma, scale_fn=scale_fn,
+        scale_mode=arguments.scale_mode, waveform=arguments.waveform)
     plot_schedule(schedule, arguments.iterations, path=arguments.output)
     print(f"wrote {arguments.output}")
+
+
+def _reason(error: BaseException) -> str:
+    """One line saying what went wrong, and for a missing optional package, what to install."""
+    if isinstance(error, ModuleNotFoundError) and error.name:
+        top = error.name.partition(".")[0]
+        if top in EXTRAS:
+            return f'this command needs {top}: pip install "clr-cyclical[{EXTRAS[top]}]"'
+    if isinstance(error, MemoryError):
+        return "out of memory; ask for fewer iterations"
+    if isinstance(error, (ValueError, TypeError, ImportError, OSError)):
+        text = str(error)
+    else:  # anything else (a user's scale function failing, an overflow) still gets its type named
+        text = f"{type(error).__name__}: {error}"
+    return " ".join(text.split()) or type(error).__name__
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `clr` console script; returns the exit status."""
     parser = build_parser()
-    arguments = parser.parse_args(argv)
+    arguments, unknown = parser.parse_known_args(argv)
+    if unknown:
+        parser.exit(2, f"clr {arguments.command}: error: unrecognized arguments: {' '.join(unknown)}\n")
     try:
         if arguments.command == "plot":
             _run_plot(arguments)
@@ -75,8 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             run_demo(framework=arguments.framework, seeds=arguments.seeds, epochs=arguments.epochs,
                      output=arguments.output, progress=not arguments.quiet)
-    except (ValueError, TypeError, ImportError) as error:
-        parser.exit(2, f"clr {arguments.command}: error: {error}\n")
+    except KeyboardInterrupt:
+        parser.exit(1, f"clr {arguments.command}: error: interrupted\n")
+    except Exception as error:  # noqa: BLE001 - every failure is one line, never a traceback
+        parser.exit(2, f"clr {arguments.command}: error: {_reason(error)}\n")
     return 0
 
 
