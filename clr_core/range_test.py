@@ -10,7 +10,8 @@ adapter adds a thin runner that gives `RangeTest.run` one training step of its f
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from . import _checks
 from .progress import ProgressBar
@@ -108,3 +109,27 @@ class RangeTest:
     def result(self) -> RangeTestResult:
         """The lrs, raw and smoothed losses recorded so far."""
         return RangeTestResult(list(self._lrs), list(self._losses), list(self._smoothed), self._stopped_early)
+
+
+def repeat_batches(data: Iterable[Any], argument: str = "data") -> Iterator[Any]:
+    """The batches of `data` again and again (a range test may take more steps than one pass holds).
+
+    Raises `ValueError` naming `argument` at the first request when `data` holds no batch at all.
+
+    Examples:
+        >>> batches = repeat_batches([1, 2])
+        >>> [next(batches) for _ in range(5)]
+        [1, 2, 1, 2, 1]
+        >>> next(repeat_batches([], "val_data"))
+        Traceback (most recent call last):
+        ...
+        ValueError: val_data must hold at least one (x, y) batch, got none
+    """
+    seen = []
+    for batch in data:
+        seen.append(batch)
+        yield batch
+    if not seen:
+        raise ValueError(f"{argument} must hold at least one (x, y) batch, got none")
+    while True:
+        yield from seen

@@ -7,7 +7,6 @@ variables back as they were, from copies held in memory, also when training rais
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ import keras
 import numpy as np
 
 from clr_core import RangeSweep, RangeTest, RangeTestResult
+from clr_core.range_test import repeat_batches
 
 
 def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 32, start_lr: float = 1e-7,
@@ -78,9 +78,9 @@ def _batches(x: Any, y: Any, batch_size: int) -> Iterator[tuple[Any, Any]]:
     if y is None:
         if not isinstance(x, Iterable):
             raise TypeError("x must be an array (with y) or an iterable of (x, y) batches")
-        return itertools.cycle(x)
+        return repeat_batches(x, "x")
     count = len(x)
     if count != len(y):
         raise ValueError(f"x and y must have the same length, got {count} and {len(y)}")
     starts = range(0, count, batch_size)
-    return itertools.cycle([(x[start:start + batch_size], y[start:start + batch_size]) for start in starts])
+    return repeat_batches([(x[start:start + batch_size], y[start:start + batch_size]) for start in starts], "x")

@@ -8,7 +8,6 @@ state back as they were, from copies held in memory, also when training raises.
 from __future__ import annotations
 
 import copy
-import itertools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -17,6 +16,7 @@ from torch import nn
 from torch.optim import Optimizer
 
 from clr_core import RangeSweep, RangeTest, RangeTestResult
+from clr_core.range_test import repeat_batches
 
 from .groups import write_value
 
@@ -59,7 +59,7 @@ def range_test(model: nn.Module, optimizer: Optimizer, loss_fn: Callable[[Any, A
     saved_model = copy.deepcopy(model.state_dict())
     saved_optimizer = copy.deepcopy(optimizer.state_dict())
     was_training = model.training
-    batches = itertools.cycle(data)
+    batches = repeat_batches(data)
 
     def train_step(lr: float) -> float:
         for group in optimizer.param_groups:

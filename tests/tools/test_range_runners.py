@@ -147,3 +147,20 @@ def test_keras_runner_refuses_an_uncompiled_model_and_a_schedule_optimizer(digit
     model.compile(optimizer=keras.optimizers.SGD(schedule), loss="mse")
     with pytest.raises(ValueError, match="compile the model with a float learning_rate"):
         range_test(model, digits.x_train, digits.y_train)
+
+
+def test_an_empty_data_set_is_a_clear_error_in_both_runners():
+    torch = pytest.importorskip("torch")
+    from clr_torch import range_test as torch_range_test
+
+    model = torch.nn.Linear(2, 1)
+    with pytest.raises(ValueError, match=r"^data must hold at least one \(x, y\) batch, got none$"):
+        torch_range_test(model, torch.optim.SGD(model.parameters()), torch.nn.functional.mse_loss, [],
+                         progress=False)
+    keras = pytest.importorskip("keras")
+    from clr_keras import range_test as keras_range_test
+
+    compiled = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    compiled.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match=r"^x must hold at least one \(x, y\) batch, got none$"):
+        keras_range_test(compiled, np.zeros((0, 2)), np.zeros((0, 1)), progress=False)
