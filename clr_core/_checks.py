@@ -17,10 +17,22 @@ ITERATION_LIMIT = 2.0**53
 
 
 def real(name: str, value: Any) -> float:
-    """Return `value` as a float, or raise `TypeError` if it is not a real number (bools refused)."""
+    """Return `value` as a float, or raise `TypeError` if it is not a real number (bools refused).
+
+    An int too large for a float becomes an infinity, which the range checks then refuse.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number (int or float), got {type(value).__name__} {value!r}")
-    return float(value)
+        raise TypeError(f"{name} must be a real number (int or float), got {type(value).__name__} {shown(value)}")
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def shown(value: Any) -> str:
+    """`repr(value)`, cut to 60 characters (a 400-digit int stays readable in a message)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def finite(name: str, value: Any, *, low: float, low_inclusive: bool, high: float = math.inf,
@@ -30,7 +42,7 @@ def finite(name: str, value: Any, *, low: float, low_inclusive: bool, high: floa
     above = number >= low if low_inclusive else number > low
     below = number <= high if high_inclusive else number < high
     if not (math.isfinite(number) and above and below):
-        raise ValueError(f"{name} must be a finite number {range_text}, got {value!r}")
+        raise ValueError(f"{name} must be a finite number {range_text}, got {shown(value)}")
     return number
 
 

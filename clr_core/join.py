@@ -58,9 +58,12 @@ class Join(ScheduleBase):
     kind: ClassVar[str] = "join"
 
     def __post_init__(self) -> None:
-        schedules = tuple(self.schedules)
+        schedules = tuple(self.schedules) if isinstance(self.schedules, Sequence) else ()
         if len(schedules) < 2 or not all(isinstance(item, Schedule) for item in schedules):
-            raise TypeError(f"schedules must be two or more clr_core schedules, got {self.schedules!r}")
+            raise TypeError(f"schedules must be a list of two or more clr_core schedules, got "
+                            f"{_checks.shown(self.schedules)}")
+        if isinstance(self.boundaries, (str, bytes)) or not isinstance(self.boundaries, Sequence):
+            raise TypeError(f"boundaries must be a list of iterations, got {_checks.shown(self.boundaries)}")
         boundaries = tuple(_checks.positive("boundaries entry", value) for value in self.boundaries)
         if len(boundaries) != len(schedules) - 1:
             raise ValueError(f"boundaries must have one entry fewer than schedules ({len(schedules) - 1}), "

@@ -113,6 +113,10 @@ def momentum_for(schedule: Schedule, base_momentum: float = 0.85, max_momentum: 
     A `OneCycle` gives its own (PyTorch's phases); a schedule with `base_lr` and `max_lr` (`CyclicSchedule`)
     is mirrored over that range; for anything else build a `Mirrored` with the lr range yourself.
     """
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a clr_core schedule, got {type(schedule).__name__} "
+                        f"{_checks.shown(schedule)}")
+    base_momentum, max_momentum = momentum_bounds(base_momentum, max_momentum)
     own = getattr(schedule, "momentum", None)
     if callable(own):
         return own(base_momentum, max_momentum)

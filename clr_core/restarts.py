@@ -56,6 +56,16 @@ class CosineRestarts(ScheduleBase):
                        range_text="in (0, 1]")
         if self.cycles is not None:
             _checks.count("cycles", self.cycles, low=1)
+        self._check_countable()
+
+    def _check_countable(self) -> None:
+        """Refuse cycles so short that counting them up to 2**53 iterations overflows a float."""
+        mult = float(self.period_mult)
+        growth = math.log10(mult - 1.0) + math.log10(mult) if mult > 1.0 else 0.0
+        if math.log10(_checks.ITERATION_LIMIT) - math.log10(self.period) + growth > 300.0:
+            raise ValueError(f"period must be long enough to count cycles up to 2**53 iterations: period="
+                             f"{_checks.shown(self.period)} with period_mult={_checks.shown(self.period_mult)} "
+                             f"gives more cycles than a float can hold; use a longer period or a smaller period_mult")
 
     def cycle_start(self, k: Any, ops: ArrayOps) -> Any:
         """The first iteration of cycle `k`."""

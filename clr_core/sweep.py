@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -39,6 +40,8 @@ class RangeSweep(ScheduleBase):
         end = _checks.positive("end_lr", self.end_lr)
         if end <= start:
             raise ValueError(f"end_lr must be > start_lr ({start!r}), got {self.end_lr!r}")
+        if not math.isfinite(end / start):
+            raise ValueError(f"end_lr / start_lr must be a finite ratio, got end_lr={end!r} over start_lr={start!r}")
         _checks.count("num_iter", self.num_iter, low=2)
         _checks.choice("sweep", self.sweep, SWEEPS)
         object.__setattr__(self, "start_lr", start)

@@ -23,6 +23,9 @@ def warmup(schedule: Schedule, steps: float, *, start_lr: float = 0.0, shape: st
         >>> [round(schedule.lr_at(i), 3) for i in range(6)]
         [0.0, 0.05, 0.1, 0.3, 0.5, 0.3]
     """
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a clr_core schedule, got {type(schedule).__name__} "
+                        f"{_checks.shown(schedule)}")
     steps = _checks.positive("steps", steps)
     start_lr = _checks.non_negative("start_lr", start_lr)
     return Join([Anneal(start_lr, schedule.lr_at(0), steps, shape), schedule], [steps])
