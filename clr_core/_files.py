@@ -16,7 +16,7 @@ PathLike = str | os.PathLike[str]
 
 
 @contextlib.contextmanager
-def replacing(path: PathLike) -> Iterator[str]:
+def atomic_path(path: PathLike) -> Iterator[str]:
     """Yield a temporary path next to `path`; when the block ends without error, move it onto `path`.
 
     For writers that want a file name (``figure.savefig(temporary)``). On an error the temporary is removed
@@ -25,7 +25,7 @@ def replacing(path: PathLike) -> Iterator[str]:
     Examples:
         >>> import pathlib, tempfile
         >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
-        >>> with replacing(target) as temporary:
+        >>> with atomic_path(target) as temporary:
         ...     _ = pathlib.Path(temporary).write_text("new")
         >>> target.read_text()
         'new'
@@ -49,9 +49,9 @@ def replacing(path: PathLike) -> Iterator[str]:
         raise
 
 
-def write_text(path: PathLike, text: str, *, newline: str | None = None) -> None:
+def atomic_write_text(path: PathLike, text: str, *, newline: str | None = None) -> None:
     """Write `text` (UTF-8) to `path` atomically: the old file stays whole if anything fails."""
-    with replacing(path) as temporary:
+    with atomic_path(path) as temporary:
         with open(temporary, "w", encoding="utf-8", newline=newline) as file:
             file.write(text)
             file.flush()

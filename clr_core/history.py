@@ -186,7 +186,7 @@ class History(dict):  # type: ignore[type-arg]
         """The `state_dict()` as JSON text; also written to `path` when given."""
         text = json.dumps(self.state_dict())
         if path is not None:
-            _files.write_text(path, text)
+            _files.atomic_write_text(path, text)
         return text
 
     @classmethod
@@ -214,7 +214,7 @@ class History(dict):  # type: ignore[type-arg]
             writer.writerow([iteration, *(repr(row[key]) if key in row else "" for key in columns[1:])])
         text = buffer.getvalue()
         if path is not None:
-            _files.write_text(path, text, newline="")
+            _files.atomic_write_text(path, text, newline="")
         return text
 
 

@@ -1,7 +1,7 @@
 """The formula's array namespace for Keras tensors, in float64, for schedules computed inside the train step.
 
 `clr_core` writes each schedule's formula once against a tiny namespace (`fmod`, `floor`, `minimum`,
-`maximum`, `where`, `power`, `exp2`, `cos`, `log`, `to_float`, `apply`; see `clr_core.ops.ArrayOps`).
+`maximum`, `where`, `power`, `exp2`, `cos`, `log`, `to_float`, `apply`; see `clr_core.extend.ArrayOps`).
 `KerasOps` is that namespace for the tensors of the Keras backend in use, so
 `CyclicSchedule.evaluate(step, KERAS_OPS)` builds the formula into a compiled train step without a second
 copy of it (and so does any other `clr_core` schedule kind).
@@ -29,7 +29,7 @@ import keras
 import numpy
 from keras import ops
 
-from clr_core._checks import scale_factor
+from clr_core.extend import checks
 
 FLOAT = "float64"
 NATIVE_NAMES = ("fmod", "floor", "minimum", "maximum", "where", "power", "cos", "log")
@@ -128,7 +128,7 @@ class KerasOps:
             number = float(ops.convert_to_numpy(x))
         except Exception:  # noqa: BLE001 - a symbolic tensor has no value: we are inside a compiled step
             raise TypeError(_cannot_trace(fn, tensor_error)) from tensor_error
-        return self.to_float(scale_factor(fn(number), number))
+        return self.to_float(checks.scale_factor(fn(number), number))
 
 
 def _checked_when_known(factor: Any, s: Any) -> Any:
@@ -141,7 +141,7 @@ def _checked_when_known(factor: Any, s: Any) -> Any:
     if bad.any():
         k = int(bad.reshape(-1).argmax())
         points = numpy.broadcast_to(points, values.shape).reshape(-1)
-        scale_factor(float(values.reshape(-1)[k]), float(points[k]))
+        checks.scale_factor(float(values.reshape(-1)[k]), float(points[k]))
     return factor
 
 

@@ -16,7 +16,7 @@ from torch import nn
 from torch.optim import Optimizer
 
 from clr_core import RangeSweep, RangeTest, RangeTestResult
-from clr_core.range_test import repeat_batches
+from clr_core.extend import repeat_batches
 
 from .groups import write_value
 

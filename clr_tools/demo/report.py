@@ -9,7 +9,7 @@ import json
 import os
 from typing import Any
 
-from clr_core._files import write_text
+from clr_core.extend import atomic_write_text
 from clr_tools.plot import plot_range_test, save_png
 
 from .experiment import Outcome, Run, summarise
@@ -74,7 +74,7 @@ def save_report(outcome: Outcome, folder: str) -> list[str]:
     """Write table.md, results.json and the figures; return the written paths."""
     os.makedirs(folder, exist_ok=True)
     table_path, json_path = os.path.join(folder, "table.md"), os.path.join(folder, "results.json")
-    write_text(table_path, format_table(outcome) + "\n")
+    atomic_write_text(table_path, format_table(outcome) + "\n")
     results = {
         "framework": outcome.framework,
         "bounds": list(outcome.bounds),
@@ -83,5 +83,5 @@ def save_report(outcome: Outcome, folder: str) -> list[str]:
         "summary": table_rows(outcome),
         "fixed_grid": {f"{lr:.6g}": [run.final_accuracy for run in runs] for lr, runs in outcome.fixed_grid.items()},
     }
-    write_text(json_path, json.dumps(results, indent=2))
+    atomic_write_text(json_path, json.dumps(results, indent=2))
     return [table_path, json_path, *save_figures(outcome, folder)]

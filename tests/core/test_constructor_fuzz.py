@@ -13,7 +13,6 @@ from clr_core import (
     Anneal,
     CosineRestarts,
     CyclicSchedule,
-    ExpRange,
     Join,
     Mirrored,
     OneCycle,
@@ -24,6 +23,7 @@ from clr_core import (
     momentum_for,
     warmup,
 )
+from clr_core.extend import ExpRange
 
 ITERATIONS = [0, 1, 2, 3, 7, 100, 12345, 10**6, 2**31, 2**40, 2**52, 2**53 - 1]
 ITERATION_ARRAY = np.array(ITERATIONS, dtype=float)

@@ -14,11 +14,11 @@ from clr_core import (
     Mirrored,
     ScheduleState,
     register_scale_fn,
-    scale_from_config,
     schedule_from_config,
     schedule_to_config,
 )
-from clr_core.fingerprint import fingerprint
+from clr_core.extend import scale_from_config
+from clr_core.schedules._fingerprint import fingerprint
 from tests.core import scale_fns
 from tests.side_effects import SideEffectModule
 

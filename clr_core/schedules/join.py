@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from . import _checks
+from .. import _checks
 from .base import ScheduleBase, init_fields
-from .ops import ArrayOps
-from .protocol import (
+from .._ops import ArrayOps
+from .base import (
     Schedule,
     describe_schedules,
     register_schedule_kind,
@@ -60,7 +60,7 @@ class Join(ScheduleBase):
     def __post_init__(self) -> None:
         schedules = tuple(self.schedules) if isinstance(self.schedules, Sequence) else ()
         if len(schedules) < 2 or not all(isinstance(item, Schedule) for item in schedules):
-            raise TypeError(f"schedules must be a list of two or more clr_core schedules, got "
+            raise TypeError(f"schedules must be two or more clr_core schedules in a list, got "
                             f"{_checks.shown(self.schedules)}")
         if isinstance(self.boundaries, (str, bytes)) or not isinstance(self.boundaries, Sequence):
             raise TypeError(f"boundaries must be a list of iterations, got {_checks.shown(self.boundaries)}")

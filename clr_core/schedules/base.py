@@ -1,22 +1,27 @@
-"""The schedule protocol every adapter relies on, and saving any schedule by its kind.
+"""What a schedule is: the `Schedule` protocol, the `ScheduleBase` every built-in kind extends, and saving
+any schedule by its kind name.
 
-Adapters and the state object accept any object with these methods, so new schedule kinds (one-cycle,
-warmup, joins) plug in without adapter changes: register the class under a `kind` name and it saves and
-loads like `CyclicSchedule`.
+Adapters and the state object accept any object following `Schedule`, so new kinds plug in without adapter
+changes. A kind written on `ScheduleBase` only writes ``evaluate(i, ops)`` once (against the ops namespace)
+and ``to_config``; the base gives it the checked door `lr_at` for numbers and numpy arrays, `describe` and
+`restore`. `register_schedule_kind` makes a class loadable by `schedule_from_config` under its `kind`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
-from .cyclic import CyclicSchedule
-from .ops import ArrayOps
+from .. import _checks
+from .._arrays import lr_at_array
+from .._checks import ITERATION_LIMIT
+from .._ops import MATH_OPS, ArrayOps
 
 
 @runtime_checkable
 class Schedule(Protocol):
-    """A learning rate as a pure function of the iteration, plus the means to save it.
+    """A learning rate (or momentum) as a pure function of the iteration, plus the means to save it.
 
     - `lr_at(i)`: checked evaluation on an int/float (returns a float) or a numpy array (returns an array).
     - `evaluate(i, ops)`: unchecked evaluation on any array kind, through an `ArrayOps` namespace.
@@ -24,9 +29,12 @@ class Schedule(Protocol):
       rebuilt from data, and imports a function's import path only with ``safe_mode=False``.
     - `describe()` / `restore(description)`: plain data for a state dict, never failing; `restore` takes
       every function (a custom `scale_fn`) from the object it is called on and never imports anything.
+    - `kind`: the name the kind is registered under (a class attribute).
     """
 
-    kind: str
+    @property
+    def kind(self) -> str:
+        """The registered kind name, e.g. ``'cyclic'``."""
 
     def lr_at(self, iteration: Any) -> Any:
         """The checked value at `iteration`: a float for a number, an array for a numpy array."""
@@ -44,10 +52,66 @@ class Schedule(Protocol):
         """The schedule `description` holds, taking unsavable parts from this object."""
 
 
-SCHEDULE_KINDS: dict[str, Any] = {CyclicSchedule.kind: CyclicSchedule}
+class ScheduleBase:
+    """Base of the built-in schedule kinds: the checked `lr_at` (and `value_at`), and saving as configs."""
+
+    kind: ClassVar[str] = ""
+
+    def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
+        """The value at `iteration`, written once with `ops` (numbers, numpy arrays or tensors alike)."""
+        raise NotImplementedError
+
+    def to_config(self) -> dict[str, Any]:
+        """The constructor's arguments as JSON-safe data (what `from_config` takes back)."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], *, safe_mode: bool = True) -> Any:
+        """A schedule built from `to_config()` output; unknown keys are refused (`ValueError`).
+
+        `safe_mode` is passed on to the schedules a config holds (see `clr_core.schedule_from_config`).
+        """
+        _checks.flag("safe_mode", safe_mode)
+        return cls(**_checks.config_keys(f"{cls.__name__} config", config, init_fields(cls)))
+
+    def lr_at(self, iteration: Any) -> Any:
+        """The value at `iteration` (an int or float in [0, 2**53), or a numpy array of them).
+
+        A number gives a float, an array an array of the same shape (computed with whole-array numpy
+        operations). Raises `ValueError` for an iteration out of range and for a non-finite result.
+        """
+        if iteration.__class__ is int or iteration.__class__ is float:  # the per-step hot path
+            if 0 <= iteration < ITERATION_LIMIT:
+                value = float(self.evaluate(float(iteration), MATH_OPS))
+                if value - value == 0.0:  # neither NaN nor an infinity
+                    return value
+                raise ValueError(f"the schedule gave a non-finite lr ({value!r}) at iteration {iteration!r}")
+        elif isinstance(iteration, (int, float)) and not isinstance(iteration, bool):
+            if 0 <= iteration < ITERATION_LIMIT:  # a numpy scalar or an int/float subclass
+                return self.lr_at(float(iteration))
+        else:
+            return lr_at_array(self.evaluate, iteration)
+        raise ValueError(f"iteration must be a number in [0, 2**53), got {iteration!r}")
+
+    def value_at(self, iteration: Any) -> Any:
+        """`lr_at` under the name that reads true for momentum schedules (the same checked door)."""
+        return self.lr_at(iteration)
+
+    def describe(self) -> dict[str, Any]:
+        """Plain data for a state dict: the config (schedules holding other schedules override this)."""
+        return self.to_config()
+
+    def restore(self, description: dict[str, Any]) -> Any:
+        """The schedule a `describe()` output holds."""
+        return self.from_config(description)
 
 
-def register_schedule_kind(cls: type) -> type:
+SCHEDULE_KINDS: dict[str, Any] = {}
+
+KindT = TypeVar("KindT", bound=type)
+
+
+def register_schedule_kind(cls: KindT) -> KindT:
     """Class decorator: make `cls` (with a `kind` name and `from_config`) loadable by `schedule_from_config`."""
     SCHEDULE_KINDS[cls.kind] = cls
     return cls
@@ -57,6 +121,7 @@ def schedule_to_config(schedule: Schedule) -> dict[str, Any]:
     """``{"kind": ..., "config": ...}``: everything needed to rebuild `schedule` in another process.
 
     Examples:
+        >>> from clr_core import CyclicSchedule
         >>> schedule_to_config(CyclicSchedule(step_size=10))["kind"]
         'cyclic'
     """
@@ -70,8 +135,7 @@ def schedule_from_config(data: dict[str, Any], *, safe_mode: bool = True) -> Sch
     with ``safe_mode=False`` (Keras' word), else refused with a `ValueError` before any import. Malformed
     data raises `TypeError` or `ValueError` naming the key.
     """
-    if not isinstance(safe_mode, bool):
-        raise TypeError(f"safe_mode must be True or False, got {type(safe_mode).__name__} {safe_mode!r}")
+    _checks.flag("safe_mode", safe_mode)
     if not isinstance(data, Mapping):
         raise TypeError(f"schedule config must be a dict with 'kind' and 'config', got {type(data).__name__}")
     unknown = sorted(set(data) - {"kind", "config"}, key=str)
@@ -79,12 +143,13 @@ def schedule_from_config(data: dict[str, Any], *, safe_mode: bool = True) -> Sch
         raise ValueError(f"schedule config has an unknown key {unknown[0]!r} (allowed: 'kind', 'config')")
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in SCHEDULE_KINDS:
-        known = ", ".join(repr(name) for name in SCHEDULE_KINDS)
+        known = ", ".join(repr(name) for name in sorted(SCHEDULE_KINDS))
         raise ValueError(f"schedule config 'kind' must be one of {known}, got {kind!r:.100}")
     try:
-        return SCHEDULE_KINDS[kind].from_config(data.get("config", {}), safe_mode=safe_mode)
+        schedule: Schedule = SCHEDULE_KINDS[kind].from_config(data.get("config", {}), safe_mode=safe_mode)
     except RecursionError as error:
         raise ValueError("schedule config is nested too deeply to be a schedule") from error
+    return schedule
 
 
 def describe_schedules(schedules: Sequence[Schedule]) -> list[dict[str, Any]]:
@@ -107,7 +172,7 @@ def restore_schedules(schedules: Sequence[Schedule], saved: Any, *, holder: str)
                              f"and 'description', got {entry!r:.200}")
         kind = entry.get("kind")
         if kind != item.kind:
-            known = ", ".join(repr(name) for name in SCHEDULE_KINDS)
+            known = ", ".join(repr(name) for name in sorted(SCHEDULE_KINDS))
             raise ValueError(f"cannot restore: the saved {holder} holds a schedule of kind {kind!r} (known: "
                              f"{known}) where this one holds {item.kind!r}")
     restored: dict[int, tuple[Any, Schedule]] = {}  # a schedule shared by several groups stays shared
@@ -119,3 +184,7 @@ def restore_schedules(schedules: Sequence[Schedule], saved: Any, *, holder: str)
         result.append(earlier[1])
     return result
 
+
+def init_fields(cls: type) -> tuple[str, ...]:
+    """The constructor arguments of a dataclass schedule (what its config may hold)."""
+    return tuple(item.name for item in dataclasses.fields(cls) if item.init)

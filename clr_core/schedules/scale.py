@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from . import _checks
-from .fingerprint import fingerprint
-from .import_path import import_path_of, resolve_import_path
-from .ops import MATH_OPS, ArrayOps
+from .. import _checks
+from .._import_path import import_path_of, resolve_import_path
+from .._ops import MATH_OPS, ArrayOps
+from ._fingerprint import fingerprint
 
 #: Functions the user registered by name (`register_scale_fn`): configs naming them load in safe mode.
 REGISTERED_SCALES: dict[str, Callable[[float], float]] = {}
