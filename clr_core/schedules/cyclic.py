@@ -189,8 +189,10 @@ CYCLIC_DEFAULTS: dict[str, Any] = {item.name: item.default for item in fields(Cy
 
 
 def cyclic_arguments(schedule: Any, arguments: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Resolve an adapter's "schedule= or the cyclic arguments": None when a ready `schedule` is given, else
-    every `CyclicSchedule` argument (the defaults completed by `arguments`).
+    """Resolve an adapter's "schedule= or the cyclic arguments".
+
+    Returns None when a ready `schedule` is given, else every `CyclicSchedule` argument (the defaults
+    completed by `arguments`).
 
     Raises `TypeError` when `schedule` comes with cyclic arguments that differ from their defaults: those
     belong inside the schedule object.
@@ -198,10 +200,10 @@ def cyclic_arguments(schedule: Any, arguments: Mapping[str, Any]) -> dict[str, A
     Examples:
         >>> cyclic_arguments(None, {"max_lr": 0.01})["max_lr"], cyclic_arguments(CyclicSchedule(), {})
         (0.01, None)
-        >>> cyclic_arguments(CyclicSchedule(), {"base_lr": 0.01})
+        >>> cyclic_arguments(CyclicSchedule(), {"base_lr": 0.01})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        TypeError: give either schedule= or the cyclic arguments, not both: schedule= came with base_lr; put those into the schedule object
+        TypeError: give either schedule= or the cyclic arguments, not both: schedule= came with base_lr; ...
     """
     unknown = sorted(set(arguments) - set(CYCLIC_DEFAULTS))
     if unknown:
