@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 #: Iterations are accepted in [0, 2**53): every whole number there is an exact float, and the formula is exact.
 ITERATION_LIMIT = 2.0**53
@@ -26,7 +26,7 @@ def real(name: str, value: Any) -> float:
     try:
         return float(value)
     except OverflowError:
-        return math.inf if value > 0 else -math.inf
+        return math.inf if cast(float, value) > 0 else -math.inf  # an int too large for a float
 
 
 def shown(value: Any) -> str:

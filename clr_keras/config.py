@@ -60,8 +60,11 @@ def scale_function(value: Any, *, safe_mode: bool = False) -> Any:
 
 
 def keras_safe_mode() -> bool:
-    """Whether Keras deserializes in safe mode now: True unless ``load_model(..., safe_mode=False)`` is
-    loading or ``keras.config.enable_unsafe_deserialization()`` was called (Keras 3 has no public getter)."""
+    """Whether Keras deserializes in safe mode now (Keras 3 has no public getter).
+
+    True unless ``load_model(..., safe_mode=False)`` is loading or
+    ``keras.config.enable_unsafe_deserialization()`` was called.
+    """
     try:
         from keras.src.saving.serialization_lib import in_safe_mode
     except ImportError:  # a Keras without it: stay safe

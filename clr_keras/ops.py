@@ -120,13 +120,13 @@ class KerasOps:
         """
         try:
             factor = self.to_float(fn(x))
-        except Exception as error:  # noqa: BLE001 - any failure means "not tensor-ready"; try the eager path
+        except Exception as error:
             tensor_error = error
         else:
             return _checked_when_known(factor, x)
         try:
             number = float(ops.convert_to_numpy(x))
-        except Exception:  # noqa: BLE001 - a symbolic tensor has no value: we are inside a compiled step
+        except Exception:
             raise TypeError(_cannot_trace(fn, tensor_error)) from tensor_error
         return self.to_float(checks.scale_factor(fn(number), number))
 
@@ -135,7 +135,7 @@ def _checked_when_known(factor: Any, s: Any) -> Any:
     """`factor`, after checking it is in [0, 1] when its value is known (eager); symbolic ones pass as they are."""
     try:
         values, points = ops.convert_to_numpy(factor), ops.convert_to_numpy(s)
-    except Exception:  # noqa: BLE001 - a symbolic tensor inside a compiled step: nothing to check on the host
+    except Exception:  # a symbolic tensor inside a compiled step: nothing to check on the host
         return factor
     bad = ~((values >= 0.0) & (values <= 1.0))  # NaN included
     if bad.any():

@@ -16,6 +16,7 @@ import numpy as np
 from clr_core import RangeSweep, RangeTest, RangeTestResult
 from clr_core.extend import repeat_batches
 
+
 def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 32, start_lr: float = 1e-7,
                end_lr: float = 10.0, num_iter: int = 100, sweep: str = "exponential", beta: float = 0.98,
                diverge_factor: float = 4.0, validation_data: tuple[Any, Any] | None = None,

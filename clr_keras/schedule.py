@@ -90,8 +90,11 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> CyclicLRSchedule:
-        """Rebuild from `get_config()`; a `scale_fn` saved by import path loads only outside Keras' safe mode
-        (``load_model(..., safe_mode=False)``) or when registered; else it is refused before any import."""
+        """Rebuild from `get_config()`, following Keras' safe mode.
+
+        A `scale_fn` saved by import path loads only outside Keras' safe mode
+        (``load_model(..., safe_mode=False)``) or when registered; else it is refused before any import.
+        """
         return cls(**arguments_from_config(config))
 
     def __repr__(self) -> str:

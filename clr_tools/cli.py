@@ -54,7 +54,8 @@ def _add_plot_command(commands: argparse._SubParsersAction) -> None:
                            "(overrides --mode)")
     plot.add_argument("--scale-mode", choices=get_args(ScaleMode), default="cycle",
                       help="what the custom scale function receives (default cycle)")
-    plot.add_argument("--waveform", choices=get_args(Waveform), default="triangle", help="cycle shape (default triangle)")
+    plot.add_argument("--waveform", choices=get_args(Waveform), default="triangle",
+                      help="cycle shape (default triangle)")
     plot.add_argument("--iterations", type=_iterations, default=20000,
                       help=f"iterations to draw, 1 to {MAX_ITERATIONS} (default 20000)")
     plot.add_argument("-o", "--output", default="lr.png", help="PNG file to write (default lr.png)")
@@ -128,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                      output=arguments.output, progress=not arguments.quiet)
     except KeyboardInterrupt:
         parser.exit(1, f"clr {arguments.command}: error: interrupted\n")
-    except Exception as error:  # noqa: BLE001 - every failure is one line, never a traceback
+    except Exception as error:  # every failure is one line, never a traceback
         parser.exit(2, f"clr {arguments.command}: error: {_reason(error)}\n")
     return 0
 

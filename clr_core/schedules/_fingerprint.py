@@ -25,8 +25,9 @@ _PLAIN = (bool, int, float, complex, str, bytes, type(None))
 
 
 def fingerprint(fn: Any) -> str:
-    """``"<python version>:<sha256 of the code>"`` for `fn` (a function, a `functools.partial` or a callable
-    object), stable across processes.
+    """``"<python version>:<sha256 of the code>"`` for `fn`, stable across processes.
+
+    `fn` may be a function, a `functools.partial` or a callable object.
 
     Examples:
         >>> fingerprint(lambda s: 0.5 ** s) == fingerprint(lambda s: 0.5 ** s)
@@ -72,13 +73,14 @@ def _feed(digest: Any, value: Any, depth: int) -> None:
         _feed(digest, value.__self__, depth + 1)
     elif isinstance(value, functools.partial):
         digest.update(b"partial(")
-        for part in (value.func, value.args, tuple(sorted(value.keywords.items()))):
-            _feed(digest, part, depth + 1)
+        _feed(digest, value.func, depth + 1)
+        _feed(digest, value.args, depth + 1)
+        _feed(digest, tuple(sorted(value.keywords.items())), depth + 1)
         digest.update(b")")
     else:  # a callable object or a captured value of another kind: its type, and its __call__'s code if any
         kind = type(value)
         digest.update(f"object {kind.__module__}.{kind.__qualname__}(".encode())
-        call = getattr(kind, "__call__", None)
+        call = vars(kind).get("__call__")
         if isinstance(call, types.FunctionType):
             _feed(digest, call.__code__, depth + 1)
         digest.update(b")")
@@ -92,8 +94,11 @@ def _cell_value(cell: Any) -> Any:
 
 
 def same_function(saved: str, own: str, name: str) -> bool:
-    """Whether a saved fingerprint matches `own`; under another Python version only the name can be
-    compared, so this warns and answers True (the caller has already compared the names)."""
+    """Whether a saved fingerprint matches `own`.
+
+    Under another Python version only the name can be compared, so this warns and answers True (the caller
+    has already compared the names).
+    """
     if saved == own:
         return True
     saved_python = saved.partition(":")[0]

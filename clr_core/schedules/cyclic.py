@@ -10,8 +10,8 @@ from typing import Any, ClassVar, Literal, get_args
 
 from .. import _checks
 from .._ops import ArrayOps
-from ._formula import WAVEFORMS, Waveform, cyclic_lr
 from ._fingerprint import same_function
+from ._formula import WAVEFORMS, Waveform, cyclic_lr
 from .base import Schedule, ScheduleBase, register_schedule_kind
 from .scale import (
     CustomScale,
@@ -82,6 +82,8 @@ class CyclicSchedule(ScheduleBase):
     step_size_down: float | None = None
     waveform: Waveform = "triangle"
     scale: ScaleFunction = field(init=False, repr=False, compare=False)
+    #: Iterations in the falling half of a cycle (`step_size_down`, or `step_size` when not given).
+    falling_steps: float = field(init=False, repr=False, compare=False)
     kind: ClassVar[str] = "cyclic"
 
     def __post_init__(self) -> None:
@@ -103,13 +105,8 @@ class CyclicSchedule(ScheduleBase):
             scale_mode = _MODE_SCALE_MODE[mode]
         for name, value in (("base_lr", base_lr), ("max_lr", max_lr), ("step_size", step_size),
                             ("step_size_down", step_size_down), ("gamma", gamma), ("scale_mode", scale_mode),
-                            ("scale", scale)):
+                            ("scale", scale), ("falling_steps", step_size_down or step_size)):
             object.__setattr__(self, name, value)
-
-    @property
-    def falling_steps(self) -> float:
-        """Iterations in the falling half of a cycle (`step_size_down`, or `step_size` when not given)."""
-        return self.step_size if self.step_size_down is None else self.step_size_down
 
     def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
         """The formula on `iteration` as the array kind of `ops` (no checks: `lr_at` is the checked door).
@@ -165,8 +162,10 @@ class CyclicSchedule(ScheduleBase):
         return cls(**arguments)
 
     def describe(self) -> dict[str, Any]:
-        """Plain data for a state dict: like `to_config`, but a custom function only by its name and a
-        fingerprint of its code (see the Safety guide), never by an import path."""
+        """Plain data for a state dict: like `to_config`, but never an import path.
+
+        A custom function is held by its name and a fingerprint of its code (see the Safety guide).
+        """
         if isinstance(self.scale, CustomScale):
             return {**self.to_arguments(), "scale_fn": self.scale.describe()}
         return self.to_config()
@@ -196,7 +195,8 @@ class CyclicSchedule(ScheduleBase):
             return type(self)(**arguments)
         _checks.config_keys("saved scale_fn", saved, ("custom", "fingerprint"), ("custom", "fingerprint"))
         own = self.scale.describe()["fingerprint"]
-        if not isinstance(saved["fingerprint"], str) or not same_function(saved["fingerprint"], own, own_custom):
+        fingerprint = saved["fingerprint"]
+        if not isinstance(fingerprint, str) or not same_function(fingerprint, own, saved_custom):
             raise ValueError(f"cannot restore: the saved schedule used another function named {own_custom!r} (its "
                              f"code differs from this one's); build the schedule with the scale_fn it was saved "
                              f"with, or start a new run")
@@ -204,12 +204,15 @@ class CyclicSchedule(ScheduleBase):
 
 
 def _countable_cycle(step_size: float, step_size_down: float) -> None:
-    """Refuse step sizes whose cycle (their sum) is infinite, or so short that counting cycles up to 2**53
-    iterations overflows a float: no accepted argument may fail at an iteration later."""
+    """Refuse step sizes whose cycle (their sum) is infinite, or too short to count up to 2**53 iterations.
+
+    So no accepted argument can fail at a later iteration.
+    """
     period = step_size + step_size_down
     if not (math.isfinite(period) and math.isfinite(_checks.ITERATION_LIMIT / period)):
+        shortest = _checks.ITERATION_LIMIT / sys.float_info.max
         raise ValueError(f"step_size + step_size_down (one cycle) must be a finite number of iterations with a "
-                         f"countable number of cycles below 2**53 (>= {_checks.ITERATION_LIMIT / sys.float_info.max:.1e}), "
+                         f"countable number of cycles below 2**53 (>= {shortest:.1e}), "
                          f"got step_size={step_size!r}, step_size_down={step_size_down!r}")
 
 
@@ -222,8 +225,10 @@ CYCLIC_DEFAULTS: dict[str, Any] = {item.name: item.default for item in fields(Cy
 
 
 def cyclic_arguments(schedule: Any, arguments: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Resolve an adapter's "schedule= or the cyclic arguments": None when a ready `schedule` is given, else
-    every `CyclicSchedule` argument (the defaults completed by `arguments`).
+    """Resolve an adapter's "schedule= or the cyclic arguments".
+
+    Returns None when a ready `schedule` is given, else every `CyclicSchedule` argument (the defaults
+    completed by `arguments`).
 
     Raises `TypeError` when `schedule` comes with cyclic arguments that differ from their defaults: those
     belong inside the schedule object.
@@ -231,10 +236,10 @@ def cyclic_arguments(schedule: Any, arguments: Mapping[str, Any]) -> dict[str, A
     Examples:
         >>> cyclic_arguments(None, {"max_lr": 0.01})["max_lr"], cyclic_arguments(CyclicSchedule(), {})
         (0.01, None)
-        >>> cyclic_arguments(CyclicSchedule(), {"base_lr": 0.01})
+        >>> cyclic_arguments(CyclicSchedule(), {"base_lr": 0.01})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        TypeError: give either schedule= or the cyclic arguments, not both: schedule= came with base_lr; put those into the schedule object
+        TypeError: give either schedule= or the cyclic arguments, not both: schedule= came with base_lr; ...
     """
     unknown = sorted(set(arguments) - set(CYCLIC_DEFAULTS))
     if unknown:

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .. import _checks
-from .base import ScheduleBase, init_fields
 from .._ops import ArrayOps
 from .base import (
     Schedule,
+    ScheduleBase,
     describe_schedules,
+    init_fields,
     register_schedule_kind,
     restore_schedules,
     schedule_from_config,

@@ -58,7 +58,8 @@ def test_a_local_function_cannot_be_saved():
     ({"scale_fn": {"import_path": "no_such_module_xyz:f"}}, "cannot be loaded"),
     ({"scale_fn": {"import_path": "math"}}, "must be an import path 'package.module:function'"),
     ({"scale_fn": {"import_path": "math:pi"}}, "not callable"),
-    ({"scale_fn": {"name": "cosine"}}, "scale_fn config 'name' must be one of 'triangular', 'triangular2', 'exp_range'"),
+    ({"scale_fn": {"name": "cosine"}},
+     "scale_fn config 'name' must be one of 'triangular', 'triangular2', 'exp_range'"),
 ])
 def test_broken_configs_raise_clear_errors(config, message):
     with pytest.raises(ValueError, match=message):
