@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _run_plot(arguments: argparse.Namespace) -> None:
     from .plot import plot_schedule
 
+    _check_writable(arguments.output)
     scale_fn = None
     if arguments.scale_fn is not None:  # the user's own argument: importing it is what they asked for
         if os.getcwd() not in sys.path:  # as `python -m` does: the user's own modules resolve by import path
@@ -96,6 +97,17 @@ def _run_plot(arguments: argparse.Namespace) -> None:
         scale_mode=arguments.scale_mode, waveform=arguments.waveform)
     plot_schedule(schedule, arguments.iterations, path=arguments.output)
     print(f"wrote {arguments.output}")
+
+
+def _check_writable(path: str) -> None:
+    """Fail before the work, not after it, when `path` cannot be a file we write (the write itself is atomic)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot write {path!r}: it is a folder; give a file name")
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot write {path!r}: the folder {folder!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f"cannot write {path!r}: the folder {folder!r} is not writable")
 
 
 def _reason(error: BaseException) -> str:

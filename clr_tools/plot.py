@@ -55,12 +55,13 @@ def plot_schedule(schedules: Schedule | Sequence[Schedule], iterations: int, *,
     if labels is not None and len(labels) != len(items):
         raise ValueError(f"labels must have one entry per schedule ({len(items)}), got {len(labels)}")
     checks.count("iterations", iterations, low=1)
+    steps = np.arange(iterations)
+    curves = [schedule.lr_at(steps) for schedule in items]  # a schedule that fails does so before any drawing
     figure = _new_figure()
     axes = figure.add_subplot()
-    steps = np.arange(iterations)
-    for k, schedule in enumerate(items):
+    for k, (schedule, lrs) in enumerate(zip(items, curves)):
         label = labels[k] if labels is not None else _label_of(schedule)
-        axes.plot(steps, schedule.lr_at(steps), label=label, linewidth=1.5)
+        axes.plot(steps, lrs, label=label, linewidth=1.5)
     axes.set(xlabel="iteration (optimizer steps)", ylabel="learning rate", title=title)
     axes.grid(alpha=0.3)
     axes.legend(loc="upper right")

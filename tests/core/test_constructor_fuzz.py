@@ -78,7 +78,7 @@ def check(build, arguments):
     return schedule
 
 
-FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SCALE_FNS = st.sampled_from([None, exp_range(0.5), lambda s: 0.5, lambda s: 1.0 / (1.0 + s)])
 PIECES = st.sampled_from([CyclicSchedule(step_size=3.0), Anneal(0.0, 0.01, 5.0), OneCycle(0.1, 100)])
 

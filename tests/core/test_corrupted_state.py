@@ -58,7 +58,7 @@ SAVED = [saved_state(schedule) for schedule in SCHEDULES]
 PATHS = [list(paths(state)) for state in SAVED]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(which=st.integers(0, len(SCHEDULES) - 1), pick=st.integers(0, 10**6),
        action=st.sampled_from(["replace", "remove", "add"]), garbage=GARBAGE)
 def test_a_damaged_state_is_refused_or_loads_consistently_and_a_refusal_changes_nothing(which, pick, action,

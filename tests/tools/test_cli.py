@@ -67,7 +67,8 @@ def broken(s):
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
-    (["-o", "{tmp}/no/such/folder/lr.png"], "cannot write '{tmp}/no/such/folder/lr.png': No such file or directory"),
+    (["-o", "{tmp}/no/such/folder/lr.png"], "cannot write '{tmp}/no/such/folder/lr.png': the folder "
+                                            "'{tmp}/no/such/folder' does not exist"),
     (["-o", "{tmp}"], "cannot write '{tmp}': it is a folder; give a file name"),
     (["--iterations", str(2**63)], "argument --iterations: must be between 1 and 10000000, got 9223372036854775808"),
     (["--iterations", "0"], "argument --iterations: must be between 1 and 10000000, got 0"),
