@@ -3,7 +3,7 @@
 import math
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from clr_core import CyclicSchedule
@@ -16,6 +16,7 @@ modes = st.sampled_from(["triangular", "triangular2", "exp_range"])
 
 @settings(max_examples=300, deadline=None)
 @given(bounds=bounds, step_size=step_sizes, i=iterations, mode=modes, gamma=st.floats(0.5, 1.0))
+@example(bounds=[0.3, 0.99999], step_size=1, i=1, mode="triangular", gamma=1.0)  # 0.3 + 0.69999 rounds up
 def test_lr_stays_between_the_bounds(bounds, step_size, i, mode, gamma):
     low, high = bounds
     lr = CyclicSchedule(low, high, step_size, mode=mode, gamma=gamma).lr_at(i)
