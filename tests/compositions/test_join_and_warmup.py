@@ -18,6 +18,7 @@ from clr_core import (
     schedule_to_config,
     warmup,
 )
+from tests.hypothesis_profiles import examples
 
 
 def test_anneal_linear_and_cosine_follow_their_closed_forms():
@@ -90,7 +91,7 @@ def test_a_join_holding_a_lambda_restores_it_from_the_new_object():
     assert [restored.step() for _ in range(10)] == [original.step() for _ in range(10)]
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50))
 @given(st.lists(st.integers(0, 10_000), min_size=1, max_size=30), st.sampled_from(["hold", "repeat"]))
 def test_an_array_gives_what_each_number_gives(iterations, after):
     joined = Join([Anneal(0.0, 1.0, 7.5, "cosine"), CyclicSchedule(0.1, 1.0, 50, mode="triangular2")],

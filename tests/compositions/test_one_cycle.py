@@ -7,11 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clr_core import OneCycle, ScheduleState, momentum_for, schedule_from_config, schedule_to_config
-
-torch = pytest.importorskip("torch")
+from tests.hypothesis_profiles import examples
 
 
 def torch_one_cycle(total, **kwargs):
+    torch = pytest.importorskip("torch")
     parameter = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.SGD([parameter], lr=0.1, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, total_steps=total, **kwargs)
@@ -25,7 +25,7 @@ def torch_one_cycle(total, **kwargs):
     return lrs, momenta
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40))
 @given(total=st.integers(20, 400), pct=st.floats(0.1, 0.45), strategy=st.sampled_from(["cos", "linear"]),
        three_phase=st.booleans(), max_lr=st.floats(1e-3, 1.0), div=st.floats(1.0, 50.0), final=st.floats(1.0, 1e4))
 def test_lrs_and_momenta_match_pytorch_one_cycle(total, pct, strategy, three_phase, max_lr, div, final):

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from clr_core import CyclicSchedule, ScheduleState
 from tests.core import scale_fns
+from tests.hypothesis_profiles import examples
 
 
 def test_the_first_step_runs_at_lr_at_0_and_both_counters_advance():
@@ -99,7 +100,7 @@ def run(state, steps):
     return [state.step(loss=float(k)) for k in range(steps)]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(mode=st.sampled_from(["triangular", "triangular2", "exp_range"]), before=st.integers(0, 60),
        after=st.integers(1, 60), reset_at=st.one_of(st.none(), st.integers(0, 60)))
 def test_restore_then_n_steps_equals_n_more_steps_of_the_original(mode, before, after, reset_at):

@@ -13,8 +13,9 @@ from hypothesis import strategies as st  # noqa: E402
 
 from clr_core import CyclicSchedule, exp_range  # noqa: E402
 from clr_keras import KERAS_OPS, CyclicLRSchedule  # noqa: E402
-
 from tests.core.reference import reference_lr  # noqa: E402
+from tests.hypothesis_profiles import examples  # noqa: E402
+
 from .keras_helpers import core_lrs, ones, one_weight_model, sgd_weights, weight  # noqa: E402
 
 MODES = [
@@ -89,7 +90,7 @@ def test_schedule_in_a_compiled_function_with_an_int64_counter():
         assert float(read()) == pytest.approx(np.float32(expected), rel=1e-7, abs=0)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(
     base_lr=st.floats(0.0, 1.0, allow_subnormal=False),  # TensorFlow flushes subnormal floats to zero
     span=st.floats(0.0, 1.0, allow_subnormal=False),
