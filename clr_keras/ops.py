@@ -1,7 +1,7 @@
 """The formula's array namespace for Keras tensors, in float64, for schedules computed inside the train step.
 
 `clr_core` writes each schedule's formula once against a tiny namespace (`fmod`, `floor`, `minimum`,
-`maximum`, `where`, `power`, `exp2`, `cos`, `log`, `to_float`, `apply`; see `clr_core.ops.ArrayOps`).
+`maximum`, `where`, `power`, `exp2`, `cos`, `log`, `to_float`, `apply`; see `clr_core.extend.ArrayOps`).
 `KerasOps` is that namespace for the tensors of the Keras backend in use, so
 `CyclicSchedule.evaluate(step, KERAS_OPS)` builds the formula into a compiled train step without a second
 copy of it (and so does any other `clr_core` schedule kind).
