@@ -74,9 +74,7 @@ def test_lr_at_refuses_iterations_outside_its_exact_range(bad, shown):
 
 def test_a_custom_scale_that_overflows_the_lr_raises():
     schedule = CyclicSchedule(0.0, 10.0, step_size=2, scale_fn=lambda s: 1e308)
-    assert described(error_of(schedule.lr_at, 2)) == (
-        ValueError, "the schedule gave a non-finite lr (inf) at iteration 2; the scale function's factors must "
-                    "keep the lr finite")
+    assert described(error_of(schedule.lr_at, 2)) == (ValueError, "the schedule gave a non-finite lr (inf) at iteration 2")
     assert described(error_of(schedule.lr_at, [2])) == (
         ValueError, "the schedule gave a non-finite lr at iteration 2.0")
 
