@@ -5,6 +5,7 @@ import math
 import pytest
 
 from clr_core import CyclicSchedule
+from tests.errors import raised
 
 # Each row: the arguments, then the full message (compared as text, not as a pattern).
 VALUE_ERRORS = [
@@ -40,57 +41,44 @@ TYPE_ERRORS = [
 ]
 
 
-def error_of(function, *args, **kwargs) -> Exception:
-    """The exception `function(*args, **kwargs)` raises (the test fails if it raises none)."""
-    with pytest.raises(Exception) as caught:
-        function(*args, **kwargs)
-    return caught.value
-
-
-def described(error: Exception) -> tuple[type, str]:
-    """An exception as its exact type and its full message."""
-    return type(error), str(error)
-
-
 @pytest.mark.parametrize(("arguments", "message"), VALUE_ERRORS, ids=[str(row[0]) for row in VALUE_ERRORS])
 def test_out_of_range_values_raise_value_error(arguments, message):
-    assert described(error_of(CyclicSchedule, **arguments)) == (ValueError, message)
+    assert raised(CyclicSchedule, **arguments) == (ValueError, message)
 
 
 @pytest.mark.parametrize(("arguments", "message"), TYPE_ERRORS, ids=[str(row[0]) for row in TYPE_ERRORS])
 def test_values_of_the_wrong_kind_raise_type_error(arguments, message):
-    assert described(error_of(CyclicSchedule, **arguments)) == (TypeError, message)
+    assert raised(CyclicSchedule, **arguments) == (TypeError, message)
 
 
 @pytest.mark.parametrize(("bad", "shown"), [(-1, "-1"), (-0.5, "-0.5"), (math.nan, "nan"), (math.inf, "inf"),
                                             (2**53, "9007199254740992"), (1e17, "1e+17"), (10**400, "1" + "0" * 400)])
 def test_lr_at_refuses_iterations_outside_its_exact_range(bad, shown):
-    assert described(error_of(CyclicSchedule().lr_at, bad)) == (
+    assert raised(CyclicSchedule().lr_at, bad) == (
         ValueError, f"iteration must be a number in [0, 2**53), got {shown}")
     if bad != 10**400:  # too big for a float array
-        assert described(error_of(CyclicSchedule().lr_at, [0.0, float(bad)])) == (
+        assert raised(CyclicSchedule().lr_at, [0.0, float(bad)]) == (
             ValueError, f"iteration must hold numbers in [0, 2**53), got {float(bad)!r} among them")
 
 
 def test_a_custom_scale_that_overflows_the_lr_raises():
     schedule = CyclicSchedule(0.0, 10.0, step_size=2, scale_fn=lambda s: 1e308)
-    assert described(error_of(schedule.lr_at, 2)) == (ValueError, "the schedule gave a non-finite lr (inf) at iteration 2")
-    assert described(error_of(schedule.lr_at, [2])) == (
-        ValueError, "the schedule gave a non-finite lr at iteration 2.0")
+    assert raised(schedule.lr_at, 2) == (ValueError, "the schedule gave a non-finite lr (inf) at iteration 2")
+    assert raised(schedule.lr_at, [2]) == (ValueError, "the schedule gave a non-finite lr at iteration 2.0")
 
 
 @pytest.mark.parametrize(("bad", "shown"), [("3", "str of dtype <U1"), (None, "NoneType of dtype object"),
                                             (True, "bool of dtype bool"), ([1, "2"], "list of dtype <U21"),
                                             (object(), "object of dtype object")])
 def test_lr_at_refuses_non_numbers(bad, shown):
-    assert described(error_of(CyclicSchedule().lr_at, bad)) == (
+    assert raised(CyclicSchedule().lr_at, bad) == (
         TypeError, f"iteration must be a number or an array of ints or floats, got {shown}")
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf])
 def test_a_scale_fn_yielding_nan_or_inf_raises_instead_of_returning_it(value):
     schedule = CyclicSchedule(scale_fn=lambda s: value)
-    assert described(error_of(schedule.lr_at, 3)) == (
+    assert raised(schedule.lr_at, 3) == (
         ValueError, f"scale_fn returned {value!r} for s=1.0; it must return finite numbers")
 
 
