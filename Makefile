@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-DEV_EXTRAS := .[all,test,docs]
+DEV_EXTRAS := .[all,test,docs,lint]
 # The Keras backend the tests and the Keras demo use.
 DEV_PACKAGES := tensorflow-cpu
 DEMO_ARGS ?=
 
-.PHONY: bench demo docs test test-core test-thorough venv clean
+.PHONY: bench demo docs lint test test-core test-thorough venv clean
 
 venv: $(STAMP)
 
@@ -38,6 +38,11 @@ test-core: $(STAMP)
 # The whole suite with ten times the property-test examples of the default (fast) Hypothesis profile.
 test-thorough: $(STAMP)
 	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest
+
+# ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade, Google-style docstrings) and strict mypy on clr_core
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info demo-output site

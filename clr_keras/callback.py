@@ -282,8 +282,11 @@ class CyclicLR(keras.callbacks.Callback):
         return read_step(self._optimizer) - self._next_step  # data of unknown length: ask the counter
 
     def _fill_table(self) -> None:
-        """Write the rates of the next steps; past the end of an ``after='raise'`` schedule the last one is
-        held there, and the state raises when such a step is recorded."""
+        """Write the rates of the next steps into the table.
+
+        Past the end of an ``after='raise'`` schedule the last one is held there, and the state raises when
+        such a step is recorded.
+        """
         cycle = self.state.cycle_iterations
         iterations = np.arange(cycle, cycle + self._table.size)
         self._table.write(self._next_step, lr_at_array(self.state.schedule.evaluate, iterations))

@@ -114,11 +114,11 @@ class KerasOps:
         """
         try:
             return self.to_float(fn(x))
-        except Exception as error:  # noqa: BLE001 - any failure means "not tensor-ready"; try the eager path
+        except Exception as error:
             tensor_error = error
         try:
             number = float(ops.convert_to_numpy(x))
-        except Exception:  # noqa: BLE001 - a symbolic tensor has no value: we are inside a compiled step
+        except Exception:
             raise TypeError(_cannot_trace(fn, tensor_error)) from tensor_error
         return self.to_float(fn(number))
 

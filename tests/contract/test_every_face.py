@@ -7,7 +7,7 @@ built with another lr (so a scheduler that never writes its lr fails).
 import numpy as np
 import pytest
 
-from clr_core import CosineRestarts, CyclicSchedule, Join, Anneal, OneCycle, ScheduleState, warmup
+from clr_core import Anneal, CosineRestarts, CyclicSchedule, Join, OneCycle, ScheduleState, warmup
 
 STEPS = 30
 SCHEDULES = {

@@ -10,11 +10,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from .clr_torch_helpers import group_lrs, group_snapshot, make_optimizer  # noqa: E402
-
 from clr_core import CyclicSchedule, ScheduleState, exp_range  # noqa: E402
 from clr_torch import CyclicLR  # noqa: E402
 from tests.errors import raised  # noqa: E402
+
+from .clr_torch_helpers import group_lrs, group_snapshot, make_optimizer  # noqa: E402
 
 
 def advance(optimizer: Any, scheduler: CyclicLR, steps: int) -> list[list[float]]:
