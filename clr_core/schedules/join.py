@@ -61,8 +61,8 @@ class Join(ScheduleBase):
     def __post_init__(self) -> None:
         schedules = tuple(self.schedules) if isinstance(self.schedules, Sequence) else ()
         if len(schedules) < 2 or not all(isinstance(item, Schedule) for item in schedules):
-            raise TypeError(f"schedules must be two or more clr_core schedules in a list, got "
-                            f"{_checks.shown(self.schedules)}")
+            raise TypeError(f"schedules must be two or more clr_core schedules, got "
+                            f"{self.schedules!r}")
         if isinstance(self.boundaries, (str, bytes)) or not isinstance(self.boundaries, Sequence):
             raise TypeError(f"boundaries must be a list of iterations, got {_checks.shown(self.boundaries)}")
         boundaries = tuple(_checks.positive("boundaries entry", value) for value in self.boundaries)

@@ -24,6 +24,7 @@ from clr_core import (
     warmup,
 )
 from clr_core.extend import ExpRange
+from tests.hypothesis_profiles import examples
 
 ITERATIONS = [0, 1, 2, 3, 7, 100, 12345, 10**6, 2**31, 2**40, 2**52, 2**53 - 1]
 ITERATION_ARRAY = np.array(ITERATIONS, dtype=float)
@@ -78,7 +79,7 @@ def check(build, arguments):
     return schedule
 
 
-FUZZ = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=examples(100), suppress_health_check=[HealthCheck.too_slow])
 SCALE_FNS = st.sampled_from([None, exp_range(0.5), lambda s: 0.5, lambda s: 1.0 / (1.0 + s)])
 PIECES = st.sampled_from([CyclicSchedule(step_size=3.0), Anneal(0.0, 0.01, 5.0), OneCycle(0.1, 100)])
 

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clr_core import CyclicSchedule, History, Join, OneCycle, ScheduleState, warmup
+from tests.hypothesis_profiles import examples
 
 GARBAGE = st.one_of(st.none(), st.booleans(), st.integers(-3, 2**64), st.floats(), st.text(max_size=4),
                     st.just([]), st.just({}), st.just([1.0, "x"]), st.just({"import_path": "os:system"}))
@@ -58,7 +59,7 @@ SAVED = [saved_state(schedule) for schedule in SCHEDULES]
 PATHS = [list(paths(state)) for state in SAVED]
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), suppress_health_check=[HealthCheck.too_slow])
 @given(which=st.integers(0, len(SCHEDULES) - 1), pick=st.integers(0, 10**6),
        action=st.sampled_from(["replace", "remove", "add"]), garbage=GARBAGE)
 def test_a_damaged_state_is_refused_or_loads_consistently_and_a_refusal_changes_nothing(which, pick, action,
