@@ -197,7 +197,7 @@ def test_momentum_bounds_are_adopted_from_the_state() -> None:
 
 @pytest.mark.parametrize("state, message", [
     ({"last_epoch": 3, "max_lrs": [0.1], "_scale_fn_custom": None}, r"must come from clr_torch.CyclicLR.state_dict"),
-    ("not a dict", r"must come from clr_torch.CyclicLR.state_dict\(\) \(format 1\), got 'str'"),
+    ("not a dict", r"must come from clr_torch.CyclicLR.state_dict\(\) \(format 1 or 2\), got 'str'"),
 ])
 def test_foreign_state_is_refused(state: Any, message: str) -> None:
     optimizer = make_optimizer(1)
