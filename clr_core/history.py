@@ -204,14 +204,16 @@ class History(dict):  # type: ignore[type-arg]
             return
         iterations = self._iterations
         for key, value in values.items():
-            column = self._column(key)
-            if self._recorder is not None and key in self._recorder[0]:
-                self._recorder = None
+            column = self.get(key)
+            if column is None:
+                column = self._column(key)
             if column._at is iterations:
                 if len(column._values) == len(iterations) - 1 and iterations[-1] == iteration:
-                    column._values.append(value)
+                    column._values.append(value)  # the latest step's row: the per-step fast path
                     continue
                 column._at = iterations[:len(column._values)]
+            if self._recorder is not None and key in self._recorder[0]:
+                self._recorder = None  # an lr column logged as a metric leaves the recorder's lockstep
             column._values.append(value)
             column._at.append(iteration)
             if len(column._values) > self._limit:
