@@ -27,19 +27,21 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
-from harness import Row, compare, print_rows, write_json  # noqa: E402
+import torch
+from harness import Row, compare, print_rows, write_json
 
-from clr_core import CyclicSchedule, ScheduleState  # noqa: E402
-from clr_torch import CyclicLR  # noqa: E402
+from clr_core import CyclicSchedule, ScheduleState
+from clr_torch import CyclicLR
 
 SCHEDULE = CyclicSchedule(base_lr=0.001, max_lr=0.006, step_size=2000.0)
 BYTES_GOAL = 32.0
 
 
 class ListHistory(dict):  # type: ignore[type-arg]
-    """The previous layout's per-step work (the time and memory reference): a list per column, the lr
-    columns sharing the 'iterations' list, one list of iterations per metric."""
+    """The previous layout's per-step work (the time and memory reference).
+
+    A list per column, the lr columns sharing the 'iterations' list, one list of iterations per metric.
+    """
 
     def __init__(self) -> None:
         super().__init__()

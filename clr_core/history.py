@@ -17,41 +17,69 @@ import io
 import json
 import operator
 import os
+import struct
 import sys
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NoReturn
 
 from . import _checks
-from .packing import pack, unpack
+from ._packing import pack, unpack
 
 PathLike = str | os.PathLike[str]
 
 _ALL = sys.maxsize  # the window of a history that keeps everything
+_CHUNK = 256  # appends wait in a list this long before they move into the typed array
+
+
+class _Buffer:
+    """A typed array (8 bytes a value) behind a short list.
+
+    Appends go to the list (as fast as a list's); every `_CHUNK` steps, and before anything reads the values,
+    they move into the array.
+    """
+
+    __slots__ = ("array", "recent")
+
+    def __init__(self, values: array) -> None:  # type: ignore[type-arg]
+        self.array = values
+        self.recent: list[Any] = []
+
+    def settled(self) -> array:  # type: ignore[type-arg]
+        """The array, holding every value appended so far."""
+        recent = self.recent
+        if recent:  # struct packs three times faster than array.fromlist converts
+            self.array.frombytes(struct.pack(f"{len(recent)}{self.array.typecode}", *recent))
+            recent.clear()
+        return self.array
+
+    def __len__(self) -> int:
+        return len(self.array) + len(self.recent)
 
 
 class Column(Sequence):  # type: ignore[type-arg]
-    """One column of a `History`, read like the classic list: ``column[-1]``, slices (lists), ``len``,
-    iteration, ``column == [...]``, ``numpy.asarray(column)``, ``column.tolist()``.
+    """One column of a `History`, read like the classic list.
 
-    The values live in a typed array (``float64``, or ``int64`` for iterations) that only the history
-    appends to; the column itself is read-only.
+    ``column[-1]``, slices (lists), ``len``, iteration, ``column == [...]``, ``numpy.asarray(column)`` and
+    ``column.tolist()`` work as on a list. The values live in a typed array (``float64``, or ``int64`` for
+    iterations) that only the history appends to; the column itself is read-only.
     """
 
-    __slots__ = ("_values", "_at", "_keep")
+    __slots__ = ("_at", "_keep", "_values")
 
-    def __init__(self, values: array, at: array, keep: int) -> None:  # type: ignore[type-arg]
+    def __init__(self, values: _Buffer, at: _Buffer, keep: int) -> None:
         self._values, self._at, self._keep = values, at, keep
 
     def _visible(self) -> array:  # type: ignore[type-arg]
-        """The values the history shows: all of them, or the last `keep` (a bounded history trims in blocks)."""
-        extra = len(self._values) - self._keep
-        return self._values[extra:] if extra > 0 else self._values
+        """The values the history shows: all, or the last `keep` (a bounded history trims in blocks)."""
+        values = self._values.settled()
+        extra = len(values) - self._keep
+        return values[extra:] if extra > 0 else values
 
     def _visible_at(self) -> array:  # type: ignore[type-arg]
         """The iteration of each visible value (the shared 'iterations' column may be longer)."""
         end = len(self._values)
-        return self._at[max(0, end - self._keep):end]
+        return self._at.settled()[max(0, end - self._keep):end]
 
     def __len__(self) -> int:
         return min(len(self._values), self._keep)
@@ -62,7 +90,7 @@ class Column(Sequence):  # type: ignore[type-arg]
         size, position = len(self), operator.index(index)
         if not -size <= position < size:
             raise IndexError(f"history column index {position} out of range for {size} entries")
-        return self._values[position - size if position >= 0 else position]
+        return self._values.settled()[position - size if position >= 0 else position]
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._visible())
@@ -86,7 +114,7 @@ class Column(Sequence):  # type: ignore[type-arg]
         return self._visible().tolist()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
-        """``numpy.asarray(column)``: a copy, read at C speed (numpy is the caller, so it is already loaded)."""
+        """``numpy.asarray(column)``: a copy, read at C speed (numpy is the caller, so it is loaded)."""
         if copy is False:
             raise ValueError("a history column cannot be viewed without a copy (it keeps growing)")
         import numpy
@@ -130,7 +158,7 @@ class History(dict):  # type: ignore[type-arg]
         self._keep_arg = keep
         # a bounded history drops its oldest entries in blocks of keep // 8 (amortised O(1) per step)
         self._limit = self._keep + max(self._keep // 8, 64) if self._keep != _ALL else _ALL
-        self._iterations: array = array("q")  # type: ignore[type-arg]
+        self._iterations = _Buffer(array("q"))
         self._recorder: tuple[Any, ...] | None = None
 
     @property
@@ -147,11 +175,9 @@ class History(dict):  # type: ignore[type-arg]
     def add_lrs(self, iteration: int, keys: tuple[str, ...], lrs: Sequence[float]) -> None:
         """Record one completed step: ``lrs[k]`` (floats) under ``keys[k]``, `iteration` under 'iterations'.
 
-        The per-step hot path: one ``append`` per column; the bound ``append`` methods are kept while `keys`
-        (the same tuple object) and the columns stay.
+        The per-step hot path: one list ``append`` per column; the bound ``append`` methods are kept while
+        `keys` (the same tuple object) and the columns stay.
         """
-        if not self._keep:
-            return
         recorder = self._recorder
         if recorder is None or recorder[0] is not keys:
             recorder = self._recorder = self._recorder_for(keys)
@@ -159,13 +185,15 @@ class History(dict):  # type: ignore[type-arg]
             append(lr)
         for append in recorder[2]:
             append(iteration)
-        if len(self._iterations) > self._limit:
-            self._trim()
+        if len(recorder[3]) >= _CHUNK:
+            self._settle()
 
     def _recorder_for(self, keys: tuple[str, ...]) -> tuple[Any, ...]:
         """Bound appends for `keys`: a column in step with 'iterations' appends its value only."""
         if "iterations" in keys:
             raise ValueError("'iterations' is recorded by the history itself; log metrics under other names")
+        if not self._keep:  # records nothing
+            return keys, (), (), ()
         iterations = self._iterations
         for key in keys:  # the lr columns come first, as in the classic callback's dict
             self._column(key)
@@ -174,16 +202,17 @@ class History(dict):  # type: ignore[type-arg]
         for key in keys:
             column = self[key]
             if column._at is iterations and len(column._values) != len(iterations):
-                column._at = iterations[:len(column._values)]  # it missed steps: its own iterations from now on
+                column._at = _Buffer(iterations.settled()[:len(column._values)])  # it missed steps
             if column._at is not iterations:
-                own_at.append(column._at.append)
-        return keys, [self[key]._values.append for key in keys], [iterations.append, *own_at]
+                own_at.append(column._at.recent.append)
+        appends = [self[key]._values.recent.append for key in keys]
+        return keys, appends, [iterations.recent.append, *own_at], iterations.recent
 
     def _column(self, key: str) -> Column:
         """The column `key`, created empty (in step with 'iterations' while it is as long) when new."""
         column = self.get(key)
         if column is None:
-            values = self._iterations if key == "iterations" else array("d")
+            values = self._iterations if key == "iterations" else _Buffer(array("d"))
             column = Column(values, self._iterations, self._keep)
             dict.__setitem__(self, key, column)
         return column
@@ -194,46 +223,62 @@ class History(dict):  # type: ignore[type-arg]
 
     def at(self, key: str) -> Column:
         """The iteration each entry of ``history[key]`` was recorded at."""
-        column = self[key]
-        return Column(column._visible_at(), self._iterations, _ALL)
+        at = _Buffer(self[key]._visible_at())
+        return Column(at, at, _ALL)
 
     def _append(self, iteration: int, values: dict[str, float]) -> None:
-        """Append already converted `values` at `iteration`; a value for the latest step's row stays in step
-        with 'iterations' (no iteration of its own stored), any other gets its own iterations."""
+        """Append already converted `values` at `iteration`.
+
+        A value on the latest step's row stays in step with 'iterations' (no iteration of its own stored);
+        any other gets its own iterations from then on.
+        """
         if not self._keep:
             return
         iterations = self._iterations
+        latest = len(iterations.array) + len(iterations.recent) - 1  # the latest step's row
         for key, value in values.items():
             column = self.get(key)
             if column is None:
                 column = self._column(key)
+            own = column._values
             if column._at is iterations:
-                if len(column._values) == len(iterations) - 1 and iterations[-1] == iteration:
-                    column._values.append(value)  # the latest step's row: the per-step fast path
+                if len(own.array) + len(own.recent) == latest and iteration == (
+                        iterations.recent[-1] if iterations.recent else iterations.array[-1]):
+                    own.recent.append(value)  # the per-step fast path: no iteration of its own stored
                     continue
-                column._at = iterations[:len(column._values)]
+                column._at = _Buffer(iterations.settled()[:len(own)])
             if self._recorder is not None and key in self._recorder[0]:
                 self._recorder = None  # an lr column logged as a metric leaves the recorder's lockstep
-            column._values.append(value)
-            column._at.append(iteration)
-            if len(column._values) > self._limit:
-                self._trim()
+            own.recent.append(value)
+            column._at.recent.append(iteration)
+            if len(own.recent) >= _CHUNK:
+                self._settle()
 
-    def _trim(self, keep: int | None = None) -> None:
-        """Drop the oldest entries so that each column holds at most `keep` (default: this history's window)."""
-        keep = self._keep if keep is None else keep
-        iterations = self._iterations
+    def _settle(self) -> None:
+        """Move every waiting append into its array; then drop the oldest entries past the window."""
+        limit = self._limit
+        too_long = False
+        for column in self.values():
+            too_long = len(column._values.settled()) > limit or too_long
+            column._at.settled()
+        if too_long:
+            self._trim()
+
+    def _trim(self) -> None:
+        """Drop the oldest entries so that each column holds at most this history's window."""
+        keep, iterations = self._keep, self._iterations
         self._recorder = None
         for column in self.values():  # a column behind 'iterations' cannot be trimmed with it: it gets its own
             if column._at is iterations and column._values is not iterations \
                     and len(column._values) != len(iterations):
-                column._at = iterations[:len(column._values)]
+                column._at = _Buffer(iterations.settled()[:len(column._values)])
         for column in self.values():
-            extra = len(column._values) - keep
+            values = column._values.settled()
+            extra = len(values) - keep
             if extra > 0:
-                del column._values[:extra]
+                del values[:extra]
                 if column._at is not iterations:
-                    del column._at[:extra]
+                    del column._at.settled()[:extra]
 
     @staticmethod
     def _as_floats(values: Mapping[str, Any]) -> dict[str, float]:
@@ -252,7 +297,7 @@ class History(dict):  # type: ignore[type-arg]
         raise TypeError("a clr History is a record written by add_step/add_metrics (or a scheduler); it cannot be "
                         "assigned to. Use history.to_dict() for a plain dict of lists you can change")
 
-    __setitem__ = __delitem__ = pop = popitem = setdefault = update = __ior__ = _refuse  # type: ignore[assignment]
+    __setitem__ = __delitem__ = pop = popitem = setdefault = update = __ior__ = _refuse
 
     def __reduce__(self) -> tuple[Any, ...]:
         return _restored, (self._keep_arg, self.state_dict())
@@ -261,17 +306,19 @@ class History(dict):  # type: ignore[type-arg]
         """Forget every entry (the window, `keep`, stays)."""
         self._recorder = None
         super().clear()
-        self._iterations = array("q")
+        self._iterations = _Buffer(array("q"))
 
     def to_dict(self) -> dict[str, list[Any]]:
-        """Plain ``{key: list}``: what ``json.dumps`` or pandas take (``pandas.DataFrame`` wants the rows of
-        `to_csv` when metrics are logged less often than every step)."""
+        """Plain ``{key: list}``: what ``json.dumps`` takes.
+
+        For ``pandas.DataFrame``, read `to_csv` when metrics are logged less often than every step.
+        """
         return {key: column.tolist() for key, column in self.items()}
 
     def state_dict(self) -> dict[str, Any]:
         """Compact plain data: ``{"columns": {key: packed}, "at": {key: packed or "iterations"}}``.
 
-        Each column is packed by `clr_core.packing` (little-endian values, zlib, base64 text; plain strings
+        Each column is packed by `clr_core._packing` (little-endian values, zlib, base64 text; plain strings
         and ints that ``torch.load(weights_only=True)`` and ``json`` load fast); a column recorded at every
         step says ``"iterations"`` instead of repeating them. Only the visible entries are saved.
         """
@@ -290,30 +337,37 @@ class History(dict):  # type: ignore[type-arg]
                 "at": {key: self.at(key).tolist() for key in self if key != "iterations"}}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Replace the contents with `state_dict()` output (or the previous plain layout), after checking it
-        all (nothing half-loaded); a bounded history keeps the last entries."""
+        """Replace the contents with `state_dict()` output (or the previous plain layout).
+
+        Everything is checked first (nothing half-loaded); a bounded history keeps the last entries.
+        """
         self.adopt(History.from_state_dict(state))
 
     def adopt(self, other: History) -> None:
-        """Take a copy of the contents of `other` (already checked), replacing everything held so far; a
-        bounded history keeps the last entries of each column, one that keeps nothing stays empty."""
+        """Take a copy of the contents of `other` (already checked), replacing everything held so far.
+
+        A bounded history keeps the last entries of each column; one that keeps nothing stays empty.
+        """
         self.clear()
         if not self._keep:
             return
-        iterations = self._iterations = other["iterations"]._visible()[:] if "iterations" in other else array("q")
+        iterations = self._iterations = _Buffer(other["iterations"]._visible()[:] if "iterations" in other
+                                                else array("q"))
         for key, column in other.items():
             if key == "iterations":
                 dict.__setitem__(self, key, Column(iterations, iterations, self._keep))
                 continue
             at = column._visible_at()
-            dict.__setitem__(self, key, Column(column._visible()[:], iterations if at == iterations else at,
-                                               self._keep))
+            shared = iterations if at == iterations.array else _Buffer(at)
+            dict.__setitem__(self, key, Column(_Buffer(column._visible()[:]), shared, self._keep))
         self._trim()
 
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any]) -> History:
-        """A new history from `state_dict()` output or the previous plain layout (``{"values", "at"}`` of
-        lists); `ValueError` if the columns do not line up."""
+        """A new history from `state_dict()` output or the previous plain layout (``{"values", "at"}``).
+
+        Raises `ValueError` if the columns do not line up or the packed data is not what it says.
+        """
         if isinstance(state, Mapping) and isinstance(state.get("columns"), Mapping):
             return cls._from_packed(state["columns"], state.get("at", {}))
         if not isinstance(state, Mapping) or not isinstance(state.get("values"), Mapping):
@@ -364,16 +418,18 @@ class History(dict):  # type: ignore[type-arg]
     def _assembled(cls, columns: dict[str, array], whens: dict[str, array]) -> History:  # type: ignore[type-arg]
         """A history over checked arrays; a column whose iterations equal 'iterations' shares that column."""
         history = cls()
-        iterations = history._iterations = columns.get("iterations", array("q"))
+        iterations = history._iterations = _Buffer(columns.get("iterations", array("q")))
         for key, values in columns.items():
-            when = whens.get(key, iterations)
-            at = iterations if when is iterations or when == iterations else when
-            dict.__setitem__(history, key, Column(values, at, _ALL))
+            when = whens.get(key, iterations.array)
+            at = iterations if when is iterations.array or when == iterations.array else _Buffer(when)
+            dict.__setitem__(history, key, Column(iterations if key == "iterations" else _Buffer(values), at, _ALL))
         return history
 
     def to_json(self, path: PathLike | None = None) -> str:
-        """The history as readable JSON text, ``{"values": {key: list}, "at": {key: list}}``; also written to
-        `path` when given. (`state_dict()` is the compact form, for checkpoints.)"""
+        """The history as readable JSON text, ``{"values": {key: list}, "at": {key: list}}``.
+
+        Also written to `path` when given. (`state_dict()` is the compact form, for checkpoints.)
+        """
         text = json.dumps(self._plain_state())
         if path is not None:
             with open(path, "w", encoding="utf-8") as file:

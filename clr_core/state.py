@@ -13,10 +13,10 @@ from typing import Any
 
 from . import _checks
 from .history import History
-from .join import ScheduleEnded
-from .protocol import Schedule, describe_schedules, restore_schedules
+from .schedules.base import Schedule, describe_schedules, restore_schedules
+from .schedules.join import ScheduleEnded
 
-#: The layout of `ScheduleState.state_dict()`: 2 packs the history (`clr_core.packing`); 1 (plain lists) loads too.
+#: The layout of `ScheduleState.state_dict()`: 2 packs the history (`clr_core._packing`); 1 (plain lists) loads too.
 STATE_FORMAT = 2
 _LOADABLE_FORMATS = (1, 2)
 
@@ -73,8 +73,11 @@ class ScheduleState:
 
     @property
     def lr(self) -> float:
-        """The lr the next step runs at (first schedule); past the end of a schedule that raises there, the
-        last lr, held until `step` refuses to record a step past the end."""
+        """The lr the next step runs at (first schedule).
+
+        Past the end of a schedule that raises there: the last lr, held until `step` refuses to record a step
+        past the end.
+        """
         return self._lrs[0]
 
     @property
@@ -89,8 +92,10 @@ class ScheduleState:
 
     @property
     def latest(self) -> dict[str, float]:
-        """The lrs (``'lr'``, ``'lr_group1'``, ...) and metrics of the latest completed step, whatever the
-        history keeps; empty before the first step and after a load."""
+        """The lrs (``'lr'``, ``'lr_group1'``, ...) and metrics of the latest completed step.
+
+        Kept whatever the history keeps; empty before the first step and after a load.
+        """
         lrs, metrics = self._latest
         return {**dict(zip(self._lr_keys, lrs)), **(metrics or {})}
 
@@ -101,8 +106,7 @@ class ScheduleState:
 
     def _lrs_or_last(self, iteration: int, schedules: tuple[Schedule, ...] | None = None
                      ) -> tuple[list[float], ScheduleEnded | None]:
-        """The lrs at `iteration`; past the end of a schedule that raises there, those of the last iteration
-        (held) and the reason."""
+        """The lrs at `iteration`, or past the end of a schedule that raises there, the last ones and why."""
         try:
             return self._lrs_at(iteration, schedules), None
         except ScheduleEnded as ended:
@@ -128,13 +132,13 @@ class ScheduleState:
         if self._ended is not None:
             raise ScheduleEnded(str(self._ended))
         next_lrs, ended = self._lrs_or_last(self.cycle_iterations + 1)
-        history = self.history
         values = self._metric_values(metrics) if metrics else None
-        history.add_lrs(self.total_iterations + 1, self._lr_keys, self._lrs)
+        total = self.total_iterations + 1
+        self.history.add_lrs(total, self._lr_keys, self._lrs)
         if values:
-            history._append(self.total_iterations + 1, values)
+            self.history._append(total, values)
         self.cycle_iterations += 1
-        self.total_iterations += 1
+        self.total_iterations = total
         self._latest = (self._lrs, values)
         self._lrs, self._ended = next_lrs, ended
         return next_lrs[0]
@@ -174,7 +178,7 @@ class ScheduleState:
         Each argument is one value for every schedule or a sequence with one per schedule. The history and
         `total_iterations` carry on. Invalid values raise before anything changes.
         """
-        changes = {name: self._per_schedule(name, value)
+        changes = {name: _checks.per_item(name, value, len(self._schedules), "schedule")
                    for name, value in (("base_lr", base_lr), ("max_lr", max_lr), ("step_size", step_size))
                    if value is not None}
         schedules = self._schedules
@@ -191,18 +195,11 @@ class ScheduleState:
         lrs = self._lrs_at(0, schedules)
         self._schedules, self.cycle_iterations, self._lrs, self._ended = schedules, 0, lrs, None
 
-    def _per_schedule(self, name: str, value: Any) -> list[Any]:
-        count = len(self._schedules)
-        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-            return [value] * count
-        if len(value) != count:
-            raise ValueError(f"{name} must be one value or a sequence of {count} (one per schedule), "
-                             f"got {len(value)} values")
-        return list(value)
-
     def state_dict(self) -> dict[str, Any]:
-        """Plain Python data (no functions): counters, history (packed, see `History.state_dict`) and a
-        description of each schedule."""
+        """Plain Python data (no functions).
+
+        Counters, the history (packed, see `History.state_dict`) and a description of each schedule.
+        """
         return {
             "format": STATE_FORMAT,
             "cycle_iterations": self.cycle_iterations,
@@ -212,8 +209,9 @@ class ScheduleState:
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Adopt a `state_dict()`: counters, history and schedules as saved (bounds changed by a reset
-        included); a custom `scale_fn` comes from this object's schedules and must match the saved one.
+        """Adopt a `state_dict()`: counters, history and schedules as saved (bounds changed by a reset included).
+
+        A custom `scale_fn` comes from this object's schedules and must match the saved one.
 
         The whole state is checked before anything changes; a mismatch raises `ValueError`.
         """
@@ -240,4 +238,5 @@ def _replaced(schedule: Schedule, changes: dict[str, Any]) -> Schedule:
     if replace is None:
         raise TypeError(f"{type(schedule).__name__} cannot change {', '.join(changes)} on reset; call reset() "
                         f"without arguments or build a new schedule")
-    return replace(**changes)
+    replaced: Schedule = replace(**changes)
+    return replaced

@@ -35,8 +35,10 @@ def pack(values: array) -> dict[str, Any]:  # type: ignore[type-arg]
 
 
 def unpack(name: str, entry: Any, typecode: str) -> array:  # type: ignore[type-arg]
-    """The column `pack` wrote, checked: its dtype, its count, and data that inflate to exactly that size
-    (a corrupted or oversized payload is refused before it is inflated further)."""
+    """The column `pack` wrote, checked: its dtype, its count, and data that inflate to exactly that size.
+
+    A corrupted or oversized payload is refused before it is inflated further.
+    """
     dtype = DTYPES[typecode]
     if not isinstance(entry, Mapping) or entry.get("dtype") != dtype:
         raise ValueError(f"history {name!r} must be a packed {dtype} column, got {str(entry)[:200]}")
