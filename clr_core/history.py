@@ -375,10 +375,10 @@ class History(dict):  # type: ignore[type-arg]
                              f"got {state!r:.200}")
         values, at = state["values"], state.get("at", {})
         iterations = array("q", (_checks.count("history 'iterations' entry", i) for i in values.get("iterations", [])))
-        columns = {"iterations": iterations} if iterations else {}
-        whens = {}
+        columns, whens = {}, {}
         for key, entries in values.items():
             if key == "iterations":
+                columns[key] = iterations
                 continue
             when = array("q", (_checks.count(f"history {key!r} iteration", i) for i in at.get(key, ())))
             if len(when) != len(entries):
@@ -395,10 +395,10 @@ class History(dict):  # type: ignore[type-arg]
         if not isinstance(packed_at, Mapping):
             raise ValueError(f"history 'at' must be a mapping of packed iterations, got {str(packed_at)[:200]}")
         iterations = unpack("iterations", packed["iterations"], "q") if "iterations" in packed else array("q")
-        columns = {"iterations": iterations} if "iterations" in packed else {}
-        whens = {}
+        columns, whens = {}, {}
         for key, entry in packed.items():
             if key == "iterations":
+                columns[key] = iterations
                 continue
             column = columns[key] = unpack(key, entry, "d")
             when = packed_at.get(key)

@@ -101,7 +101,8 @@ def test_a_longer_history_loaded_into_a_bounded_state_keeps_its_last_steps():
 def test_a_format_1_state_loads_and_resumes():
     state = ScheduleState(CyclicSchedule(base_lr=1.0, max_lr=3.0, step_size=2))
     state.load_state_dict(copy.deepcopy(FORMAT_1_STATE))
-    assert state.history["lr"] == [1.0, 2.0, 3.0] and state.history.at("loss") == [1, 2, 3]
+    assert list(state.history) == ["lr", "iterations", "loss"] and state.history["lr"] == [1.0, 2.0, 3.0]
+    assert state.history.at("loss") == [1, 2, 3] and state.history["loss"] == [0.5, 0.25, 0.125]
     assert [state.step() for _ in range(3)] == [1.0, 2.0, 3.0]  # lr_at(4), lr_at(5), lr_at(6)
     assert state.state_dict()["format"] == 2 and state.history["iterations"] == list(range(1, 7))
 
@@ -117,6 +118,7 @@ def test_the_packed_history_is_small_plain_text_and_round_trips_bit_for_bit():
     assert len(packed["columns"]["lr"]["zlib_base64"]) < 5_000 * 8 / 2  # base64 text included
     restored = History.from_state_dict(json.loads(json.dumps(packed)))
     assert restored == state.history and restored.to_csv() == state.history.to_csv()
+    assert list(restored) == ["lr", "iterations", "loss"]
 
 
 @pytest.mark.parametrize("change, message", [
