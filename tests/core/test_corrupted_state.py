@@ -53,6 +53,12 @@ def saved_state(schedule):
     return json.loads(json.dumps(state.state_dict()))
 
 
+def plain(state):
+    """Give `state` its history in the readable layout (`History.to_json`, which loads too) and return it."""
+    state["history"] = json.loads(History.from_state_dict(state["history"]).to_json())
+    return state["history"]
+
+
 SCHEDULES = [CyclicSchedule(step_size=3.0), warmup(CyclicSchedule(step_size=3.0), 2.0), OneCycle(0.1, 50),
              Join([CyclicSchedule(step_size=2.0), CyclicSchedule(step_size=4.0)], [8.0])]
 SAVED = [saved_state(schedule) for schedule in SCHEDULES]
@@ -84,9 +90,9 @@ def test_a_damaged_state_is_refused_or_loads_consistently_and_a_refusal_changes_
 
 @pytest.mark.parametrize(("change", "message"), [
     (lambda s: s.update(format=True), "format 1"),
-    (lambda s: s["history"]["values"]["lr"].__setitem__(0, float("nan")), "finite learning rates >= 0"),
-    (lambda s: s["history"]["values"]["lr"].pop(), "'lr' has 6 values but 7 iterations"),
-    (lambda s: s["history"]["values"]["iterations"].reverse(), "'iterations' must increase"),
+    (lambda s: plain(s)["values"]["lr"].__setitem__(0, float("nan")), "finite learning rates >= 0"),
+    (lambda s: plain(s)["values"]["lr"].pop(), "'lr' has 6 values but 7 iterations"),
+    (lambda s: plain(s)["values"]["iterations"].reverse(), "'iterations' must increase"),
     (lambda s: s.pop("history"), "state lacks the key 'history'"),
     (lambda s: s["history"].update(at=[1]), "'at' must be a mapping"),
     (lambda s: s.update(cycle_iterations=99), "cannot exceed 'total_iterations'"),
