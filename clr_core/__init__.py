@@ -14,8 +14,7 @@ from .join import Join, ScheduleEnded
 from .mirrored import Mirrored, momentum_bounds, momentum_for
 from .one_cycle import OneCycle
 from .ops import MATH_OPS, ArrayOps, numpy_ops
-from .progress import ProgressBar
-from .range_result import RangeTestResult
+from .range_result import RangeTestResult, RangeTestWarning
 from .range_test import RangeTest
 from .sweep import SWEEPS, RangeSweep
 from .protocol import Schedule, register_schedule_kind, schedule_from_config, schedule_to_config
@@ -51,10 +50,10 @@ __all__ = [
     "Join",
     "Mirrored",
     "OneCycle",
-    "ProgressBar",
     "RangeSweep",
     "RangeTest",
     "RangeTestResult",
+    "RangeTestWarning",
     "ScaleFunction",
     "Schedule",
     "ScheduleBase",
