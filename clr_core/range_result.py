@@ -14,7 +14,10 @@ rules, each there for a reason seen on real runs:
    own noise (the robust spread of the raw values around it in the curve's upper half, where the
    improvement starts, over the square root of the window), else there is no answer and the error says
    whether the curve was flat or only got worse (diverged at once).
-5. **Bounds from the curve**: `max_lr` where the improvement stops: where the smoothed curve first comes
+5. **Bounds from the curve**: the curve is read up to its first valley: once it has improved, the first
+   time it turns worse again by more than 10% of its improvement (and three times its noise) ends it, so
+   a second dip after a blow-up (a linear model at huge lrs) is not taken for the best. `max_lr` where
+   the improvement stops: where the smoothed curve first comes
    within `plateau_fraction` (5%) of its total improvement from its best. Curves often have a broad bottom
    (an accuracy plateau, a loss that creeps along before it blows up), and where exactly the best point of
    a broad bottom falls is noise; where the curve reaches it is not.
@@ -42,6 +45,7 @@ SKIP_START = 10
 MIN_POINTS = 5
 BOUNDS_RATIO = 3.0
 WINDOW_FRACTION = 0.1
+RISE_FRACTION = 0.1
 
 
 class RangeTestWarning(UserWarning):
@@ -156,6 +160,29 @@ class RangeTestResult:
         return lrs[best_start + (2 * best_length) // 3]
 
     @staticmethod
+    def _extremes(values: list[float], trend: list[float], window: int, end: int) -> tuple[int, int, float]:
+        """The best point of ``trend[:end]``, the worst before it, and the trend's noise (rule 4)."""
+        best = min(range(end), key=trend.__getitem__)
+        top = max(range(best + 1), key=trend.__getitem__)
+        # The noise that matters is the noise where the curve starts to improve: in its upper half (a loss's
+        # noise shrinks with the loss, and the many quiet points near the best would hide it).
+        upper = [k for k in range(best + 1) if trend[k] >= (trend[best] + trend[top]) / 2]
+        return best, top, noise_of([values[k] for k in upper], [trend[k] for k in upper]) / math.sqrt(window)
+
+    @staticmethod
+    def _first_valley(trend: list[float], noise: float) -> int:
+        """The best point before the curve, having improved, first turns clearly worse again (rule 5)."""
+        best, peak, worst = 0, trend[0], trend[0]
+        for k, value in enumerate(trend):
+            peak = max(peak, value)
+            if value < trend[best]:
+                best, worst = k, peak
+            elif worst - trend[best] > max(3 * noise, 1e-3 * abs(worst)) and \
+                    value - trend[best] > max(3 * noise, RISE_FRACTION * (worst - trend[best])):
+                break
+        return best
+
+    @staticmethod
     def _steepest(reading: _Reading) -> tuple[float, float, float]:
         """``(log_lr, value, slope)`` at the middle of the steepest stretch of half a window before the best."""
         lrs, trend, span = reading.lrs, reading.trend, max(1, reading.window // 2)
@@ -214,13 +241,10 @@ class RangeTestResult:
         values = [sign * value for value in values]
         window = window_for(len(values), fraction=WINDOW_FRACTION, smallest=self._smallest_window(metric))
         trend = robust_trend(values, window)
-        best = min(range(len(trend)), key=trend.__getitem__)
-        top = max(range(best + 1), key=trend.__getitem__)
+        best, top, noise = self._extremes(values, trend, window, len(trend))
+        best = self._first_valley(trend, noise)
+        best, top, noise = self._extremes(values, trend, window, best + 1)
         improvement = trend[top] - trend[best]
-        # The noise that matters is the noise where the curve starts to improve: in its upper half (a loss's
-        # noise shrinks with the loss, and the many quiet points near the best would hide it).
-        upper = [k for k in range(best + 1) if trend[k] >= trend[best] + improvement / 2]
-        noise = noise_of([values[k] for k in upper], [trend[k] for k in upper]) / math.sqrt(window)
         worse, better = ("fell", "rose") if higher_is_better else ("rose", "fell")
         if improvement <= max(3 * noise, 1e-3 * abs(trend[top])):
             if self.stopped_early or trend[-1] - trend[0] > 3 * noise:

@@ -119,6 +119,18 @@ def test_a_loss_already_falling_at_start_lr_warns_and_base_lr_is_the_first_lr_re
     assert base_lr == pytest.approx(test.result().lrs[10])  # after the start window, not at start_lr
 
 
+def test_a_second_dip_after_the_blow_up_is_not_taken_for_the_best():
+    def curve(lr: float) -> float:  # the textbook valley, a blow-up to 1.5, then a deeper dip at huge lrs
+        x = math.log10(lr)
+        return valley_loss(lr) if x < -0.6 else max(0.1, 2.1 - 2 * (x + 0.6))
+
+    test = RangeTest(RangeSweep(1e-6, 10.0, num_iter=400), diverge_factor=1e9)
+    run(test, curve)
+    assert min(test.result().losses[-20:]) < 0.5  # the later dip is deeper than the valley
+    base_lr, max_lr = test.result().suggest_bounds()
+    assert 1e-4 / 1.3 < base_lr < 1e-4 * 1.3 and 0.03 < max_lr < 0.1  # the valley at 1e-1, rounded
+
+
 def noisy_quadratic(start_lr: float, seed: int, num_iter: int = 200, noisy_first: int = 6) -> RangeTest:
     """SGD on 0.5 * h * |w|**2 in 8 dimensions, gradient noise, 10% batch noise on the loss, and the first
     `noisy_first` batches 6x too high (a fresh model's odd first batches): the loss starts to fall when
