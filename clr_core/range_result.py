@@ -14,8 +14,9 @@ rules, each there for a reason seen on real runs:
    own noise (the robust spread of the raw values around it in the curve's upper half, where the
    improvement starts, over the square root of the window), else there is no answer and the error says
    whether the curve was flat or only got worse (diverged at once).
-5. **Bounds from the curve**: the curve is read up to its first valley: once it has improved, the first
-   time it turns worse again by more than 10% of its improvement (and three times its noise) ends it, so
+5. **Bounds from the curve**: the curve is read up to its first valley: once it has made half its whole
+   improvement, the first time it turns worse again by more than 10% of its improvement so far (and three
+   times its noise) ends it, so
    a second dip after a blow-up (a linear model at huge lrs) is not taken for the best. `max_lr` where
    the improvement stops: where the smoothed curve first comes
    within `plateau_fraction` (5%) of its total improvement from its best. Curves often have a broad bottom
@@ -28,8 +29,8 @@ rules, each there for a reason seen on real runs:
    of 3 to 4) and never below the first lr read.
 6. **Say when the answer is partial**: a `RangeTestWarning` when the curve was still improving at the end
    of the sweep (`max_lr` is then a lower bound: raise `end_lr`) or already improving where it was first
-   read (the tangent meets the worst level within half a window of the first point: `base_lr` may be too
-   high, lower `start_lr`).
+   read (the tangent meets the worst level within a window of the first point: `base_lr` may be too high,
+   lower `start_lr`).
 """
 
 from __future__ import annotations
@@ -127,8 +128,8 @@ class RangeTestResult:
         improvement = trend[top] - trend[best]
         max_index = next(k for k in range(top, best + 1) if trend[k] <= trend[best] + fraction * improvement)
         start = self._fall_start(reading)
-        # The smoothing cannot tell an onset within half a window of the first point from one before it.
-        if start <= math.log(reading.lrs[min(reading.window // 2, len(reading.lrs) - 1)]):
+        # The smoothing cannot tell an onset within a window of the first point from one before it.
+        if start <= math.log(reading.lrs[min(reading.window, len(reading.lrs) - 1)]):
             warnings.warn(f"the {reading.name} was already improving where it was first read (lr "
                           f"{reading.lrs[0]:.3g}, after the first {reading.skip} steps): base_lr may be too high; "
                           f"lower start_lr to see where the improvement starts", RangeTestWarning, stacklevel=2)
@@ -161,23 +162,27 @@ class RangeTestResult:
 
     @staticmethod
     def _extremes(values: list[float], trend: list[float], window: int, end: int) -> tuple[int, int, float]:
-        """The best point of ``trend[:end]``, the worst before it, and the trend's noise (rule 4)."""
+        """The best point of ``trend[:end]``, the worst before it, and the trend's noise (rule 4).
+
+        The worst point is looked for past the first half window, where the trend is a full window's average
+        (nearer the start its window shrinks, down to the one raw first value)."""
         best = min(range(end), key=trend.__getitem__)
-        top = max(range(best + 1), key=trend.__getitem__)
+        top = max(range(min(window // 2, best), best + 1), key=trend.__getitem__)
         # The noise that matters is the noise where the curve starts to improve: in its upper half (a loss's
         # noise shrinks with the loss, and the many quiet points near the best would hide it).
         upper = [k for k in range(best + 1) if trend[k] >= (trend[best] + trend[top]) / 2]
         return best, top, noise_of([values[k] for k in upper], [trend[k] for k in upper]) / math.sqrt(window)
 
     @staticmethod
-    def _first_valley(trend: list[float], noise: float) -> int:
-        """The best point before the curve, having improved, first turns clearly worse again (rule 5)."""
+    def _first_valley(trend: list[float], noise: float, improvement: float) -> int:
+        """The best point before the curve, having made half its whole `improvement`, first turns clearly
+        worse again (rule 5); plateau noise before the real improvement never ends the curve."""
         best, peak, worst = 0, trend[0], trend[0]
         for k, value in enumerate(trend):
             peak = max(peak, value)
             if value < trend[best]:
                 best, worst = k, peak
-            elif worst - trend[best] > max(3 * noise, 1e-3 * abs(worst)) and \
+            elif worst - trend[best] > max(3 * noise, improvement / 2) and \
                     value - trend[best] > max(3 * noise, RISE_FRACTION * (worst - trend[best])):
                 break
         return best
@@ -242,7 +247,7 @@ class RangeTestResult:
         window = window_for(len(values), fraction=WINDOW_FRACTION, smallest=self._smallest_window(metric))
         trend = robust_trend(values, window)
         best, top, noise = self._extremes(values, trend, window, len(trend))
-        best = self._first_valley(trend, noise)
+        best = self._first_valley(trend, noise, trend[top] - trend[best])
         best, top, noise = self._extremes(values, trend, window, best + 1)
         improvement = trend[top] - trend[best]
         worse, better = ("fell", "rose") if higher_is_better else ("rose", "fell")

@@ -111,7 +111,9 @@ def plot_range_test(result: RangeTestResult, *, metric: str | None = None, title
     else:
         axes.plot(trend_lrs, trend, color="tab:blue", label=f"robust trend of the {name}")
         low, high = min(trend), max(trend)
-        axes.set_ylim(low - 0.15 * (high - low), high + 0.15 * (high - low))  # the trend in full, not the blow-up
+        if metric is None:  # a loss: its fall in full, not the blow-up after it
+            high = max(value for lr, value in zip(trend_lrs, trend) if lr <= max_lr)
+        axes.set_ylim(low - 0.15 * (high - low), high + 0.15 * (high - low))
         axes.axvspan(base_lr, max_lr, color="tab:green", alpha=0.15,
                      label=f"suggested bounds {base_lr:.2g} .. {max_lr:.2g}")
         for lr in (base_lr, max_lr):

@@ -111,12 +111,13 @@ def test_a_loss_still_falling_at_end_lr_warns_that_max_lr_is_a_lower_bound():
     assert 1e-4 / 1.3 < base_lr < 1e-4 * 1.3 and max_lr > 5e-3
 
 
-def test_a_loss_already_falling_at_start_lr_warns_and_base_lr_is_the_first_lr_read():
+def test_a_loss_already_falling_at_start_lr_warns_and_base_lr_is_near_the_first_lr_read():
     test = RangeTest(RangeSweep(1e-3, 10.0, num_iter=200))
     run(test)
     with pytest.warns(RangeTestWarning, match="already improving where it was first read .* lower start_lr"):
         base_lr, _ = test.result().suggest_bounds()
-    assert base_lr == pytest.approx(test.result().lrs[10])  # after the start window, not at start_lr
+    lrs = test.result().lrs  # 190 points read, a window of 19: the onset is within it, past the start window
+    assert lrs[10] <= base_lr * (1 + 1e-12) and base_lr <= lrs[10 + 19]
 
 
 def test_a_second_dip_after_the_blow_up_is_not_taken_for_the_best():
