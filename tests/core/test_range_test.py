@@ -195,8 +195,10 @@ def test_the_accuracy_method_reads_bounds_from_a_metric_evaluated_every_k_steps(
         lrs.append(lr)
         return 2.0
 
-    result = test.run(train_step, on_step=lambda steps, lr, loss: seen.append((steps, lr, loss)),
-                      evaluate=lambda: {"val_accuracy": accuracy_curve(lrs[-1]), "val_loss": 1 - accuracy_curve(lrs[-1])},
+    def evaluate():
+        return {"val_accuracy": accuracy_curve(lrs[-1]), "val_loss": 1 - accuracy_curve(lrs[-1])}
+
+    result = test.run(train_step, on_step=lambda steps, lr, loss: seen.append((steps, lr, loss)), evaluate=evaluate,
                       eval_every=3)
     assert seen == [(k + 1, lr, 2.0) for k, lr in enumerate(result.lrs)]
     assert result.metric_steps == list(range(2, 301, 3)) + [300]
