@@ -35,9 +35,9 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from clr_core import CyclicSchedule, RangeTestResult, RangeTestWarning  # noqa: E402
+from clr_core import CyclicSchedule, RangeTestResult, RangeTestWarning
 
 BATCH = 32
 NUM_ITER = 150
@@ -238,7 +238,7 @@ def torch_lr_finder_steepest(result: RangeTestResult) -> float:
 
 
 def fastai_valley(result: RangeTestResult) -> float:
-    """fastai's valley rule as documented: the longest decreasing run of the smoothed loss, read ~half-way."""
+    """The valley rule of fastai, as documented: the longest falling run of the smoothed loss, read ~half-way."""
     losses = [value if math.isfinite(value) else math.inf for value in result.smoothed]
     run = [1] * len(losses)
     best_start = best_end = 0

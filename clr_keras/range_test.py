@@ -18,7 +18,7 @@ import keras
 import numpy as np
 
 from clr_core import RangeSweep, RangeTest, RangeTestResult
-from clr_core.range_data import Batches
+from clr_core.extend import Batches
 
 
 def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 32, start_lr: float = 1e-7,

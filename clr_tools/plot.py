@@ -12,7 +12,8 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from clr_core import RangeTestResult, RangeTestWarning, Schedule, _checks
+from clr_core import RangeTestResult, RangeTestWarning, Schedule
+from clr_core.extend import checks
 
 PathLike = str | os.PathLike[str]
 
@@ -47,7 +48,7 @@ def plot_schedule(schedules: Schedule | Sequence[Schedule], iterations: int, *,
     items = [schedules] if not isinstance(schedules, Sequence) else list(schedules)
     if labels is not None and len(labels) != len(items):
         raise ValueError(f"labels must have one entry per schedule ({len(items)}), got {len(labels)}")
-    _checks.count("iterations", iterations, low=1)
+    checks.count("iterations", iterations, low=1)
     figure = _new_figure()
     axes = figure.add_subplot()
     steps = np.arange(iterations)
@@ -85,8 +86,10 @@ def plot_history(history: Mapping[str, Sequence[float]], *, metric: str = "loss"
 
 def plot_range_test(result: RangeTestResult, *, metric: str | None = None, title: str = "LR range test",
                     path: PathLike | None = None) -> Any:
-    """A range test's curve against lr on a log axis: raw, and the robust trend the suggestions read, with the
-    suggested bounds shaded (`metric`: that curve of ``result.metrics`` and its bounds, Smith's accuracy method).
+    """A range test's curve against lr on a log axis, raw and as the robust trend, with the bounds shaded.
+
+    The trend is what the suggestions read; `metric` draws that curve of ``result.metrics`` and its bounds
+    (Smith's accuracy method) instead of the loss.
 
     When no bounds can be suggested the figure says why instead.
     """

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from torch.optim import Optimizer
 
 from clr_core import RangeSweep, RangeTest, RangeTestResult
-from clr_core.range_data import Batches
+from clr_core.extend import Batches
 
 from .groups import write_value
 

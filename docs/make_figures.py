@@ -52,8 +52,10 @@ def figures() -> dict[str, tuple]:
 
 
 def noisy_training(start_lr: float, seed: int = 0) -> RangeTest:
-    """A range test on a generated problem: SGD on a noisy quadratic whose first six batches are far too
-    high (as a fresh model's often are), with a validation accuracy read every 5 steps."""
+    """A range test on a generated problem: SGD on a noisy quadratic, validation accuracy every 5 steps.
+
+    The first six batches are far too high, as a fresh model's often are.
+    """
     rng = random.Random(seed)
     weights, curvature = [3.0] * 8, 4.0
     test = RangeTest(RangeSweep(start_lr, 10.0, num_iter=200))

@@ -18,7 +18,7 @@ from clr_core import (
     schedule_from_config,
     schedule_to_config,
 )
-from clr_core.range_data import Batches
+from clr_core.extend import Batches
 
 
 def valley_loss(lr: float) -> float:

@@ -3,7 +3,7 @@
 Train for a few hundred steps while the lr grows from `start_lr` to `end_lr`; the loss first stays flat, then
 falls, then turns up. The lr where it starts to fall is a good `base_lr`; the lr where it stops falling a good
 `max_lr`. This module holds the framework-free bookkeeping (`RangeTest`: smoothing, early stop, the loop);
-the sweep is `clr_core.sweep.RangeSweep` and the result `clr_core.range_result.RangeTestResult`. Each
+the sweep is `RangeSweep` and the result `RangeTestResult`. Each
 adapter adds a thin runner that gives `RangeTest.run` one training step of its framework.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
-from . import _checks
-from .range_result import RangeTestResult
+from .. import _checks
+from .result import RangeTestResult
 from .sweep import RangeSweep
 
 
@@ -24,7 +24,7 @@ class RangeTest:
     loss``, bias-corrected by ``1 - beta**k`` so early values are not pulled toward 0: it needs nothing but the
     past. The test stops early when the smoothed loss exceeds ``diverge_factor`` times its best, or when a loss
     is NaN or infinite. (The suggestions read the whole curve afterwards, more robustly: see
-    `clr_core.range_result`.) Several processes that record the same losses (reduced across ranks, as the
+    `RangeTestResult`.) Several processes that record the same losses (reduced across ranks, as the
     runners do) take the same decisions.
 
     Args:
@@ -55,7 +55,7 @@ class RangeTest:
         self._stopped_early = False
         self._metric_steps: list[int] = []
         self._metrics: dict[str, list[float]] = {}
-        self._lr = sweep.lr_at(0)
+        self._lr: float = sweep.lr_at(0)
 
     @property
     def lr(self) -> float:

@@ -8,7 +8,7 @@ rules, each there for a reason seen on real runs:
    far from the rest, and reading them makes the curve "fall" at once.
 2. **Stop at the first non-finite value**: past it the run diverged and nothing more is learned.
 3. **Smooth robustly**: a centred running median, then a centred running mean, each over about 10% of the
-   points (`clr_core.range_curve`). Unlike an exponential average seeded with the first loss, it neither
+   points (`clr_core.range_test.curve`). Unlike an exponential average seeded with the first loss, it neither
    follows a wild batch for the next 50 steps nor lags behind the lr.
 4. **An improvement must beat the noise**: the smoothed curve must improve by more than three times its
    own noise (the robust spread of the raw values around it in the curve's upper half, where the
@@ -39,8 +39,8 @@ import math
 import warnings
 from dataclasses import dataclass, field
 
-from . import _checks
-from .range_curve import noise_of, robust_trend, window_for
+from .. import _checks
+from .curve import noise_of, robust_trend, window_for
 
 SKIP_START = 10
 MIN_POINTS = 5
@@ -165,7 +165,8 @@ class RangeTestResult:
         """The best point of ``trend[:end]``, the worst before it, and the trend's noise (rule 4).
 
         The worst point is looked for past the first half window, where the trend is a full window's average
-        (nearer the start its window shrinks, down to the one raw first value)."""
+        (nearer the start its window shrinks, down to the one raw first value).
+        """
         best = min(range(end), key=trend.__getitem__)
         top = max(range(min(window // 2, best), best + 1), key=trend.__getitem__)
         # The noise that matters is the noise where the curve starts to improve: in its upper half (a loss's
@@ -175,8 +176,10 @@ class RangeTestResult:
 
     @staticmethod
     def _first_valley(trend: list[float], noise: float, improvement: float) -> int:
-        """The best point before the curve, having made half its whole `improvement`, first turns clearly
-        worse again (rule 5); plateau noise before the real improvement never ends the curve."""
+        """The best point before the curve, having made half its whole `improvement`, turns worse again.
+
+        Rule 5: plateau noise before the real improvement never ends the curve.
+        """
         best, peak, worst = 0, trend[0], trend[0]
         for k, value in enumerate(trend):
             peak = max(peak, value)
