@@ -233,25 +233,26 @@ def test_keras_runner_starts_from_a_clean_optimizer_and_evaluates_compiled_metri
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         weights = model.get_weights()
         if train_first:  # momentum and a step count left over, then the same weights as the fresh model
-            model.fit(digits.x_train[:320], digits.y_train[:320], batch_size=32, verbose=0)
+            for k in range(3):
+                model.train_on_batch(digits.x_train[32 * k:32 * (k + 1)], digits.y_train[32 * k:32 * (k + 1)])
             model.set_weights(weights)
         return model
 
-    options = dict(x=digits.x_train[:80], y=digits.y_train[:80], start_lr=1e-4, end_lr=1.0, num_iter=12,
-                   validation_data=(digits.x_val, digits.y_val), eval_every=4)  # 12 steps over 3 batches
-    fresh = range_test(build(False), **options)
+    options = dict(x=digits.x_train[:80], y=digits.y_train[:80], start_lr=1e-4, end_lr=1.0, num_iter=12)
+    fresh_model = build(False)
+    fresh = range_test(fresh_model, **options, validation_data=(digits.x_val, digits.y_val), eval_every=4)
     stale_model = build(True)
     before = snapshot_keras(stale_model)
-    stale = range_test(stale_model, **options)
+    stale = range_test(stale_model, **options)  # 12 steps over 3 batches of 32, 32, 16
     assert stale.losses == pytest.approx(fresh.losses, rel=1e-5)
     assert_keras_restored(stale_model, before)
-    kept = range_test(build(True), fresh_optimizer=False, **options)
+    kept = range_test(stale_model, fresh_optimizer=False, **options)  # the momentum is still there
     assert kept.losses != pytest.approx(fresh.losses, rel=1e-3)
     assert fresh.metric_steps == [3, 7, 11] and sorted(fresh.metrics) == ["val_accuracy", "val_loss"]
     with pytest.warns(DeprecationWarning, match="use validation_data="):
-        range_test(build(False), digits.x_train, digits.y_train, num_iter=3, val_data=(digits.x_val, digits.y_val))
+        range_test(fresh_model, **options, val_data=(digits.x_val, digits.y_val))
     with pytest.raises(ValueError, match="x must hold at least one example, got an empty array"):
-        range_test(build(False), digits.x_train[:0], digits.y_train[:0])
+        range_test(fresh_model, digits.x_train[:0], digits.y_train[:0])
 
 
 def test_keras_runner_refuses_an_uncompiled_model_and_a_schedule_optimizer(digits):
