@@ -8,7 +8,7 @@ DEV_EXTRAS := .[all,test,docs,lint]
 DEV_PACKAGES := tensorflow-cpu
 DEMO_ARGS ?=
 
-.PHONY: bench demo docs lint test test-core test-thorough venv clean
+.PHONY: bench demo docs eval-range-test lint test test-core test-thorough venv clean
 
 venv: $(STAMP)
 
@@ -23,6 +23,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
+
+# How good the range test's suggestions are on small real problems (an evaluation, a few minutes).
+eval-range-test: $(STAMP)
+	$(PY) benchmarks/eval_range_test.py
 
 docs: $(STAMP)
 	$(PY) docs/make_figures.py
