@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import keras
 import numpy as np
 
-from clr_core import History, Schedule, ScheduleState, _checks, momentum_bounds
+from clr_core import History, Schedule, ScheduleEnded, ScheduleState, _checks, momentum_bounds
 from clr_core.arrays import lr_at_array
 
 from .config import build_schedule
+from .fit_owner import FitOwner, caller_frame, fit_callbacks, release_on_next_fit
 from .logs import BATCH_LOSS, BatchLoss, numeric_metrics
-from .lr_table import LrTable, read_step
+from .lr_table import ATTRIBUTE, LrTable, is_variable, read_step
 from .momentum import MomentumTable, momentum_attributes, momentum_schedule
+
+OTHER_WRITERS = ("scale", "raise")
 
 
 class CyclicLR(keras.callbacks.Callback):
@@ -93,8 +97,11 @@ class CyclicLR(keras.callbacks.Callback):
                  mode: str = "triangular", gamma: float = 1.0, scale_fn: Any = None, scale_mode: str = "cycle",
                  *, step_size_down: float | None = None, waveform: str = "triangle",
                  schedule: Schedule | None = None, cycle_momentum: bool = False, base_momentum: float = 0.8,
-                 max_momentum: float = 0.9) -> None:
+                 max_momentum: float = 0.9, other_writers: str = "scale") -> None:
         super().__init__()
+        if other_writers not in OTHER_WRITERS:
+            raise ValueError(f"other_writers must be one of {OTHER_WRITERS}, got {other_writers!r}")
+        self.other_writers = other_writers
         self.state = ScheduleState(build_schedule(
             schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
             scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform))
@@ -111,6 +118,8 @@ class CyclicLR(keras.callbacks.Callback):
         self._steps_per_call = 1
         self._epoch_batches = 0
         self._training = False
+        self._ahead = 0  # steps of the running call recorded early (when another writer set the rate)
+        self._hold_every_call = False
         self._loss_scaled = False
         self._started = False
         self._cycle_chosen = False
@@ -176,6 +185,7 @@ class CyclicLR(keras.callbacks.Callback):
         self._cycle_chosen = True
         if self._training:
             self._fill_table()
+            self._table.hold(self.state.lr)
 
     def _reset(self, new_base_lr: float | None = None, new_max_lr: float | None = None,
                new_step_size: float | None = None) -> None:
@@ -192,12 +202,16 @@ class CyclicLR(keras.callbacks.Callback):
         self._cycle_chosen = True
         if self._training:
             self._fill_table()
+            self._table.hold(self.state.lr)
 
     # Keras hooks.
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         model = self.model
         optimizer = _driven_optimizer(model)
         names = momentum_attributes(optimizer) if self.cycle_momentum else None  # refuse before any change
+        previous = getattr(optimizer, ATTRIBUTE, None)
+        if previous is not None and previous.fit is not None and not previous.fit.live():
+            previous.let_go()  # a fit that ended without on_train_end (also this callback's own)
         step = read_step(optimizer)
         if not self._started and self.state.total_iterations == 0 and step > 0:
             self._start_at(step)
@@ -213,8 +227,13 @@ class CyclicLR(keras.callbacks.Callback):
                 momentum is not None and momentum.needs_new_train_function(train_function)):
             model.make_train_function(force=True)  # the step must be traced again to read the tables
         self._table, self._momentum, self._optimizer, self._next_step = table, momentum, optimizer, step
+        self._ahead = 0
         self._fill_table()
-        table.activate()
+        table.claim(FitOwner(caller_frame(), self._other_writer, self._fit_ended), self.state.lr)
+        release_on_next_fit(model)
+        # A checkpoint saved between batches saves the optimizer's variable: keep it at the next step's rate.
+        self._hold_every_call = any(getattr(callback, "save_freq", "epoch") not in ("epoch", None, False)
+                                    for callback in fit_callbacks())
         if momentum is not None:
             momentum.activate()
             momentum.function = getattr(model, "train_function", None)
@@ -224,34 +243,32 @@ class CyclicLR(keras.callbacks.Callback):
         self._batch_loss.start_epoch()
         self._epoch_batches = 0
 
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._training and self.state.ended:
+            self.state.step()  # raises ScheduleEnded (with the core's message) before a step past the end runs
+
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if not self._training:
             return
-        count = self._steps_in_call(batch)
+        count = self._steps_in_call()
         self._epoch_batches += count
         metrics = numeric_metrics(logs)
         if "loss" in metrics:
             metrics[BATCH_LOSS] = self._batch_loss.update(metrics["loss"], self._epoch_batches)
-        if self._momentum is not None:
-            metrics.pop("momentum", None)  # recorded per step below, not taken from the logs
-            self._step_with_momentum(count, metrics)
-        elif count > 0:
-            for _ in range(count - 1):
-                self.state.step()
-            self.state.step(**metrics)
-        else:
-            self.state.log(**metrics)
-        self._next_step += count
+        self._record(count, metrics)
         if logs is not None and BATCH_LOSS in metrics:
             logs[BATCH_LOSS] = metrics[BATCH_LOSS]
         self._write_logs(logs)
         if not self._table.covers(self._next_step, self._steps_per_call):
             self._fill_table()
+        if self._hold_every_call:
+            self._table.hold(self.state.lr)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._write_logs(logs)
-        if self._training:  # a checkpoint saved now records the next step's rate in the optimizer config
-            self._optimizer._learning_rate.assign(self.state.lr)
+        if self._training:  # a checkpoint saved now records the next step's rate
+            self._check_variable()
+            self._table.hold(self.state.lr)
 
     def _write_logs(self, logs: dict[str, Any] | None) -> None:
         """The latest step's lr (and momentum, when cycled) into Keras' logs, for CSVLogger and History."""
@@ -263,23 +280,106 @@ class CyclicLR(keras.callbacks.Callback):
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._training:
-            self._table.deactivate(self.state.lr)
+            self._table.release(self.state.lr)
             if self._momentum is not None:
                 self._momentum.deactivate()
         self._training = False
         self._momentum = None
 
+    # Another writer, and fits that end without on_train_end.
+    def _other_writer(self, value: Any) -> None:
+        """Someone assigned `value` to ``optimizer.learning_rate`` during the fit (ReduceLROnPlateau,
+        LearningRateScheduler, user code): scale both bounds by new / current, or raise."""
+        value = float(keras.ops.convert_to_numpy(value))
+        self._catch_up()
+        shown = float(np.asarray(self.state.lr, dtype=self._table.dtype))  # what optimizer.learning_rate read
+        if value == shown:
+            return
+        if self.other_writers == "raise":
+            raise RuntimeError(
+                f"CyclicLR drives the learning rate, but something set optimizer.learning_rate = {value!r} during "
+                f"training (the next step's rate was {shown!r}): another lr callback (ReduceLROnPlateau, "
+                f"LearningRateScheduler) or your code. Remove one of the two, change the cycle with clr.reset("
+                f"base_lr=..., max_lr=...), or build CyclicLR(other_writers='scale') to scale both bounds by "
+                f"new / current instead")
+        if not (math.isfinite(value) and value >= 0 and shown > 0):
+            raise ValueError(
+                f"CyclicLR scales both bounds by new / current when another writer sets the learning rate, but "
+                f"it was set to {value!r} while the next step's rate was {shown!r}: the ratio must be a finite "
+                f"number >= 0; set a finite rate >= 0, or not at a step whose rate is 0")
+        self._scale_bounds(value / shown)
+        self._fill_table()
+        self._table.hold(self.state.lr)
+
+    def _scale_bounds(self, ratio: float) -> None:
+        """Multiply both bounds by `ratio`, the cycle going on where it is (counters and history kept)."""
+        schedule = self.state.schedule
+        base_lr, max_lr = getattr(schedule, "base_lr", None), getattr(schedule, "max_lr", None)
+        if base_lr is None or max_lr is None:
+            raise TypeError(
+                f"CyclicLR cannot scale the bounds of a {type(schedule).__name__} when another writer sets the "
+                f"learning rate (it has no base_lr and max_lr); remove the other lr callback, or build "
+                f"CyclicLR(other_writers='raise') to be told when one writes")
+        cycle, total = self.state.cycle_iterations, self.state.total_iterations
+        self.state.reset(base_lr=base_lr * ratio, max_lr=max_lr * ratio)
+        self.state.start_at(total, cycle)
+
+    def _catch_up(self) -> None:
+        """Record the steps that ran since the last record (read from the optimizer's step counter)."""
+        count = read_step(self._optimizer) - self._next_step
+        if count > 0:
+            self._epoch_batches += count
+            self._record(count, {})
+            self._ahead += count
+
+    def _fit_ended(self) -> None:
+        """The fit ended without on_train_end (an exception, Ctrl-C): record what ran, give floats back."""
+        if not self._training:
+            return
+        self._training = False
+        try:
+            self._catch_up()
+        except ScheduleEnded:  # the fit stopped on it already
+            pass
+        finally:
+            if self._momentum is not None:
+                self._momentum.deactivate()
+            self._momentum = None
+
+    def _check_variable(self) -> None:
+        """Refuse to go on when the variable changed without the table seeing it (past Keras' setter)."""
+        table = self._table
+        if float(table.variable.numpy()) != float(table.owner.numpy()):
+            raise RuntimeError(
+                f"CyclicLR: the optimizer's learning-rate variable was changed during training without "
+                f"optimizer.learning_rate = ... (Keras {keras.__version__}), so the steps since ran at "
+                f"{float(table.variable.numpy())!r}, not at the cycle's rates; set the rate through "
+                f"optimizer.learning_rate, or remove CyclicLR")
+
     # Helpers.
-    def _steps_in_call(self, batch: int) -> int:
-        """How many optimizer steps the call of the train function that ended at `batch` ran."""
-        if self._loss_scaled:  # a step skipped for a non-finite gradient leaves the counter: follow it
-            return read_step(self._optimizer) - self._next_step
-        if self._steps_per_call == 1:
-            return 1
-        steps = (self.params or {}).get("steps")
-        if steps:  # the last call of an epoch may run fewer steps than steps_per_execution
-            return min(batch, steps - 1) - self._epoch_batches + 1
-        return read_step(self._optimizer) - self._next_step  # data of unknown length: ask the counter
+    def _steps_in_call(self) -> int:
+        """How many optimizer steps the call of the train function that just ended ran (and were not
+        recorded yet): one per call when ``steps_per_execution=1``, else read from the step counter, which
+        counts every setup alike (a short last call, data of unknown length, steps_per_epoch)."""
+        if self._steps_per_call == 1 and not self._loss_scaled:
+            count = 1 - self._ahead
+        else:  # a step skipped by loss scaling leaves the counter too: follow it
+            count = read_step(self._optimizer) - self._next_step
+        self._ahead = 0
+        return count
+
+    def _record(self, count: int, metrics: dict[str, float]) -> None:
+        """Record `count` steps, each with its own rate (and momentum), `metrics` with the last."""
+        if self._momentum is not None:
+            metrics.pop("momentum", None)  # recorded per step below, not taken from the logs
+            self._step_with_momentum(count, metrics)
+        elif count > 0:
+            for _ in range(count - 1):
+                self.state.step()
+            self.state.step(**metrics)
+        elif metrics:
+            self.state.log(**metrics)
+        self._next_step += count
 
     def _fill_table(self) -> None:
         """Write the rates of the next steps; past the end of an ``after='raise'`` schedule the last one is
@@ -300,7 +400,8 @@ class CyclicLR(keras.callbacks.Callback):
     def _step_with_momentum(self, count: int, metrics: dict[str, float]) -> None:
         """Record `count` steps, each with the momentum of its own cycle iteration; `metrics` with the last."""
         if count <= 0:
-            self.state.log(**metrics)
+            if metrics:
+                self.state.log(**metrics)
             return
         schedule = self._momentum_schedule()
         for left in range(count - 1, -1, -1):
@@ -325,11 +426,13 @@ def _driven_optimizer(model: Any) -> Any:
     if isinstance(optimizer, getattr(keras.optimizers, "MultiOptimizer", ())):
         raise TypeError(f"CyclicLR drives one optimizer, but {name} hands variables to several; pass a "
                         f"clr_keras.CyclicLRSchedule(...) as the learning_rate of each inner optimizer instead")
-    learning_rate = getattr(optimizer, "_learning_rate", None)
-    if not isinstance(learning_rate, keras.Variable):
+    table = getattr(optimizer, ATTRIBUTE, None)
+    learning_rate = table.variable if table is not None else optimizer.learning_rate
+    if not is_variable(learning_rate):
         raise TypeError(
-            f"CyclicLR cannot drive {name}: it was built with learning_rate={type(learning_rate).__name__}, a "
-            f"schedule that sets every step's rate itself. Pass clr_keras.CyclicLRSchedule(...) as the "
+            f"CyclicLR cannot drive {name}: its learning rate is not a variable (reading it gives "
+            f"{type(learning_rate).__name__}), so it was built with a schedule that sets every step's rate "
+            f"itself. Pass clr_keras.CyclicLRSchedule(...) as the "
             f"optimizer's learning_rate instead of using the callback, or build {name} with a float "
             f"learning_rate (the callback's base_lr overrides it)")
     accumulation = getattr(optimizer, "gradient_accumulation_steps", None)

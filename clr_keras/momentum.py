@@ -217,7 +217,7 @@ class MomentumTable:
         optimizer = self.optimizer
 
         def read() -> Any:
-            return lookup(optimizer._iterations.value, self.table.size, self.values.value, self.active.value,
+            return lookup(optimizer.iterations.value, self.table.size, self.values.value, self.active.value,
                           number)
 
         return read
