@@ -20,6 +20,7 @@ gets its float back.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
@@ -68,13 +69,17 @@ class FitOwner:
     def __init__(self, frame: FrameType | None, written: Callable[[Any], None],
                  released: Callable[[], None]) -> None:
         self.frame = frame
+        self.thread = threading.get_ident()
         self.written = written
         self.released = released
 
     def live(self) -> bool:
-        """Whether the fit's frame is on the current stack (a few microseconds)."""
-        if self.frame is None:
-            return True  # no frame to follow (not seen on CPython): on_train_end alone ends the fit
+        """Whether the fit's frame is on the current stack (a few microseconds).
+
+        Asked from another thread (a `tf.distribute` replica tracing the step), it answers True: that
+        thread's stack cannot tell, and the fit's own thread checks again before the next fit."""
+        if self.frame is None or threading.get_ident() != self.thread:
+            return True  # no frame to follow (not seen on CPython), or another thread's stack
         frame = sys._getframe(1)
         while frame is not None:
             if frame is self.frame:

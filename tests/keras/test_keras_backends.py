@@ -148,3 +148,22 @@ def test_mirrored_strategy_applies_the_schedule_once_per_global_step():
     assert steps == out["steps"] and got == expected and iterations == list(range(1, steps + 1))
     got, expected, history = out["momentum"]
     assert got == expected and history
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
+def test_real_training_cases_on_the_torch_backend():
+    """test_keras_fit.py (data setups, interrupted fits, other lr writers, checkpoints) again on torch."""
+    import os
+    import subprocess
+    import sys
+
+    from .keras_helpers import REPO
+
+    env = {**os.environ, "KERAS_BACKEND": "torch", "TF_CPP_MIN_LOG_LEVEL": "3",
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+         str(REPO / "tests" / "keras" / "test_keras_fit.py")],
+        capture_output=True, text=True, env=env, cwd=str(REPO), timeout=600)
+    assert completed.returncode == 0, completed.stdout[-6000:] + completed.stderr[-3000:]
+    assert " passed" in completed.stdout and "failed" not in completed.stdout
