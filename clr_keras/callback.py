@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import keras
 import numpy as np
 
-from clr_core import History, Schedule, ScheduleEnded, ScheduleState, _checks, momentum_bounds
+from clr_core import (
+    History,
+    Schedule,
+    ScheduleEnded,
+    ScheduleState,
+    _checks,
+    momentum_bounds,
+)
 from clr_core.arrays import lr_at_array
 
 from .config import build_schedule
@@ -16,8 +22,7 @@ from .fit_owner import FitOwner, caller_frame, fit_callbacks, release_on_next_fi
 from .logs import BATCH_LOSS, BatchLoss, numeric_metrics
 from .lr_table import ATTRIBUTE, LrTable, is_variable, read_step
 from .momentum import MomentumTable, momentum_attributes, momentum_schedule
-
-OTHER_WRITERS = ("scale", "raise")
+from .other_writers import OTHER_WRITERS, ratio_of_write, scale_bounds
 
 
 class CyclicLR(keras.callbacks.Callback):
@@ -49,6 +54,13 @@ class CyclicLR(keras.callbacks.Callback):
     other optimizers are refused at the start of training with a `ValueError` that says what to use (see
     `clr_keras.momentum`). When training ends the optimizer gets its own float back.
 
+    Real training: an interrupted ``fit`` (Ctrl-C, an error in any callback or in the data) leaves the
+    optimizer obeying its own learning rate again, set to the rate the next step would have had, and an
+    assignment ``optimizer.learning_rate = value`` takes effect at once (`clr_keras.fit_owner`). A rate
+    written during training by anyone else (``ReduceLROnPlateau``, ``LearningRateScheduler``, user code)
+    scales both bounds by new / current (`other_writers`). `history` gets one entry per optimizer step that
+    ran, whatever feeds ``fit`` (see docs/keras.md).
+
     After each call of the train function it records in `history` (a ``dict`` of lists, as the classic
     callback): ``'lr'`` and ``'iterations'`` for every step (and ``'momentum'`` when it cycles it), and every
     number of the batch logs plus ``'batch_loss'``, the loss of the batch alone (Keras' ``'loss'`` is a
@@ -75,10 +87,16 @@ class CyclicLR(keras.callbacks.Callback):
         base_momentum: the momentum at the highest rate, a float in [0, 1). Default 0.8.
         max_momentum: the momentum at the lowest rate (the first step's), a float in [base_momentum, 1).
             Default 0.9.
+        other_writers: what a rate written to ``optimizer.learning_rate`` during training by another writer
+            does: ``'scale'`` (default) multiplies both bounds by new / current from the next step on (so
+            ``ReduceLROnPlateau(factor=0.5)`` halves the cycle); ``'raise'`` refuses it with a
+            `RuntimeError` raised by the assignment.
 
     Raises:
         TypeError, ValueError: for invalid arguments, with the messages of `clr_core.CyclicSchedule`; at the
             start of training, for an optimizer whose momentum cannot be cycled (``cycle_momentum=True``).
+        RuntimeError: at the start of training, on a Keras whose optimizers read or set the rate in a way
+            the callback cannot follow (the message names the version).
 
     Examples:
         ```python
@@ -99,9 +117,7 @@ class CyclicLR(keras.callbacks.Callback):
                  schedule: Schedule | None = None, cycle_momentum: bool = False, base_momentum: float = 0.8,
                  max_momentum: float = 0.9, other_writers: str = "scale") -> None:
         super().__init__()
-        if other_writers not in OTHER_WRITERS:
-            raise ValueError(f"other_writers must be one of {OTHER_WRITERS}, got {other_writers!r}")
-        self.other_writers = other_writers
+        self.other_writers = _checks.choice("other_writers", other_writers, OTHER_WRITERS)
         self.state = ScheduleState(build_schedule(
             schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
             scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform))
@@ -288,41 +304,15 @@ class CyclicLR(keras.callbacks.Callback):
 
     # Another writer, and fits that end without on_train_end.
     def _other_writer(self, value: Any) -> None:
-        """Someone assigned `value` to ``optimizer.learning_rate`` during the fit (ReduceLROnPlateau,
-        LearningRateScheduler, user code): scale both bounds by new / current, or raise."""
-        value = float(keras.ops.convert_to_numpy(value))
+        """Someone assigned `value` to ``optimizer.learning_rate`` during the fit (`clr_keras.other_writers`)."""
         self._catch_up()
         shown = float(np.asarray(self.state.lr, dtype=self._table.dtype))  # what optimizer.learning_rate read
-        if value == shown:
+        ratio = ratio_of_write(value, shown, self.other_writers)
+        if ratio is None:
             return
-        if self.other_writers == "raise":
-            raise RuntimeError(
-                f"CyclicLR drives the learning rate, but something set optimizer.learning_rate = {value!r} during "
-                f"training (the next step's rate was {shown!r}): another lr callback (ReduceLROnPlateau, "
-                f"LearningRateScheduler) or your code. Remove one of the two, change the cycle with clr.reset("
-                f"base_lr=..., max_lr=...), or build CyclicLR(other_writers='scale') to scale both bounds by "
-                f"new / current instead")
-        if not (math.isfinite(value) and value >= 0 and shown > 0):
-            raise ValueError(
-                f"CyclicLR scales both bounds by new / current when another writer sets the learning rate, but "
-                f"it was set to {value!r} while the next step's rate was {shown!r}: the ratio must be a finite "
-                f"number >= 0; set a finite rate >= 0, or not at a step whose rate is 0")
-        self._scale_bounds(value / shown)
+        scale_bounds(self.state, ratio)
         self._fill_table()
         self._table.hold(self.state.lr)
-
-    def _scale_bounds(self, ratio: float) -> None:
-        """Multiply both bounds by `ratio`, the cycle going on where it is (counters and history kept)."""
-        schedule = self.state.schedule
-        base_lr, max_lr = getattr(schedule, "base_lr", None), getattr(schedule, "max_lr", None)
-        if base_lr is None or max_lr is None:
-            raise TypeError(
-                f"CyclicLR cannot scale the bounds of a {type(schedule).__name__} when another writer sets the "
-                f"learning rate (it has no base_lr and max_lr); remove the other lr callback, or build "
-                f"CyclicLR(other_writers='raise') to be told when one writes")
-        cycle, total = self.state.cycle_iterations, self.state.total_iterations
-        self.state.reset(base_lr=base_lr * ratio, max_lr=max_lr * ratio)
-        self.state.start_at(total, cycle)
 
     def _catch_up(self) -> None:
         """Record the steps that ran since the last record (read from the optimizer's step counter)."""
