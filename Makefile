@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-DEV_EXTRAS := .[all,test,docs]
+DEV_EXTRAS := .[all,test,docs,lint]
 # The Keras backend the tests and the Keras demo use.
 DEV_PACKAGES := tensorflow-cpu
 DEMO_ARGS ?=
@@ -12,7 +12,7 @@ KERAS_OLDEST := 3.0.0
 OLDEST_VENV := .venv-keras-oldest
 OLDEST_STAMP := $(OLDEST_VENV)/.installed-stamp
 
-.PHONY: bench demo docs test test-keras-oldest venv clean
+.PHONY: bench demo docs lint test test-keras-oldest venv clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,11 @@ docs: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade, Google-style docstrings) and strict mypy on clr_core
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 $(OLDEST_STAMP): constraints.txt Makefile
 	test -x $(OLDEST_VENV)/bin/python || $(PYTHON) -m venv $(OLDEST_VENV)

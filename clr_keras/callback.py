@@ -7,15 +7,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from clr_core import (
-    History,
-    Schedule,
-    ScheduleEnded,
-    ScheduleState,
-    _checks,
-    momentum_bounds,
-)
-from clr_core.arrays import lr_at_array
+from clr_core import History, Schedule, ScheduleEnded, ScheduleState
+from clr_core.extend import checks, lr_at_array, momentum_bounds
 
 from .config import build_schedule
 from .fit_owner import FitOwner, caller_frame, fit_callbacks, release_on_next_fit
@@ -117,11 +110,11 @@ class CyclicLR(keras.callbacks.Callback):
                  schedule: Schedule | None = None, cycle_momentum: bool = False, base_momentum: float = 0.8,
                  max_momentum: float = 0.9, other_writers: str = "scale") -> None:
         super().__init__()
-        self.other_writers = _checks.choice("other_writers", other_writers, OTHER_WRITERS)
+        self.other_writers = checks.choice("other_writers", other_writers, OTHER_WRITERS)
         self.state = ScheduleState(build_schedule(
             schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
             scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform))
-        self.cycle_momentum = _checks.flag("cycle_momentum", cycle_momentum)
+        self.cycle_momentum = checks.flag("cycle_momentum", cycle_momentum)
         self.base_momentum, self.max_momentum = momentum_bounds(base_momentum, max_momentum)
         self._momentum_of: tuple[Schedule, Schedule] | None = None  # (lr schedule, its momentum schedule)
         if cycle_momentum:
@@ -348,9 +341,11 @@ class CyclicLR(keras.callbacks.Callback):
 
     # Helpers.
     def _steps_in_call(self) -> int:
-        """How many optimizer steps the call of the train function that just ended ran (and were not
-        recorded yet): one per call when ``steps_per_execution=1``, else read from the step counter, which
-        counts every setup alike (a short last call, data of unknown length, steps_per_epoch)."""
+        """How many optimizer steps the call of the train function that just ended ran, not yet recorded.
+
+        One per call when ``steps_per_execution=1``, else read from the step counter, which counts every
+        setup alike (a short last call, data of unknown length, steps_per_epoch).
+        """
         if self._steps_per_call == 1 and not self._loss_scaled:
             count = 1 - self._ahead
         else:  # a step skipped by loss scaling leaves the counter too: follow it
@@ -372,8 +367,11 @@ class CyclicLR(keras.callbacks.Callback):
         self._next_step += count
 
     def _fill_table(self) -> None:
-        """Write the rates of the next steps; past the end of an ``after='raise'`` schedule the last one is
-        held there, and the state raises when such a step is recorded."""
+        """Write the rates of the next steps into the table.
+
+        Past the end of an ``after='raise'`` schedule the last one is held there, and the state raises when
+        such a step is recorded.
+        """
         cycle = self.state.cycle_iterations
         iterations = np.arange(cycle, cycle + self._table.size)
         self._table.write(self._next_step, lr_at_array(self.state.schedule.evaluate, iterations))

@@ -77,7 +77,8 @@ class FitOwner:
         """Whether the fit's frame is on the current stack (a few microseconds).
 
         Asked from another thread (a `tf.distribute` replica tracing the step), it answers True: that
-        thread's stack cannot tell, and the fit's own thread checks again before the next fit."""
+        thread's stack cannot tell, and the fit's own thread checks again before the next fit.
+        """
         if self.frame is None or threading.get_ident() != self.thread:
             return True  # no frame to follow (not seen on CPython), or another thread's stack
         frame = sys._getframe(1)
@@ -89,8 +90,10 @@ class FitOwner:
 
 
 def release_on_next_fit(model: Any) -> None:
-    """Wrap ``model.make_train_function`` (once) so that each ``fit`` and ``train_on_batch`` first lets a
-    table whose fit has ended go, before the train function runs a step."""
+    """Wrap ``model.make_train_function`` (once): each ``fit`` and ``train_on_batch`` first frees the rate.
+
+    A table whose fit has ended lets go before the train function runs a step.
+    """
     if model.__dict__.get(RELEASING):
         return
     original = model.make_train_function

@@ -67,8 +67,9 @@ def lookup(step: Any, size: int, values: Any, active: Any, fallback: Any) -> Any
 
 
 def ring(first_step: int, values: Any, size: int) -> np.ndarray:
-    """A ring of `size` slots (float64) holding `values` (at most `size`) as those of the steps from
-    `first_step` on: the value of step ``s`` is in slot ``s % size``; other slots hold 0.
+    """A ring of `size` slots (float64) holding `values` (at most `size`) for the steps from `first_step` on.
+
+    The value of step ``s`` is in slot ``s % size``; other slots hold 0.
 
     Examples:
         >>> ring(6, [1.0, 2.0, 3.0], 4).tolist()
@@ -81,8 +82,10 @@ def ring(first_step: int, values: Any, size: int) -> np.ndarray:
 
 
 def is_variable(value: Any) -> bool:
-    """Whether `value` is a Keras variable (on every Keras 3: 3.0's optimizers hold backend variables that
-    are not instances of ``keras.Variable``)."""
+    """Whether `value` is a Keras variable, on every Keras 3.
+
+    Keras 3.0's optimizers hold backend variables that are not instances of ``keras.Variable``.
+    """
     return (hasattr(value, "assign") and hasattr(value, "value") and hasattr(value, "dtype")
             and not callable(value) and not isinstance(value, keras.optimizers.schedules.LearningRateSchedule))
 
@@ -233,8 +236,11 @@ class LrTable:
         self._assign(self.owner, math.nan)
 
     def let_go(self) -> None:
-        """Let go after a fit that ended without saying so: the variable gets the rate the table held for the
-        optimizer's next step (when it has it), and the fit is told."""
+        """Let go after a fit that ended without saying so.
+
+        The variable gets the rate the table held for the optimizer's next step (when it has it), and the
+        fit is told.
+        """
         fit, self.fit = self.fit, None
         try:
             if fit is not None:

@@ -20,8 +20,9 @@ OTHER_WRITERS = ("scale", "raise")
 
 
 def ratio_of_write(value: Any, current: float, policy: str) -> float | None:
-    """``new / current`` for a write of `value` while the next step's rate is `current`; None if it changes
-    nothing.
+    """``new / current`` for a write of `value` while the next step's rate is `current`.
+
+    None when the write changes nothing.
 
     Raises:
         RuntimeError: `policy` is ``'raise'`` (the message says who may have written and what to do).

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 from clr_core import OneCycle  # noqa: E402
 from clr_keras import CyclicLR  # noqa: E402
 
-from .keras_helpers import core_lrs, ones, one_weight_model, sgd_weights, steps_taken, weight  # noqa: E402
+from .keras_helpers import core_lrs, one_weight_model, ones, sgd_weights, steps_taken, weight  # noqa: E402
 
 ARGS = {"base_lr": 0.01, "max_lr": 0.05, "step_size": 3.0}
 HAS_TF = importlib.util.find_spec("tensorflow") is not None
