@@ -18,7 +18,7 @@ owns it (which composes with them or refuses them) or, when that fit has ended, 
 The optimizer keeps its `learning_rate` variable and its saved config: a model saved while the table drives
 it loads as an ordinary model. The momentum (`clr_keras.momentum`) rides on a second ring laid out the same.
 
-Two Keras internals are relied on, and checked by `check_keras` when training starts: the optimizer reads
+Two Keras internals are relied on, and checked by `LrTable.claim` when training starts: the optimizer reads
 its rate through ``_get_current_learning_rate()`` (the one method the table replaces, on the instance), and
 its ``learning_rate`` setter assigns the variable.
 """
@@ -207,6 +207,7 @@ class LrTable:
             RuntimeError: this Keras reads or writes the learning rate in a way the table does not see.
         """
         reads = self.reads
+        before = keras.ops.convert_to_numpy(self.variable.value)
         self.optimizer.learning_rate  # noqa: B018  (a read through the installed method, counted)
         self.setter_seen, self._probing = False, True
         try:
@@ -219,6 +220,8 @@ class LrTable:
         elif not self.setter_seen:
             problem = "its optimizer.learning_rate setter does not assign the learning-rate variable"
         if problem is not None:
+            self._assign(self.variable, before)  # as it was
+            self._assign(self.owner, math.nan)
             raise RuntimeError(
                 f"CyclicLR cannot drive the learning rate on Keras {keras.__version__}: {problem}, as the Keras "
                 f"versions it supports do. Pass clr_keras.CyclicLRSchedule(...) as the optimizer's learning_rate "
