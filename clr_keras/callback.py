@@ -417,10 +417,10 @@ def _driven_optimizer(model: Any) -> Any:
     table = getattr(optimizer, ATTRIBUTE, None)
     learning_rate = table.variable if table is not None else optimizer.learning_rate
     if not is_variable(learning_rate):
+        built = type(getattr(optimizer, "_learning_rate", learning_rate)).__name__  # only to name it
         raise TypeError(
-            f"CyclicLR cannot drive {name}: its learning rate is not a variable (reading it gives "
-            f"{type(learning_rate).__name__}), so it was built with a schedule that sets every step's rate "
-            f"itself. Pass clr_keras.CyclicLRSchedule(...) as the "
+            f"CyclicLR cannot drive {name}: it was built with learning_rate={built}, a schedule that sets every "
+            f"step's rate itself. Pass clr_keras.CyclicLRSchedule(...) as the "
             f"optimizer's learning_rate instead of using the callback, or build {name} with a float "
             f"learning_rate (the callback's base_lr overrides it)")
     accumulation = getattr(optimizer, "gradient_accumulation_steps", None)
