@@ -12,7 +12,7 @@ KERAS_OLDEST := 3.0.0
 OLDEST_VENV := .venv-keras-oldest
 OLDEST_STAMP := $(OLDEST_VENV)/.installed-stamp
 
-.PHONY: bench demo docs lint test test-keras-oldest venv clean
+.PHONY: bench demo docs lint test test-core test-keras-oldest test-thorough venv clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,14 @@ docs: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The core and its compositions, frameworks unimportable (their parity tests skip): seconds, for core work.
+test-core: $(STAMP)
+	$(PY) -m pytest -p tests.without_frameworks tests/core tests/compositions clr_core
+
+# The whole suite with ten times the property-test examples of the default (fast) Hypothesis profile.
+test-thorough: $(STAMP)
+	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest
 
 # ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade, Google-style docstrings) and strict mypy on clr_core
 lint: $(STAMP)
