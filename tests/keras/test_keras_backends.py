@@ -33,7 +33,7 @@ clr = CyclicLR(**arguments)
 model.fit(*ones(6), batch_size=2, epochs=2, verbose=0, shuffle=False, callbacks=[clr])
 out["callback_weight"] = [weight(model), float(expected)]
 out["callback_lr"] = bool(np.array_equal(clr.history["lr"], core_lrs(0, 12, **arguments)))
-out["callback_iterations"] = clr.history["iterations"]
+out["callback_iterations"] = list(clr.history["iterations"])
 
 model = one_weight_model(0.5)
 model.compile(keras.optimizers.SGD(0.5, momentum=0.5), loss=model.loss)
@@ -112,7 +112,7 @@ with strategy.scope():
     model = one_weight_model(0.5)
 clr = CyclicLR(**arguments)
 model.fit(**data, callbacks=[clr])
-out["callback"] = [steps_taken(model), weight(model), expected, clr.history["iterations"]]
+out["callback"] = [steps_taken(model), weight(model), expected, list(clr.history["iterations"])]
 with strategy.scope():
     model = one_weight_model(0.5)
     model.compile(keras.optimizers.SGD(0.5, momentum=0.5), loss=model.loss)
