@@ -34,7 +34,7 @@ clr = CyclicLR(**arguments)
 model.fit(*ones(6), batch_size=2, epochs=2, verbose=0, shuffle=False, callbacks=[clr])
 out["callback_weight"] = [weight(model), float(expected)]
 out["callback_lr"] = bool(np.array_equal(clr.history["lr"], core_lrs(0, 12, **arguments)))
-out["callback_iterations"] = clr.history["iterations"]
+out["callback_iterations"] = list(clr.history["iterations"])
 
 model = one_weight_model(0.5)
 model.compile(keras.optimizers.SGD(0.5, momentum=0.5), loss=model.loss)
@@ -113,7 +113,7 @@ with strategy.scope():
     model = one_weight_model(0.5)
 clr = CyclicLR(**arguments)
 model.fit(**data, callbacks=[clr])
-out["callback"] = [steps_taken(model), weight(model), expected, clr.history["iterations"]]
+out["callback"] = [steps_taken(model), weight(model), expected, list(clr.history["iterations"])]
 with strategy.scope():
     model = one_weight_model(0.5)
     model.compile(keras.optimizers.SGD(0.5, momentum=0.5), loss=model.loss)
@@ -192,3 +192,22 @@ def test_mirrored_strategy_range_test_takes_one_decision_on_the_reduced_loss_and
     assert mirrored == pytest.approx(single, rel=1e-4)  # the loss of the global batch, as on one device
     assert out["metrics"][1]["val_accuracy"] == pytest.approx(out["metrics"][0]["val_accuracy"], abs=1e-6)
     assert out["restored"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
+def test_real_training_cases_on_the_torch_backend():
+    """test_keras_fit.py (data setups, interrupted fits, other lr writers, checkpoints) again on torch."""
+    import os
+    import subprocess
+    import sys
+
+    from .keras_helpers import REPO
+
+    env = {**os.environ, "KERAS_BACKEND": "torch", "TF_CPP_MIN_LOG_LEVEL": "3",
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+         str(REPO / "tests" / "keras" / "test_keras_fit.py")],
+        capture_output=True, text=True, env=env, cwd=str(REPO), timeout=600)
+    assert completed.returncode == 0, completed.stdout[-6000:] + completed.stderr[-3000:]
+    assert " passed" in completed.stdout and "failed" not in completed.stdout
