@@ -134,9 +134,10 @@ class ScheduleState:
         next_lrs, ended = self._lrs_or_last(self.cycle_iterations + 1)
         values = self._metric_values(metrics) if metrics else None
         total = self.total_iterations + 1
-        self.history.add_lrs(total, self._lr_keys, self._lrs)
-        if values:
-            self.history._append(total, values)
+        if values:  # the metrics go along with the lrs: one append each
+            self.history.add_lrs(total, (*self._lr_keys, *values), [*self._lrs, *values.values()])
+        else:
+            self.history.add_lrs(total, self._lr_keys, self._lrs)
         self.cycle_iterations += 1
         self.total_iterations = total
         self._latest = (self._lrs, values)
