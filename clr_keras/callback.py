@@ -10,6 +10,7 @@ import numpy as np
 from clr_core import History, Schedule, ScheduleState, _checks, momentum_bounds
 from clr_core.arrays import lr_at_array
 
+from . import jax_state
 from .config import build_schedule
 from .logs import BATCH_LOSS, BatchLoss, numeric_metrics
 from .lr_table import LrTable, read_step
@@ -208,6 +209,8 @@ class CyclicLR(keras.callbacks.Callback):
         momentum = None if names is None else MomentumTable.attach(table, names, _strategy(model))
         if momentum is None:
             MomentumTable.release(optimizer)
+        jax_state.track(model, optimizer, [table.values, table.active] + (
+            [] if momentum is None else [momentum.values, momentum.active]))
         train_function = getattr(model, "train_function", None)
         if (installed and train_function is not None) or (
                 momentum is not None and momentum.needs_new_train_function(train_function)):
@@ -273,17 +276,18 @@ class CyclicLR(keras.callbacks.Callback):
     def _steps_in_call(self, batch: int) -> int:
         """How many optimizer steps the call of the train function that ended at `batch` ran."""
         if self._loss_scaled:  # a step skipped for a non-finite gradient leaves the counter: follow it
-            return read_step(self._optimizer) - self._next_step
+            return jax_state.current_step(self.model, self._optimizer) - self._next_step
         if self._steps_per_call == 1:
             return 1
         steps = (self.params or {}).get("steps")
         if steps:  # the last call of an epoch may run fewer steps than steps_per_execution
             return min(batch, steps - 1) - self._epoch_batches + 1
-        return read_step(self._optimizer) - self._next_step  # data of unknown length: ask the counter
+        return jax_state.current_step(self.model, self._optimizer) - self._next_step  # data of unknown length
 
     def _fill_table(self) -> None:
         """Write the rates of the next steps; past the end of an ``after='raise'`` schedule the last one is
         held there, and the state raises when such a step is recorded."""
+        jax_state.sync(self.model)  # on JAX, so that the train step reads the values written here
         cycle = self.state.cycle_iterations
         iterations = np.arange(cycle, cycle + self._table.size)
         self._table.write(self._next_step, lr_at_array(self.state.schedule.evaluate, iterations))
@@ -338,10 +342,6 @@ def _driven_optimizer(model: Any) -> Any:
             f"CyclicLR counts one optimizer step per batch, but {name} accumulates gradients over "
             f"gradient_accumulation_steps={accumulation} batches; pass clr_keras.CyclicLRSchedule(...) as its "
             f"learning_rate instead")
-    if keras.backend.backend() == "jax":
-        raise RuntimeError(
-            "CyclicLR does not support the JAX backend: the JAX train step only sees variables changed between "
-            "epochs. Pass clr_keras.CyclicLRSchedule(...) as the optimizer's learning_rate instead")
     return optimizer
 
 

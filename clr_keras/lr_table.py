@@ -36,8 +36,17 @@ def _lookup(step: Any, size: int, values: Any, active: Any, fallback: Any) -> An
 
 
 def _lookup_function() -> Any:
-    """`_lookup` in TensorFlow's own operations where it runs (5 operations per step instead of 12)."""
-    if keras.backend.backend() != "tensorflow":
+    """`_lookup` in TensorFlow's own operations where it runs (5 operations per step instead of 12), and in
+    integers on JAX (which has no float64 for the slot unless ``jax_enable_x64`` is set)."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax.numpy as jnp
+
+        def jax_lookup(step: Any, size: int, values: Any, active: Any, fallback: Any) -> Any:
+            return jnp.where(active, jnp.take(values, jnp.remainder(step, size)), fallback)
+
+        return jax_lookup
+    if backend != "tensorflow":
         return _lookup
     import tensorflow as tf
 
