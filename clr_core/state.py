@@ -13,8 +13,8 @@ from typing import Any
 
 from . import _checks
 from .history import History
-from .join import ScheduleEnded
-from .protocol import Schedule, describe_schedules, restore_schedules
+from .schedules.join import ScheduleEnded
+from .schedules.base import Schedule, describe_schedules, restore_schedules
 
 STATE_FORMAT = 1
 
@@ -155,7 +155,7 @@ class ScheduleState:
         Each argument is one value for every schedule or a sequence with one per schedule. The history and
         `total_iterations` carry on. Invalid values raise before anything changes.
         """
-        changes = {name: self._per_schedule(name, value)
+        changes = {name: _checks.per_item(name, value, len(self._schedules), "schedule")
                    for name, value in (("base_lr", base_lr), ("max_lr", max_lr), ("step_size", step_size))
                    if value is not None}
         schedules = self._schedules
@@ -171,15 +171,6 @@ class ScheduleState:
             schedules = tuple(replaced)
         lrs = self._lrs_at(0, schedules)
         self._schedules, self.cycle_iterations, self._lrs, self._ended = schedules, 0, lrs, None
-
-    def _per_schedule(self, name: str, value: Any) -> list[Any]:
-        count = len(self._schedules)
-        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-            return [value] * count
-        if len(value) != count:
-            raise ValueError(f"{name} must be one value or a sequence of {count} (one per schedule), "
-                             f"got {len(value)} values")
-        return list(value)
 
     def state_dict(self) -> dict[str, Any]:
         """Plain Python data (no functions): counters, history and a description of each schedule."""

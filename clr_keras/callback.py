@@ -7,8 +7,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from clr_core import History, Schedule, ScheduleState, _checks, momentum_bounds
-from clr_core.arrays import lr_at_array
+from clr_core import History, Schedule, ScheduleState
+from clr_core.extend import checks, lr_at_array, momentum_bounds
 
 from . import jax_state
 from .config import build_schedule
@@ -99,7 +99,7 @@ class CyclicLR(keras.callbacks.Callback):
         self.state = ScheduleState(build_schedule(
             schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
             scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform))
-        self.cycle_momentum = _checks.flag("cycle_momentum", cycle_momentum)
+        self.cycle_momentum = checks.flag("cycle_momentum", cycle_momentum)
         self.base_momentum, self.max_momentum = momentum_bounds(base_momentum, max_momentum)
         self._momentum_of: tuple[Schedule, Schedule] | None = None  # (lr schedule, its momentum schedule)
         if cycle_momentum:

@@ -1,7 +1,7 @@
 """The formula's array namespace for Keras tensors, in float64, for schedules computed inside the train step.
 
 `clr_core` writes each schedule's formula once against a tiny namespace (`fmod`, `floor`, `minimum`,
-`maximum`, `where`, `power`, `exp2`, `cos`, `log`, `to_float`, `apply`; see `clr_core.ops.ArrayOps`).
+`maximum`, `where`, `power`, `exp2`, `cos`, `log`, `to_float`, `apply`; see `clr_core.extend.ArrayOps`).
 `KerasOps` is that namespace for the tensors of the Keras backend in use, so
 `CyclicSchedule.evaluate(step, KERAS_OPS)` builds the formula into a compiled train step without a second
 copy of it (and so does any other `clr_core` schedule kind).
@@ -19,7 +19,7 @@ The int64 step becomes float64 exactly (up to 2**53), and `fmod` is exact in IEE
 inside a cycle is exact at every step the optimizer's counter can reach.
 
 JAX has no float64 unless ``jax_enable_x64`` is set. There `evaluate_at_step` runs the formula through
-`clr_core.counts.CountOps` on `jax.numpy` in float32 instead, which keeps the int32 step counter an integer
+`clr_core.extend.CountOps` on `jax.numpy` in float32 instead, which keeps the int32 step counter an integer
 where the formula needs whole steps: exact to float32 rounding at every step up to 2**31 - 1, the counter's
 limit (see `warn_if_inexact` for the schedules that cannot be).
 """
@@ -36,7 +36,7 @@ import keras
 from keras import ops
 
 from clr_core import Schedule
-from clr_core.counts import CountOps
+from clr_core.extend import CountOps
 
 FLOAT = "float64"
 NATIVE_NAMES = ("fmod", "floor", "minimum", "maximum", "where", "power", "cos", "log")

@@ -1,7 +1,7 @@
 """`schedule`: a `clr_core` schedule as an optax schedule, a pure function ``count -> value`` in `jax.numpy`.
 
 optax calls a schedule with its int32 step count (0 for the first update) inside the jitted update. The
-value comes from the schedule's own `evaluate`, run on `jax.numpy` through `clr_core.counts.CountOps`, which
+value comes from the schedule's own `evaluate`, run on `jax.numpy` through `clr_core.extend.CountOps`, which
 keeps the count an integer where the formula needs whole steps: the position in a cycle and the local count
 of each part of a join are exact at every int32 count, and only the result is rounded to float32. (A float32
 count, as optax's own schedules use, cannot tell step 2**24 + 1 from 2**24.)
@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from clr_core import Schedule
-from clr_core.counts import CountOps
+from clr_core.extend import CountOps
 
 
 def _ops() -> CountOps:

@@ -11,7 +11,8 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from clr_core import History, Schedule, ScheduleState, _checks
+from clr_core import History, Schedule, ScheduleState
+from clr_core.extend import checks
 from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
@@ -96,7 +97,7 @@ class CyclicLR(LRScheduler):
                                     scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform)
         state = ScheduleState(schedules)
         state.start_at(_completed_steps(last_epoch))
-        _checks.flag("cycle_momentum", cycle_momentum)
+        checks.flag("cycle_momentum", cycle_momentum)
         momentum = MomentumCycler(optimizer, base_momentum, max_momentum, state.schedules) if cycle_momentum \
             else None
         # Everything is valid: from here on the optimizer is changed.
@@ -217,7 +218,7 @@ class CyclicLR(LRScheduler):
             raise ValueError(f"state_dict must come from clr_torch.CyclicLR.state_dict() (format {STATE_FORMAT}), "
                              f"got {keys!r:.300}; a torch.optim.lr_scheduler.CyclicLR state cannot be loaded "
                              f"(restart the cycle with last_epoch instead)")
-        step_count = _checks.count("step_count", state_dict.get("step_count"))
+        step_count = checks.count("step_count", state_dict.get("step_count"))
         saved_momentum = state_dict.get("momentum")
         if (saved_momentum is None) != (self._momentum is None):
             saved, own = ("on", "off") if saved_momentum is not None else ("off", "on")
@@ -257,4 +258,4 @@ class CyclicLR(LRScheduler):
 
 def _completed_steps(last_epoch: Any) -> int:
     """Optimizer steps already done for a given `last_epoch` (the index of the last batch, -1 for none)."""
-    return _checks.count("last_epoch", last_epoch, low=-1) + 1
+    return checks.count("last_epoch", last_epoch, low=-1) + 1

@@ -7,7 +7,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from clr_core import ProgressBar, RangeTestResult
+from clr_core import RangeTestResult
+from clr_core.extend import ProgressBar
 from clr_keras import CyclicLR
 from clr_keras import range_test
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from clr_core import ProgressBar, RangeTestResult
+from clr_core import RangeTestResult
+from clr_core.extend import ProgressBar
 from clr_torch import CyclicLR
 from clr_torch import range_test
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clr_core import CosineRestarts, CyclicSchedule, Join, OneCycle, warmup
-from clr_core.counts import CountOps
+from clr_core.extend import CountOps
 
 INT32_MAX = 2**31 - 1
 

@@ -60,7 +60,11 @@ class MathOps:
 
     @staticmethod
     def apply(fn: Callable[[float], float], x: float) -> float:
-        return fn(x)
+        factor = fn(x)
+        value = float(factor)
+        if value - value != 0.0:  # NaN or an infinity
+            raise ValueError(f"scale_fn returned {factor!r} for s={float(x)!r}; it must return finite numbers")
+        return value
 
 
 MATH_OPS = MathOps()

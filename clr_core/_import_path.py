@@ -20,7 +20,7 @@ def import_path_of(fn: Callable[..., Any], *, argument: str = "scale_fn") -> str
 
     Examples:
         >>> import_path_of(import_path_of)
-        'clr_core.import_path:import_path_of'
+        'clr_core._import_path:import_path_of'
     """
     module = getattr(fn, "__module__", None)
     qualname = getattr(fn, "__qualname__", None)

@@ -6,10 +6,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from . import _checks
+from .. import _checks
 from .base import ScheduleBase
-from .ops import ArrayOps
-from .protocol import register_schedule_kind
+from .._ops import ArrayOps
+from .base import register_schedule_kind
 
 
 @register_schedule_kind

@@ -2,7 +2,7 @@
 
 JAX computes in float32 unless ``jax_enable_x64`` is set, and float32 holds whole numbers exactly only below
 2**24: at step 2**24 + 1 a float32 step is 2**24, and ``fmod(step, period)`` is off by up to 128 steps near
-2**31. `CountOps` is the formula's namespace (`clr_core.ops.ArrayOps`) for such an array module (``jax.numpy``,
+2**31. `CountOps` is the formula's namespace (`clr_core.extend.ArrayOps`) for such an array module (``jax.numpy``,
 or ``numpy`` with ``dtype='float32'``): it receives the step counter as a `Count`, which keeps it an integer
 array through the operations the formulas apply to an iteration with whole numbers (``fmod`` by a whole
 period, adding or subtracting a whole offset, ``minimum``/``maximum``/``where`` with whole numbers, exact

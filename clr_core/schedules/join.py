@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from . import _checks
+from .. import _checks
 from .base import ScheduleBase
-from .ops import ArrayOps
-from .protocol import (
+from .._ops import ArrayOps
+from .base import (
     Schedule,
     describe_schedules,
     register_schedule_kind,

@@ -3,7 +3,7 @@
 Train for a few hundred steps while the lr grows from `start_lr` to `end_lr`; the loss first stays flat, then
 falls, then turns up. The lr where it starts to fall is a good `base_lr`; the lr where it stops falling a good
 `max_lr`. This module holds the framework-free bookkeeping (`RangeTest`: smoothing, early stop, the loop);
-the sweep is `clr_core.sweep.RangeSweep` and the result `clr_core.range_result.RangeTestResult`. Each
+the sweep is `RangeSweep` (`sweep.py`) and the result `RangeTestResult` (`result.py`). Each
 adapter adds a thin runner that gives `RangeTest.run` one training step of its framework.
 """
 
@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from . import _checks
+from .. import _checks
 from .progress import ProgressBar
-from .range_result import RangeTestResult
+from .result import RangeTestResult
 from .sweep import RangeSweep
 
 

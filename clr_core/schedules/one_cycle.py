@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from . import _checks
+from .. import _checks
 from .anneal import Anneal
 from .base import ScheduleBase
 from .join import AFTER, Join
-from .mirrored import momentum_bounds
-from .ops import ArrayOps
-from .protocol import register_schedule_kind
+from .momentum import momentum_bounds
+from .._ops import ArrayOps
+from .base import register_schedule_kind
 
 STRATEGIES = {"cos": "cosine", "linear": "linear"}
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from . import _checks
-from .import_path import import_path_of, resolve_import_path
-from .ops import MATH_OPS, ArrayOps
+from .. import _checks
+from .._import_path import import_path_of, resolve_import_path
+from .._ops import MATH_OPS, ArrayOps
 
 
 class ScaleFunction:
