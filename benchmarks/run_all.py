@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_core.py", "bench_torch.py", "bench_keras.py", "bench_range_test.py"]
+SCRIPTS = ["bench_core.py", "bench_torch.py", "bench_keras.py", "bench_optax.py", "bench_range_test.py"]
 
 
 def main() -> int:

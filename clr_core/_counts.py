@@ -72,7 +72,8 @@ class Count:
         return self.as_float()
 
     def __neg__(self) -> Any:
-        return self._count(lambda: -self.value, -self.high, -self.low) or -self._inexact("negated count")
+        found = self._count(lambda: -self.value, -self.high, -self.low)
+        return found if found is not None else -self._inexact("negated count")
 
     def __add__(self, other: Any) -> Any:
         if isinstance(other, Count):
@@ -126,6 +127,8 @@ class Count:
             else:
                 at_least = self._at_least(math.floor(other) + 1)
             return at_least if operator in ("__ge__", "__gt__") else self.ops.xp.logical_not(at_least)
+        if isinstance(other, (int, float)) and not isinstance(other, bool):  # inf or nan: exact as floats too
+            return getattr(self.as_float(), operator)(other)
         return getattr(self._inexact("comparison with a float array"), operator)(self.ops.to_float(other))
 
     def __ge__(self, other: Any) -> Any:
@@ -169,7 +172,7 @@ class CountOps:
     def __init__(self, xp: Any, dtype: Any = "float32") -> None:
         self.xp = xp
         self.dtype = xp.dtype(dtype)
-        self.exact_below = 2 ** (xp.finfo(self.dtype).nmant + 1)
+        self.exact_below: int = 2 ** (int(xp.finfo(self.dtype).nmant) + 1)
         self.inexact: list[str] = []
 
     def count(self, steps: Any, high: int = 2**31 - 1) -> Count:
@@ -242,9 +245,11 @@ class CountOps:
         return self.xp.where(condition, self.to_float(values[0]), self.to_float(values[1]))
 
     def power(self, base: Any, exponent: Any) -> Any:
-        """``base**exponent``; for a constant base, as ``exp2(exponent * log2(base))`` with the logarithm in
-        float64, which float32 `power` would take of the base rounded to float32 (0.99994 is off by 5e-4 in
-        its logarithm, and the factor by as much per 1000 steps)."""
+        """``base**exponent``; for a constant base, as ``exp2(exponent * log2(base))``.
+
+        The logarithm is taken in float64: float32 `power` would take it of the base rounded to float32
+        (0.99994 is off by 5e-4 in its logarithm, and the factor by as much per 1000 steps).
+        """
         if isinstance(base, (int, float)) and not isinstance(base, bool) and base > 0:
             return self.xp.exp2(self.to_float(exponent) * math.log2(base))
         return self.xp.power(self.to_float(base), self.to_float(exponent))

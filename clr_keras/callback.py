@@ -34,6 +34,8 @@ class CyclicLR(keras.callbacks.Callback):
     the host by `clr_core` and read inside the train step by the optimizer's step counter (see
     `clr_keras.lr_table`), so the callback adds a few operations per step on the device and no wait for it
     (one read of the step counter per call only for data of unknown length with ``steps_per_execution > 1``).
+    On the JAX backend the tables travel in the trainer's state with the optimizer's own variables (see
+    `clr_keras.jax_state`), so every step gets its own rate there too.
     Works with every built-in optimizer whose learning rate is a float, across repeated ``fit`` calls
     (history and counters carry on), and on a model loaded from a ``.keras`` file: a new callback starts at
     the optimizer's step counter (call `reset` before ``fit`` to start a new cycle at 0 instead).

@@ -81,8 +81,10 @@ def _untracked(optimizer: Any) -> Iterator[None]:
 
 
 def sync(model: Any) -> None:
-    """Before the host writes a table during training: the trainer's state into the variables (JAX only),
-    so that the next call of the train step reads the state again, with the written values."""
+    """Before the host writes a table during training: the trainer's state into the variables (JAX only).
+
+    The next call of the train step then reads the state again, with the written values.
+    """
     if on_jax() and getattr(model, "_jax_state", None):
         model.jax_state_sync()
 

@@ -52,8 +52,10 @@ class OptaxSchedule:
 
 
 def schedule(source: Schedule) -> OptaxSchedule:
-    """`source` (any `clr_core` schedule) as an optax schedule: pass it as ``learning_rate=``, or as
-    ``momentum=`` / ``b1=`` through ``optax.inject_hyperparams``.
+    """`source` (any `clr_core` schedule) as an optax schedule, for ``learning_rate=``, ``momentum=`` or ``b1=``.
+
+    Pass it as an optax optimizer's ``learning_rate``, or as ``momentum`` / ``b1`` through
+    ``optax.inject_hyperparams``.
 
     The value at count ``c`` equals ``source.lr_at(c)`` to float32 rounding for every ``c`` up to 2**31 - 1
     (optax's count saturates there) when the schedule's periods, step sizes and boundaries are whole

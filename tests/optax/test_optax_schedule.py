@@ -144,22 +144,21 @@ def test_momentum_through_inject_hyperparams_sgd_and_adam_b1():
     lr_schedule = CyclicSchedule(0.01, 0.05, step_size=5)
     lr, momentum = clr_optax.schedule(lr_schedule), clr_optax.schedule(momentum_for(lr_schedule, 0.85, 0.95))
     steps = 20
+
+    def train(optimizer, name):
+        """`steps` jitted updates with a constant gradient of 1: the weight, lr and momentum of each."""
+        def step(carry, _):
+            weight, state = carry
+            updates, state = optimizer.update(jnp.ones(()), state, weight)
+            hyperparams = state.hyperparams  # those this update applied
+            weight = optax.apply_updates(weight, updates)
+            return (weight, state), (weight, hyperparams["learning_rate"], hyperparams[name])
+        run = jax.jit(lambda state: jax.lax.scan(step, (jnp.zeros(()), state), length=steps)[1])
+        return (np.asarray(item) for item in run(optimizer.init(jnp.zeros(()))))
+
     for make, name in ((optax.inject_hyperparams(optax.sgd), "momentum"),
                        (optax.inject_hyperparams(optax.adam), "b1")):
-        optimizer = make(learning_rate=lr, **{name: momentum})
-        state = optimizer.init(jnp.zeros(()))
-
-        @jax.jit
-        def train(state):
-            def step(carry, _):
-                weight, state = carry
-                updates, state = optimizer.update(jnp.ones(()), state, weight)
-                hyperparams = state.hyperparams  # those this update applied
-                weight = optax.apply_updates(weight, updates)
-                return (weight, state), (weight, hyperparams["learning_rate"], hyperparams[name])
-            return jax.lax.scan(step, (jnp.zeros(()), state), length=steps)[1]
-
-        weights, lrs, momenta = (np.asarray(item) for item in train(state))
+        weights, lrs, momenta = train(make(learning_rate=lr, **{name: momentum}), name)
         assert_float32_close(lrs, lr_schedule.lr_at(np.arange(steps)), peak=0.05, ulps=2)
         assert_float32_close(momenta, momentum_for(lr_schedule, 0.85, 0.95).lr_at(np.arange(steps)), peak=1, ulps=2)
         if name == "momentum":  # optax's trace: v = g + m * v, w -= lr * v
