@@ -56,4 +56,5 @@ def resolve_import_path(path: str, *, argument: str = "scale_fn") -> Callable[..
         raise ValueError(f"{argument} import path {path!r} cannot be loaded: {error}") from error
     if not callable(target):
         raise ValueError(f"{argument} import path {path!r} names {target!r}, which is not callable")
-    return target
+    function: Callable[..., Any] = target
+    return function

@@ -33,6 +33,7 @@ class MathOps:
     """Python floats, through `math`. `fmod` is exact, so the position in a cycle is exact too."""
 
     fmod = staticmethod(math.fmod)
+    floor = staticmethod(math.floor)  # an int: exact, and it mixes with floats like the float it equals
     minimum = staticmethod(min)
     maximum = staticmethod(max)
     cos = staticmethod(math.cos)
@@ -43,16 +44,14 @@ class MathOps:
         return x if condition else y
 
     @staticmethod
-    def floor(x: float) -> float:
-        return float(math.floor(x))
-
-    @staticmethod
     def power(base: float, exponent: float) -> float:
-        return base**exponent
+        value: float = base**exponent
+        return value
 
     @staticmethod
     def exp2(x: float) -> float:
-        return 2.0**x
+        value: float = 2.0**x
+        return value
 
     @staticmethod
     def to_float(x: Any) -> float:
@@ -77,12 +76,12 @@ class NumpyOps:
         import numpy
 
         self.np = numpy
-        self.floor = numpy.floor
-        self.minimum = numpy.minimum
-        self.maximum = numpy.maximum
-        self.where = numpy.where
-        self.cos = numpy.cos
-        self.log = numpy.log
+        self.floor: Callable[[Any], Any] = numpy.floor
+        self.minimum: Callable[[Any, Any], Any] = numpy.minimum
+        self.maximum: Callable[[Any, Any], Any] = numpy.maximum
+        self.where: Callable[[Any, Any, Any], Any] = numpy.where
+        self.cos: Callable[[Any], Any] = numpy.cos
+        self.log: Callable[[Any], Any] = numpy.log
 
     def fmod(self, x: Any, y: Any) -> Any:
         """``x mod y`` for ``0 <= x < 2**53`` and ``y > 0``, exact like `numpy.fmod`.

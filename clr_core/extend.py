@@ -5,7 +5,8 @@
 - Writing an adapter: `checks` (argument checks that word every error the same way, `checks.per_item` for
   "one value or one per param group"), `cyclic_arguments` ("schedule= or the cyclic arguments"),
   `checked_schedule`, `CYCLIC_DEFAULTS`, `lr_at_array` (a schedule over an array of iterations), the mode
-  names as `Literal` types (``typing.get_args(Mode)`` lists them), `momentum_bounds`, and `describe_schedules` / `restore_schedules` for state dicts.
+  names as `Literal` types (``typing.get_args(Mode)`` lists them), `momentum_bounds`, and
+  `describe_schedules` / `restore_schedules` for state dicts.
 - Computing a schedule in float32 (JAX without x64): `CountOps`, the namespace for an array module that keeps
   the step counter an exact integer, so every int32 step is exact to float32 rounding.
 
@@ -19,8 +20,8 @@ from ._counts import CountOps
 from ._import_path import import_path_of, resolve_import_path
 from ._ops import MATH_OPS, ArrayOps, numpy_ops
 from .range_test.progress import ProgressBar
-from .schedules.base import ScheduleBase, describe_schedules, register_schedule_kind, restore_schedules
 from .schedules._formula import Waveform
+from .schedules.base import ScheduleBase, describe_schedules, register_schedule_kind, restore_schedules
 from .schedules.cyclic import CYCLIC_DEFAULTS, Mode, ScaleMode, checked_schedule, cyclic_arguments
 from .schedules.momentum import momentum_bounds
 from .schedules.scale import CustomScale, ExpRange, ScaleFunction, Triangular, Triangular2, scale_from_config

@@ -13,8 +13,8 @@ from typing import Any
 
 from . import _checks
 from .history import History
-from .schedules.join import ScheduleEnded
 from .schedules.base import Schedule, describe_schedules, restore_schedules
+from .schedules.join import ScheduleEnded
 
 STATE_FORMAT = 1
 
@@ -67,8 +67,11 @@ class ScheduleState:
 
     @property
     def lr(self) -> float:
-        """The lr the next step runs at (first schedule); past the end of a schedule that raises there, the
-        last lr, held until `step` refuses to record a step past the end."""
+        """The lr the next step runs at (first schedule).
+
+        Past the end of a schedule that raises there: the last lr, held until `step` refuses to record a step
+        past the end.
+        """
         return self._lrs[0]
 
     @property
@@ -83,8 +86,7 @@ class ScheduleState:
 
     def _lrs_or_last(self, iteration: int, schedules: tuple[Schedule, ...] | None = None
                      ) -> tuple[list[float], ScheduleEnded | None]:
-        """The lrs at `iteration`; past the end of a schedule that raises there, those of the last iteration
-        (held) and the reason."""
+        """The lrs at `iteration`, or past the end of a schedule that raises there, the last ones and why."""
         try:
             return self._lrs_at(iteration, schedules), None
         except ScheduleEnded as ended:
@@ -183,8 +185,9 @@ class ScheduleState:
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Adopt a `state_dict()`: counters, history and schedules as saved (bounds changed by a reset
-        included); a custom `scale_fn` comes from this object's schedules and must match the saved one.
+        """Adopt a `state_dict()`: counters, history and schedules as saved (bounds changed by a reset included).
+
+        A custom `scale_fn` comes from this object's schedules and must match the saved one.
 
         The whole state is checked before anything changes; a mismatch raises `ValueError`.
         """
@@ -210,4 +213,5 @@ def _replaced(schedule: Schedule, changes: dict[str, Any]) -> Schedule:
     if replace is None:
         raise TypeError(f"{type(schedule).__name__} cannot change {', '.join(changes)} on reset; call reset() "
                         f"without arguments or build a new schedule")
-    return replace(**changes)
+    replaced: Schedule = replace(**changes)
+    return replaced

@@ -287,8 +287,11 @@ class CyclicLR(keras.callbacks.Callback):
         return jax_state.current_step(self.model, self._optimizer) - self._next_step  # data of unknown length
 
     def _fill_table(self) -> None:
-        """Write the rates of the next steps; past the end of an ``after='raise'`` schedule the last one is
-        held there, and the state raises when such a step is recorded."""
+        """Write the rates of the next steps into the table.
+
+        Past the end of an ``after='raise'`` schedule the last one is held there, and the state raises when
+        such a step is recorded.
+        """
         jax_state.sync(self.model)  # on JAX, so that the train step reads the values written here
         cycle = self.state.cycle_iterations
         iterations = np.arange(cycle, cycle + self._table.size)

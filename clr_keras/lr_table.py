@@ -36,8 +36,11 @@ def _lookup(step: Any, size: int, values: Any, active: Any, fallback: Any) -> An
 
 
 def _lookup_function() -> Any:
-    """`_lookup` in TensorFlow's own operations where it runs (5 operations per step instead of 12), and in
-    integers on JAX (which has no float64 for the slot unless ``jax_enable_x64`` is set)."""
+    """`_lookup` in the backend's own operations where that is faster or more exact.
+
+    TensorFlow: 5 operations per step instead of 12. JAX: the slot in integers (JAX has no float64 for it
+    unless ``jax_enable_x64`` is set).
+    """
     backend = keras.backend.backend()
     if backend == "jax":
         import jax.numpy as jnp
@@ -65,8 +68,9 @@ def lookup(step: Any, size: int, values: Any, active: Any, fallback: Any) -> Any
 
 
 def ring(first_step: int, values: Any, size: int) -> np.ndarray:
-    """A ring of `size` slots (float64) holding `values` (at most `size`) as those of the steps from
-    `first_step` on: the value of step ``s`` is in slot ``s % size``; other slots hold 0.
+    """A ring of `size` slots (float64) holding `values` (at most `size`) for the steps from `first_step` on.
+
+    The value of step ``s`` is in slot ``s % size``; other slots hold 0.
 
     Examples:
         >>> ring(6, [1.0, 2.0, 3.0], 4).tolist()

@@ -26,11 +26,10 @@ limit (see `warn_if_inexact` for the schedules that cannot be).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
-
-import warnings
 
 import keras
 from keras import ops
@@ -124,11 +123,11 @@ class KerasOps:
         """
         try:
             return self.to_float(fn(x))
-        except Exception as error:  # noqa: BLE001 - any failure means "not tensor-ready"; try the eager path
+        except Exception as error:
             tensor_error = error
         try:
             number = float(ops.convert_to_numpy(x))
-        except Exception:  # noqa: BLE001 - a symbolic tensor has no value: we are inside a compiled step
+        except Exception:
             raise TypeError(_cannot_trace(fn, tensor_error)) from tensor_error
         return self.to_float(fn(number))
 
@@ -175,8 +174,10 @@ def evaluate_at_step(schedule: Schedule, step: Any) -> Any:
 
 
 def warn_if_inexact(schedule: Schedule) -> None:
-    """On JAX without x64, warn when `schedule` cannot be exact to float32 rounding up to 2**31 - 1 steps
-    (a period or boundary that is not a whole number, a custom `scale_fn` of the iteration)."""
+    """On JAX without x64, warn when `schedule` cannot be exact to float32 rounding up to 2**31 - 1 steps.
+
+    That is a period or boundary that is not a whole number, or a custom `scale_fn` of the iteration.
+    """
     if not jax_without_x64():
         return
     import jax

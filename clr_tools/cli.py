@@ -26,7 +26,8 @@ def _add_plot_command(commands: argparse._SubParsersAction) -> None:
                            "(overrides --mode)")
     plot.add_argument("--scale-mode", choices=get_args(ScaleMode), default="cycle",
                       help="what the custom scale function receives (default cycle)")
-    plot.add_argument("--waveform", choices=get_args(Waveform), default="triangle", help="cycle shape (default triangle)")
+    plot.add_argument("--waveform", choices=get_args(Waveform), default="triangle",
+                      help="cycle shape (default triangle)")
     plot.add_argument("--iterations", type=int, default=20000, help="iterations to draw (default 20000)")
     plot.add_argument("-o", "--output", default="lr.png", help="PNG file to write (default lr.png)")
 

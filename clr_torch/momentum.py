@@ -22,10 +22,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from clr_core import Schedule, momentum_for
-from clr_core.extend import checks, momentum_bounds
 from torch import Tensor
 from torch.optim import Optimizer
+
+from clr_core import Schedule, momentum_for
+from clr_core.extend import checks, momentum_bounds
 
 from .groups import write_value
 

@@ -11,11 +11,12 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from clr_core import History, Schedule, ScheduleState
-from clr_core.extend import checks
 from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
+
+from clr_core import History, Schedule, ScheduleState
+from clr_core.extend import checks
 
 from .groups import value_copy, write_value
 from .momentum import MomentumCycler
@@ -192,8 +193,10 @@ class CyclicLR(LRScheduler):
         self.reset(base_lr=new_base_lr, max_lr=new_max_lr, step_size=new_step_size)
 
     def state_dict(self) -> dict[str, Any]:
-        """Plain Python data (safe for ``torch.load(weights_only=True)``): the core state, the step count and
-        the momentum bounds. A custom `scale_fn` is named, never stored."""
+        """Plain Python data (safe for ``torch.load(weights_only=True)``).
+
+        The core state, the step count and the momentum bounds. A custom `scale_fn` is named, never stored.
+        """
         return {
             "format": STATE_FORMAT,
             "schedule_state": self._state.state_dict(),

@@ -51,7 +51,7 @@ class RangeTest:
         self._average = 0.0
         self._best = math.inf
         self._stopped_early = False
-        self._lr = sweep.lr_at(0)
+        self._lr: float = sweep.lr_at(0)
 
     @property
     def lr(self) -> float:

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .. import _checks
-from ..schedules.base import ScheduleBase
 from .._ops import ArrayOps
-from ..schedules.base import register_schedule_kind
+from ..schedules.base import ScheduleBase, register_schedule_kind
 
 SWEEPS = ("exponential", "linear")
 

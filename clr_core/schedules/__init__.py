@@ -1,5 +1,8 @@
-"""Schedule kinds: the cyclic policy, its compositions (joins, anneals, warmup, one-cycle, restarts), scale
-functions and momentum schedules, each an immutable value with a checked `lr_at`. Re-exports only."""
+"""Schedule kinds, each an immutable value with a checked `lr_at`. Re-exports only.
+
+The cyclic policy, its compositions (joins, anneals, warmup, one-cycle, restarts), scale functions and
+momentum schedules.
+"""
 
 from .anneal import Anneal
 from .base import Schedule, ScheduleBase, register_schedule_kind, schedule_from_config, schedule_to_config

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .. import _checks
-from .base import ScheduleBase
 from .._ops import ArrayOps
-from .base import register_schedule_kind
+from .base import ScheduleBase, register_schedule_kind
 
 SHAPES = ("linear", "cosine")
 

@@ -1,5 +1,4 @@
-"""What a schedule is: the `Schedule` protocol, the `ScheduleBase` every built-in kind extends, and saving
-any schedule by its kind name.
+"""What a schedule is: the `Schedule` protocol, the `ScheduleBase` of the built-in kinds, saving by kind.
 
 Adapters and the state object accept any object following `Schedule`, so new kinds plug in without adapter
 changes. A kind written on `ScheduleBase` only writes ``evaluate(i, ops)`` once (against the ops namespace)
@@ -101,7 +100,7 @@ class ScheduleBase:
 
 SCHEDULE_KINDS: dict[str, Any] = {}
 
-KindT = TypeVar("KindT", bound=type)
+KindT = TypeVar("KindT", bound="type[ScheduleBase]")
 
 
 def register_schedule_kind(cls: KindT) -> KindT:

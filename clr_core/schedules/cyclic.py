@@ -79,6 +79,8 @@ class CyclicSchedule(ScheduleBase):
     step_size_down: float | None = None
     waveform: Waveform = "triangle"
     scale: ScaleFunction = field(init=False, repr=False, compare=False)
+    #: Iterations in the falling half of a cycle (`step_size_down`, or `step_size` when not given).
+    falling_steps: float = field(init=False, repr=False, compare=False)
     kind: ClassVar[str] = "cyclic"
 
     def __post_init__(self) -> None:
@@ -99,13 +101,8 @@ class CyclicSchedule(ScheduleBase):
             scale_mode = _MODE_SCALE_MODE[mode]
         for name, value in (("base_lr", base_lr), ("max_lr", max_lr), ("step_size", step_size),
                             ("step_size_down", step_size_down), ("gamma", gamma), ("scale_mode", scale_mode),
-                            ("scale", scale)):
+                            ("scale", scale), ("falling_steps", step_size_down or step_size)):
             object.__setattr__(self, name, value)
-
-    @property
-    def falling_steps(self) -> float:
-        """Iterations in the falling half of a cycle (`step_size_down`, or `step_size` when not given)."""
-        return self.step_size if self.step_size_down is None else self.step_size_down
 
     def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
         """The formula on `iteration` as the array kind of `ops` (no checks: `lr_at` is the checked door).
@@ -189,8 +186,10 @@ CYCLIC_DEFAULTS: dict[str, Any] = {item.name: item.default for item in fields(Cy
 
 
 def cyclic_arguments(schedule: Any, arguments: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Resolve an adapter's "schedule= or the cyclic arguments": None when a ready `schedule` is given, else
-    every `CyclicSchedule` argument (the defaults completed by `arguments`).
+    """Resolve an adapter's "schedule= or the cyclic arguments".
+
+    Returns None when a ready `schedule` is given, else every `CyclicSchedule` argument (the defaults
+    completed by `arguments`).
 
     Raises `TypeError` when `schedule` comes with cyclic arguments that differ from their defaults: those
     belong inside the schedule object.
@@ -198,10 +197,10 @@ def cyclic_arguments(schedule: Any, arguments: Mapping[str, Any]) -> dict[str, A
     Examples:
         >>> cyclic_arguments(None, {"max_lr": 0.01})["max_lr"], cyclic_arguments(CyclicSchedule(), {})
         (0.01, None)
-        >>> cyclic_arguments(CyclicSchedule(), {"base_lr": 0.01})
+        >>> cyclic_arguments(CyclicSchedule(), {"base_lr": 0.01})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        TypeError: give either schedule= or the cyclic arguments, not both: schedule= came with base_lr; put those into the schedule object
+        TypeError: give either schedule= or the cyclic arguments, not both: schedule= came with base_lr; ...
     """
     unknown = sorted(set(arguments) - set(CYCLIC_DEFAULTS))
     if unknown:

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .. import _checks
-from .base import ScheduleBase
 from .._ops import ArrayOps
 from .base import (
     Schedule,
+    ScheduleBase,
     describe_schedules,
     register_schedule_kind,
     restore_schedules,

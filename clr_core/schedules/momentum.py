@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .. import _checks
-from .base import ScheduleBase
 from .._ops import ArrayOps
-from .base import Schedule, register_schedule_kind, schedule_from_config, schedule_to_config
+from .base import Schedule, ScheduleBase, register_schedule_kind, schedule_from_config, schedule_to_config
 
 
 @register_schedule_kind
@@ -90,15 +89,15 @@ def momentum_bounds(base_momentum: Any, max_momentum: Any, where: str = "") -> t
 
 
 def momentum_for(schedule: Schedule, base_momentum: float = 0.85, max_momentum: float = 0.95) -> Schedule:
-    """The momentum schedule that goes with `schedule`: `max_momentum` at its lowest lr, `base_momentum` at
-    its highest.
+    """The momentum schedule that goes with `schedule`: `max_momentum` at its lowest lr, `base_momentum` at its highest.
 
     A `OneCycle` gives its own (PyTorch's phases); a schedule with `base_lr` and `max_lr` (`CyclicSchedule`)
     is mirrored over that range; for anything else build a `Mirrored` with the lr range yourself.
     """
     own = getattr(schedule, "momentum", None)
     if callable(own):
-        return own(base_momentum, max_momentum)
+        momentum: Schedule = own(base_momentum, max_momentum)
+        return momentum
     if hasattr(schedule, "base_lr") and hasattr(schedule, "max_lr"):
         return Mirrored(schedule, schedule.base_lr, schedule.max_lr, base_momentum, max_momentum)
     raise TypeError(f"momentum_for cannot tell the lr range of a {type(schedule).__name__}; build "

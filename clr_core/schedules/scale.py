@@ -133,8 +133,11 @@ triangular2 = Triangular2()
 
 
 def exp_range(gamma: float) -> ExpRange:
-    """The built-in ``gamma**s`` scale function, as a savable object: ``scale_fn=exp_range(0.999)`` with
-    ``scale_mode='iterations'`` decays every iteration (as ``mode='exp_range'``), with ``'cycle'`` every cycle."""
+    """The built-in ``gamma**s`` scale function, as a savable object.
+
+    ``scale_fn=exp_range(0.999)`` with ``scale_mode='iterations'`` decays every iteration (as
+    ``mode='exp_range'``), with ``'cycle'`` every cycle.
+    """
     return ExpRange(gamma)
 
 

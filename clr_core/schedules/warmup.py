@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .. import _checks
 from .anneal import Anneal
-from .join import Join
 from .base import Schedule
+from .join import Join
 
 
 def warmup(schedule: Schedule, steps: float, *, start_lr: float = 0.0, shape: str = "linear") -> Join:

@@ -9,7 +9,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from clr_core import CosineRestarts, CyclicSchedule, Join, Anneal, OneCycle, ScheduleState, warmup
+from clr_core import Anneal, CosineRestarts, CyclicSchedule, Join, OneCycle, ScheduleState, warmup
 
 STEPS = 30
 SCHEDULES = {
@@ -91,7 +91,8 @@ from tests.contract.test_every_face import SCHEDULES, keras_lrs
 
 assert keras.backend.backend() == "jax"
 faces = ("callback", "schedule")
-print("RESULT" + json.dumps({name: [keras_lrs(schedule, face) for face in faces] for name, schedule in SCHEDULES.items()}))
+applied = {name: [keras_lrs(schedule, face) for face in faces] for name, schedule in SCHEDULES.items()}
+print("RESULT" + json.dumps(applied))
 """
 
 
