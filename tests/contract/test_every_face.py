@@ -83,25 +83,12 @@ def test_every_face_applies_the_same_lr_at_every_step(name):
         assert keras_lrs(schedule, face) == pytest.approx(expected, rel=1e-6, abs=1.5e-7), face
 
 
-JAX_SCRIPT = """
-import json, os
-os.environ["KERAS_BACKEND"] = "jax"
-import keras
-from tests.contract.test_every_face import SCHEDULES, keras_lrs
-
-assert keras.backend.backend() == "jax"
-faces = ("callback", "schedule")
-applied = {name: [keras_lrs(schedule, face) for face in faces] for name, schedule in SCHEDULES.items()}
-print("RESULT" + json.dumps(applied))
-"""
-
-
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None or importlib.util.find_spec("keras") is None,
                     reason="jax or keras is not installed")
 def test_keras_on_jax_applies_the_same_lr_at_every_step():
-    from tests.keras.keras_helpers import run_script
+    from tests.keras.jax_session import jax_session
 
-    applied = run_script(JAX_SCRIPT, env={"KERAS_BACKEND": "jax"})
+    applied = jax_session()["every_face"]
     for name, schedule in SCHEDULES.items():
         for face, lrs in zip(("callback", "schedule"), applied[name]):
             assert lrs == pytest.approx(core_lrs(schedule), rel=1e-6, abs=1.5e-7), (name, face)
