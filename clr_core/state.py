@@ -16,7 +16,9 @@ from .history import History
 from .schedules.base import Schedule, describe_schedules, restore_schedules
 from .schedules.join import ScheduleEnded
 
-STATE_FORMAT = 1
+#: The layout of `ScheduleState.state_dict()`: 2 packs the history (`clr_core._packing`); 1 (plain lists) loads too.
+STATE_FORMAT = 2
+_LOADABLE_FORMATS = (1, 2)
 
 
 class ScheduleState:
@@ -25,6 +27,9 @@ class ScheduleState:
     Args:
         schedule: any object following `clr_core.Schedule` (e.g. `CyclicSchedule`), or a non-empty
             sequence of them, one per param group.
+        keep_history: True keeps the whole history (default); False records none (O(1) memory, a state
+            dict of a few hundred bytes at any length); an int N >= 1 keeps the last N steps. The counters
+            and schedules are the state, so resuming is exact in every mode.
 
     Examples:
         >>> from clr_core import CyclicSchedule
@@ -38,7 +43,7 @@ class ScheduleState:
         (1.0, 0, 4)
     """
 
-    def __init__(self, schedule: Schedule | Sequence[Schedule]) -> None:
+    def __init__(self, schedule: Schedule | Sequence[Schedule], keep_history: bool | int = True) -> None:
         schedules = tuple(schedule) if isinstance(schedule, Sequence) else (schedule,)
         if not schedules:
             raise ValueError("schedule must be a schedule or a non-empty sequence of schedules, got an empty one")
@@ -49,7 +54,8 @@ class ScheduleState:
         self._schedules = schedules
         self.cycle_iterations = 0
         self.total_iterations = 0
-        self.history = History()
+        self.history = History(keep=keep_history)
+        self._latest: tuple[list[float], dict[str, float] | None] = ([], None)
         self._lr_keys = ("lr", *(f"lr_group{k}" for k in range(1, len(schedules))))
         self._sharing: tuple[Any, bool] = (None, False)
         self._ended: ScheduleEnded | None = None
@@ -78,6 +84,20 @@ class ScheduleState:
     def lrs(self) -> list[float]:
         """The lrs the next step runs at, one per schedule (held at the end, as `lr`)."""
         return list(self._lrs)
+
+    @property
+    def keep_history(self) -> bool | int:
+        """What the history keeps: True (everything), False (nothing) or N (the last N steps)."""
+        return self.history.keep
+
+    @property
+    def latest(self) -> dict[str, float]:
+        """The lrs (``'lr'``, ``'lr_group1'``, ...) and metrics of the latest completed step.
+
+        Kept whatever the history keeps; empty before the first step and after a load.
+        """
+        lrs, metrics = self._latest
+        return {**dict(zip(self._lr_keys, lrs)), **(metrics or {})}
 
     @property
     def ended(self) -> bool:
@@ -112,13 +132,14 @@ class ScheduleState:
         if self._ended is not None:
             raise ScheduleEnded(str(self._ended))
         next_lrs, ended = self._lrs_or_last(self.cycle_iterations + 1)
-        history = self.history
         values = self._metric_values(metrics) if metrics else None
-        history.add_lrs(self.total_iterations + 1, self._lr_keys, self._lrs)
+        total = self.total_iterations + 1
+        self.history.add_lrs(total, self._lr_keys, self._lrs)
         if values:
-            history._append(self.total_iterations + 1, values)
+            self.history._append(total, values)
         self.cycle_iterations += 1
-        self.total_iterations += 1
+        self.total_iterations = total
+        self._latest = (self._lrs, values)
         self._lrs, self._ended = next_lrs, ended
         return next_lrs[0]
 
@@ -175,7 +196,10 @@ class ScheduleState:
         self._schedules, self.cycle_iterations, self._lrs, self._ended = schedules, 0, lrs, None
 
     def state_dict(self) -> dict[str, Any]:
-        """Plain Python data (no functions): counters, history and a description of each schedule."""
+        """Plain Python data (no functions).
+
+        Counters, the history (packed, see `History.state_dict`) and a description of each schedule.
+        """
         return {
             "format": STATE_FORMAT,
             "cycle_iterations": self.cycle_iterations,
@@ -191,9 +215,9 @@ class ScheduleState:
 
         The whole state is checked before anything changes; a mismatch raises `ValueError`.
         """
-        if not isinstance(state, Mapping) or state.get("format") != STATE_FORMAT:
+        if not isinstance(state, Mapping) or state.get("format") not in _LOADABLE_FORMATS:
             raise ValueError(f"state must be a mapping from ScheduleState.state_dict() with format "
-                             f"{STATE_FORMAT}, got {str(state)[:200]}")
+                             f"{' or '.join(map(str, _LOADABLE_FORMATS))}, got {str(state)[:200]}")
         cycle_iterations = _checks.count("cycle_iterations", state.get("cycle_iterations"))
         total_iterations = _checks.count("total_iterations", state.get("total_iterations"))
         schedules = tuple(restore_schedules(self._schedules, state.get("schedules"), holder="state"))
@@ -202,6 +226,7 @@ class ScheduleState:
         self._schedules, self.cycle_iterations, self.total_iterations, self._lrs, self._ended = (
             schedules, cycle_iterations, total_iterations, lrs, ended)
         self.history.adopt(history)
+        self._latest = ([], None)
 
 
 def _as_float(lr: Any) -> float:

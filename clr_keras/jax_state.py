@@ -80,17 +80,24 @@ def _untracked(optimizer: Any) -> Iterator[None]:
         object.__setattr__(optimizer, "_variables", everything)
 
 
-def sync(model: Any) -> None:
+def _trainer(callback: Any) -> Any:
+    """The model `callback` is attached to, without the state sync that Keras' ``callback.model`` does on JAX."""
+    return getattr(callback, "_model", None)
+
+
+def sync(callback: Any) -> None:
     """Before the host writes a table during training: the trainer's state into the variables (JAX only).
 
     The next call of the train step then reads the state again, with the written values.
     """
+    model = _trainer(callback)
     if on_jax() and getattr(model, "_jax_state", None):
         model.jax_state_sync()
 
 
-def current_step(model: Any, optimizer: Any) -> int:
+def current_step(callback: Any, optimizer: Any) -> int:
     """`optimizer`'s step counter, from the JAX trainer's state while the variables lag behind it."""
+    model = _trainer(callback)
     state = getattr(model, "_jax_state", None)
     if not (on_jax() and state and not getattr(model, "_jax_state_synced", True)):
         return read_step(optimizer)

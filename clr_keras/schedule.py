@@ -25,9 +25,10 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     with ``s = cycle`` (``scale_mode='cycle'``) or ``s = i`` (``'iterations'``), through the one formula of
     `clr_core` run on float64 Keras tensors (`clr_keras.ops`): exact at every step an int64 counter can
-    reach below 2**53, where float32 schedules lose whole steps past 2**24. On JAX without
-    ``jax_enable_x64`` (no float64) it runs in float32 with the int32 counter kept an integer, exact to
-    float32 rounding at every step up to 2**31 - 1 (a warning says so when a schedule cannot be: a step
+    reach below 2**53, where float32 schedules lose whole steps past 2**24 (from 2**53 on, the counter
+    rounds to the nearest float64 and the rate is that of the rounded step, still within the bounds). On JAX
+    without ``jax_enable_x64`` (no float64) it runs in float32 with the int32 counter kept an integer, exact
+    to float32 rounding at every step up to 2**31 - 1 (a warning says so when a schedule cannot be: a step
     size that is not a whole number, a custom `scale_fn` of the iteration). The result is cast to
     ``keras.backend.floatx()``. Nothing happens on the host, so it costs no time per batch, and every step
     of a ``steps_per_execution`` call and every replica of a distributed step gets the same, right rate.

@@ -22,8 +22,9 @@ from .groups import value_copy, write_value
 from .momentum import MomentumCycler
 from .schedules import build_schedules
 
-#: The version of the `CyclicLR.state_dict()` layout.
-STATE_FORMAT = 1
+#: The version of the `CyclicLR.state_dict()` layout: 2 holds a packed history; 1 (plain lists) loads too.
+STATE_FORMAT = 2
+_LOADABLE_FORMATS = (1, 2)
 
 
 class CyclicLR(LRScheduler):
@@ -63,6 +64,9 @@ class CyclicLR(LRScheduler):
             see `clr_torch.momentum` for the mapping. Off by default, so any optimizer works.
         base_momentum: the momentum at ``lr == max_lr``, in [0, 1), one or one per group.
         max_momentum: the momentum at ``lr == base_lr``, in [base_momentum, 1), one or one per group.
+        keep_history: True keeps the whole `history` (default); False records none (O(1) memory, a
+            `state_dict()` of a few KB at any length; log to TensorBoard or a CSV instead); an int N >= 1
+            keeps the last N steps. Resuming is exact in every mode: the counters and schedules are the state.
 
     Raises:
         TypeError, ValueError: for any bad argument, with its name, range and value. Everything is checked
@@ -90,13 +94,13 @@ class CyclicLR(LRScheduler):
                  step_size: float = 2000.0, mode: str = "triangular", gamma: float = 1.0, scale_fn: Any = None,
                  scale_mode: str = "cycle", last_epoch: int = -1, *, step_size_down: float | None = None,
                  waveform: str = "triangle", schedule: Any = None, cycle_momentum: bool = False,
-                 base_momentum: Any = 0.8, max_momentum: Any = 0.9) -> None:
+                 base_momentum: Any = 0.8, max_momentum: Any = 0.9, keep_history: bool | int = True) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
         schedules = build_schedules(len(optimizer.param_groups), schedule, base_lr=base_lr, max_lr=max_lr,
                                     step_size=step_size, mode=mode, gamma=gamma, scale_fn=scale_fn,
                                     scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform)
-        state = ScheduleState(schedules)
+        state = ScheduleState(schedules, keep_history=keep_history)
         state.start_at(_completed_steps(last_epoch))
         checks.flag("cycle_momentum", cycle_momentum)
         momentum = MomentumCycler(optimizer, base_momentum, max_momentum, state.schedules) if cycle_momentum \
@@ -193,9 +197,10 @@ class CyclicLR(LRScheduler):
         self.reset(base_lr=new_base_lr, max_lr=new_max_lr, step_size=new_step_size)
 
     def state_dict(self) -> dict[str, Any]:
-        """Plain Python data (safe for ``torch.load(weights_only=True)``).
+        """Plain Python data (safe for ``torch.load(weights_only=True)``, and for ``json``).
 
-        The core state, the step count and the momentum bounds. A custom `scale_fn` is named, never stored.
+        The core state (its history packed into base64 text, see `clr_core.History.state_dict`), the step count
+        and the momentum bounds. A custom `scale_fn` is named, never stored.
         """
         return {
             "format": STATE_FORMAT,
@@ -216,11 +221,11 @@ class CyclicLR(LRScheduler):
                 function, another number of param groups, momentum cycling on in one and off in the other).
                 Nothing changes then.
         """
-        if not isinstance(state_dict, Mapping) or state_dict.get("format") != STATE_FORMAT:
+        if not isinstance(state_dict, Mapping) or state_dict.get("format") not in _LOADABLE_FORMATS:
             keys = sorted(state_dict) if isinstance(state_dict, Mapping) else type(state_dict).__name__
-            raise ValueError(f"state_dict must come from clr_torch.CyclicLR.state_dict() (format {STATE_FORMAT}), "
-                             f"got {keys!r:.300}; a torch.optim.lr_scheduler.CyclicLR state cannot be loaded "
-                             f"(restart the cycle with last_epoch instead)")
+            raise ValueError(f"state_dict must come from clr_torch.CyclicLR.state_dict() (format 1 or "
+                             f"{STATE_FORMAT}), got {keys!r:.300}; a torch.optim.lr_scheduler.CyclicLR state cannot "
+                             f"be loaded (restart the cycle with last_epoch instead)")
         step_count = checks.count("step_count", state_dict.get("step_count"))
         saved_momentum = state_dict.get("momentum")
         if (saved_momentum is None) != (self._momentum is None):

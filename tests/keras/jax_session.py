@@ -27,7 +27,7 @@ clr = CyclicLR(**arguments)
 model.fit(*ones(6), batch_size=2, epochs=2, verbose=0, shuffle=False, callbacks=[clr])
 out["callback_weight"] = [weight(model), float(expected)]
 out["callback_lr"] = bool(np.array_equal(clr.history["lr"], core_lrs(0, 12, **arguments)))
-out["callback_iterations"] = clr.history["iterations"]
+out["callback_iterations"] = list(clr.history["iterations"])
 
 model = one_weight_model(0.5, steps_per_execution=4)
 clr, probe = CyclicLR(**arguments), WeightProbe()
@@ -72,7 +72,7 @@ with warnings.catch_warnings():
 variables = [len(model.optimizer.variables), len(loaded.optimizer.variables)]  # SGD's own: step counter, lr
 resumed = CyclicLR(**arguments)
 loaded.fit(*ones(3), batch_size=2, verbose=0, callbacks=[resumed])
-out["resume"] = [variables, resumed.history["iterations"], weight(loaded),
+out["resume"] = [variables, list(resumed.history["iterations"]), weight(loaded),
                  float(sgd_weights(core_lrs(0, 6, **arguments))[-1])]
 
 model = one_weight_model(0.5)
