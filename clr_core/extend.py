@@ -8,6 +8,8 @@
   names as `Literal` types (``typing.get_args(Mode)`` lists them), `momentum_bounds`, and
   `describe_schedules` / `restore_schedules` for state dicts, and `Batches` (a range-test runner's data:
   read again when exhausted, no batch kept).
+- Computing a schedule in float32 (JAX without x64): `CountOps`, the namespace for an array module that keeps
+  the step counter an exact integer, so every int32 step is exact to float32 rounding.
 
 Everything else in `clr_core` is private; the adapters and `clr_tools` import only from `clr_core` and this
 module, and a test keeps it so.
@@ -15,6 +17,7 @@ module, and a test keeps it so.
 
 from . import _checks as checks
 from ._arrays import lr_at_array
+from ._counts import CountOps
 from ._import_path import import_path_of, resolve_import_path
 from ._ops import MATH_OPS, ArrayOps, numpy_ops
 from .range_test.data import Batches
@@ -26,6 +29,7 @@ from .schedules.scale import CustomScale, ExpRange, ScaleFunction, Triangular, T
 
 __all__ = [
     "CYCLIC_DEFAULTS",
+    "CountOps",
     "MATH_OPS",
     "ArrayOps",
     "Batches",

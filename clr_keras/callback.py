@@ -10,6 +10,7 @@ import numpy as np
 from clr_core import History, Schedule, ScheduleEnded, ScheduleState
 from clr_core.extend import checks, lr_at_array, momentum_bounds
 
+from . import jax_state
 from .config import build_schedule
 from .fit_owner import FitOwner, caller_frame, fit_callbacks, release_on_next_fit
 from .logs import BATCH_LOSS, BatchLoss, numeric_metrics
@@ -35,6 +36,8 @@ class CyclicLR(keras.callbacks.Callback):
     the host by `clr_core` and read inside the train step by the optimizer's step counter (see
     `clr_keras.lr_table`), so the callback adds a few operations per step on the device and no wait for it
     (one read of the step counter per call only for data of unknown length with ``steps_per_execution > 1``).
+    On the JAX backend the tables travel in the trainer's state with the optimizer's own variables (see
+    `clr_keras.jax_state`), so every step gets its own rate there too.
     Works with every built-in optimizer whose learning rate is a float, across repeated ``fit`` calls
     (history and counters carry on), and on a model loaded from a ``.keras`` file: a new callback starts at
     the optimizer's step counter (call `reset` before ``fit`` to start a new cycle at 0 instead).
@@ -235,6 +238,8 @@ class CyclicLR(keras.callbacks.Callback):
         momentum = None if names is None else MomentumTable.attach(table, names, _strategy(model))
         if momentum is None:
             MomentumTable.release(optimizer)
+        jax_state.track(model, optimizer, [table.values, table.owner] + (
+            [] if momentum is None else [momentum.values, momentum.active]))
         train_function = getattr(model, "train_function", None)
         if (installed and train_function is not None) or (
                 momentum is not None and momentum.needs_new_train_function(train_function)):
@@ -275,6 +280,7 @@ class CyclicLR(keras.callbacks.Callback):
         if not self._table.covers(self._next_step, self._steps_per_call):
             self._fill_table()
         if self._hold_every_call:
+            jax_state.sync(self)
             self._table.hold(self.state.lr)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -314,7 +320,7 @@ class CyclicLR(keras.callbacks.Callback):
 
     def _catch_up(self) -> None:
         """Record the steps that ran since the last record (read from the optimizer's step counter)."""
-        count = read_step(self._optimizer) - self._next_step
+        count = jax_state.current_step(self, self._optimizer) - self._next_step
         if count > 0:
             self._epoch_batches += count
             self._record(count, {})
@@ -354,7 +360,7 @@ class CyclicLR(keras.callbacks.Callback):
         if self._steps_per_call == 1 and not self._loss_scaled:
             count = 1 - self._ahead
         else:  # a step skipped by loss scaling leaves the counter too: follow it
-            count = read_step(self._optimizer) - self._next_step
+            count = jax_state.current_step(self, self._optimizer) - self._next_step
         self._ahead = 0
         return count
 
@@ -377,6 +383,7 @@ class CyclicLR(keras.callbacks.Callback):
         Past the end of an ``after='raise'`` schedule the last one is held there, and the state raises when
         such a step is recorded.
         """
+        jax_state.sync(self)  # on JAX, so that the train step reads the values written here
         cycle = self.state.cycle_iterations
         iterations = np.arange(cycle, cycle + self._table.size)
         self._table.write(self._next_step, lr_at_array(self.state.schedule.evaluate, iterations))
@@ -434,10 +441,6 @@ def _driven_optimizer(model: Any) -> Any:
             f"CyclicLR counts one optimizer step per batch, but {name} accumulates gradients over "
             f"gradient_accumulation_steps={accumulation} batches; pass clr_keras.CyclicLRSchedule(...) as its "
             f"learning_rate instead")
-    if keras.backend.backend() == "jax":
-        raise RuntimeError(
-            "CyclicLR does not support the JAX backend: the JAX train step only sees variables changed between "
-            "epochs. Pass clr_keras.CyclicLRSchedule(...) as the optimizer's learning_rate instead")
     return optimizer
 
 

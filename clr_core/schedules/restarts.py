@@ -63,15 +63,17 @@ class CosineRestarts(ScheduleBase):
         return self.period * (ops.power(self.period_mult, k) - 1.0) / (self.period_mult - 1.0)
 
     def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
-        if self.period_mult == 1.0:
-            k = ops.floor(iteration / self.period)
+        if self.period_mult == 1.0:  # the position in the cycle by fmod, exact (as the cyclic formula's)
+            into = ops.fmod(iteration, self.period)
+            k = ops.floor((iteration - into) / self.period + 0.5)
+            length = self.period
         else:  # invert cycle_start, then correct the rounding of the logarithm by one cycle either way
             ratio = iteration * (self.period_mult - 1.0) / self.period + 1.0
             k = ops.floor(ops.log(ratio) / math.log(self.period_mult))
             k = ops.where(iteration < self.cycle_start(k, ops), k - 1.0, k)
             k = ops.where(iteration >= self.cycle_start(k + 1.0, ops), k + 1.0, k)
-        length = self.period * ops.power(self.period_mult, k)
-        into = iteration - self.cycle_start(k, ops)
+            length = self.period * ops.power(self.period_mult, k)
+            into = iteration - self.cycle_start(k, ops)
         lr = self.min_lr + (self.max_lr - self.min_lr) * ops.power(self.decay, k) * (
             1.0 + ops.cos(math.pi * into / length)) / 2.0
         if self.cycles is not None:
