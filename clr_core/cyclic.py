@@ -112,6 +112,10 @@ class CyclicSchedule:
         """Iterations in the falling half of a cycle (`step_size_down`, or `step_size` when not given)."""
         return self.step_size if self.step_size_down is None else self.step_size_down
 
+    def lr_range(self) -> tuple[float, float]:
+        """``(base_lr, max_lr)``: the lowest and highest lr the schedule can give (what momentum mirrors)."""
+        return self.base_lr, self.max_lr
+
     def lr_at(self, iteration: Any) -> Any:
         """The learning rate at cycle iteration `iteration` (an int or float >= 0, or a numpy array of them).
 

@@ -7,6 +7,7 @@ loads like `CyclicSchedule`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -23,6 +24,11 @@ class Schedule(Protocol):
     - `to_config()` / `from_config(config)`: JSON-safe, complete; refuses what cannot be rebuilt from data.
     - `describe()` / `restore(description)`: plain data for a state dict, never failing; `restore` takes
       unsavable parts (a lambda `scale_fn`) from the object it is called on.
+
+    Optional: `lr_range()` returns ``(lowest, highest)``, bounds of every value the schedule gives. Momentum
+    cycling (`momentum_for`, ``cycle_momentum=True`` in the adapters) mirrors the lr over that range, so a
+    kind without it works everywhere except there. Every built-in kind has one (a `Join`'s is the union of
+    its pieces').
     """
 
     kind: str
@@ -44,6 +50,28 @@ class Schedule(Protocol):
 
 
 SCHEDULE_KINDS: dict[str, Any] = {CyclicSchedule.kind: CyclicSchedule}
+
+
+def lr_range_of(schedule: Schedule) -> tuple[float, float]:
+    """``schedule.lr_range()`` checked: two finite floats, lowest first.
+
+    Raises:
+        TypeError: the kind has no `lr_range` (the message says how to give it one).
+        ValueError: the range it gives is not two finite numbers ``low <= high``.
+
+    Examples:
+        >>> lr_range_of(CyclicSchedule(base_lr=0.01, max_lr=0.1))
+        (0.01, 0.1)
+    """
+    lr_range = getattr(schedule, "lr_range", None)
+    if not callable(lr_range):
+        raise TypeError(f"cannot tell the lr range of a {type(schedule).__name__}: give the kind an lr_range() "
+                        f"method returning (lowest lr, highest lr)")
+    low, high = lr_range()
+    if not (isinstance(low, (int, float)) and isinstance(high, (int, float)) and 0 <= low <= high < math.inf):
+        raise ValueError(f"{type(schedule).__name__}.lr_range() must return two finite numbers 0 <= low <= high, "
+                         f"got {(low, high)!r}")
+    return float(low), float(high)
 
 
 def register_schedule_kind(cls: type) -> type:

@@ -3,7 +3,9 @@
 The counters follow DESIGN.md section 2: the first step runs at ``lr_at(0)``; after each completed step both
 `cycle_iterations` (what the formula receives, set back to 0 by `reset`) and `total_iterations` (never reset;
 what the history records) grow by one. Several schedules (one per optimizer param group) share the counters;
-``history['lr']`` follows the first and ``history['lr_group1']``, ... the others.
+``history['lr']`` follows the first and ``history['lr_group1']``, ... the others. With momentum bounds the
+state also holds each schedule's momentum (`momentum_for`) and records it the same way, in
+``history['momentum']``, ``'momentum_group1'``, ...: every adapter records momentum through here.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from . import _checks
 from .history import History
 from .join import ScheduleEnded
+from .mirrored import momentum_bounds, momentum_for
 from .protocol import Schedule, describe_schedules, restore_schedules
 
 STATE_FORMAT = 1
@@ -25,6 +28,9 @@ class ScheduleState:
     Args:
         schedule: any object following `clr_core.Schedule` (e.g. `CyclicSchedule`), or a non-empty
             sequence of them, one per param group.
+        momentum: None (no momentum), or ``(base_momentum, max_momentum)`` for every schedule, or a sequence
+            with one such pair per schedule: the state then also steps ``momentum_for(schedule, base, max)``
+            and records it (see `set_momentum`).
 
     Examples:
         >>> from clr_core import CyclicSchedule
@@ -36,9 +42,14 @@ class ScheduleState:
         >>> state.reset(max_lr=5.0)
         >>> state.lr, state.cycle_iterations, state.total_iterations
         (1.0, 0, 4)
+        >>> cycled = ScheduleState(CyclicSchedule(base_lr=1.0, max_lr=3.0, step_size=2), momentum=(0.5, 0.75))
+        >>> cycled.step(), cycled.step()
+        (2.0, 3.0)
+        >>> cycled.history['momentum'], cycled.momentum
+        ([0.75, 0.625], 0.5)
     """
 
-    def __init__(self, schedule: Schedule | Sequence[Schedule]) -> None:
+    def __init__(self, schedule: Schedule | Sequence[Schedule], momentum: Any = None) -> None:
         schedules = tuple(schedule) if isinstance(schedule, Sequence) else (schedule,)
         if not schedules:
             raise ValueError("schedule must be a schedule or a non-empty sequence of schedules, got an empty one")
@@ -54,6 +65,11 @@ class ScheduleState:
         self._sharing: tuple[Any, bool] = (None, False)
         self._ended: ScheduleEnded | None = None
         self._lrs = self._lrs_at(0)
+        self._momentum_bounds: tuple[tuple[float, float], ...] | None = None
+        self._momentum_schedules: tuple[Schedule, ...] | None = None
+        self._momentums: list[float] = []
+        self._record_keys = self._lr_keys
+        self.set_momentum(momentum)
 
     @property
     def schedule(self) -> Schedule:
@@ -75,6 +91,74 @@ class ScheduleState:
     def lrs(self) -> list[float]:
         """The lrs the next step runs at, one per schedule (held at the end, as `lr`)."""
         return list(self._lrs)
+
+    @property
+    def momentum(self) -> float | None:
+        """The momentum the next step runs at (first schedule), or None without momentum bounds."""
+        return self._momentums[0] if self._momentums else None
+
+    @property
+    def momentums(self) -> list[float] | None:
+        """The momentum the next step runs at, one per schedule, or None without momentum bounds."""
+        return list(self._momentums) if self._momentum_schedules is not None else None
+
+    @property
+    def momentum_schedules(self) -> tuple[Schedule, ...] | None:
+        """The momentum schedule of each lr schedule (derived again after a reset or a load), or None."""
+        return self._momentum_schedules
+
+    @property
+    def momentum_bounds(self) -> tuple[tuple[float, float], ...] | None:
+        """``(base_momentum, max_momentum)`` per schedule, or None."""
+        return self._momentum_bounds
+
+    def set_momentum(self, momentum: Any) -> None:
+        """Step a momentum with the lr from now on (or stop, with None), recorded as ``history['momentum']``.
+
+        Args:
+            momentum: ``(base_momentum, max_momentum)`` for every schedule, or one such pair per schedule.
+                Each schedule's momentum is ``momentum_for(schedule, base, max)``: `max_momentum` at its
+                lowest lr, `base_momentum` at its highest (a `OneCycle` brings its own phases).
+
+        Raises:
+            ValueError, TypeError: bad bounds, or a schedule whose lr range cannot be told. Nothing changes.
+        """
+        if momentum is None:
+            bounds = None
+        else:
+            pairs = list(momentum) if _is_pair_sequence(momentum) else [momentum] * len(self._schedules)
+            if len(pairs) != len(self._schedules):
+                raise ValueError(f"momentum must be one (base_momentum, max_momentum) pair or one per schedule "
+                                 f"({len(self._schedules)}), got {len(pairs)} pairs")
+            bounds = tuple(_momentum_pair(pair, k if len(self._schedules) > 1 else None)
+                           for k, pair in enumerate(pairs))
+        derived = self._derived_momentum(self._schedules, bounds)
+        momentums = self._momentums_at(self.cycle_iterations - (self._ended is not None), derived)
+        count = len(self._schedules)
+        momentum_keys = () if bounds is None else ("momentum", *(f"momentum_group{k}" for k in range(1, count)))
+        self._momentum_bounds, self._momentum_schedules, self._momentums = bounds, derived, momentums
+        self._record_keys = (*self._lr_keys, *momentum_keys)
+
+    @staticmethod
+    def _derived_momentum(schedules: tuple[Schedule, ...],
+                          bounds: tuple[tuple[float, float], ...] | None) -> tuple[Schedule, ...] | None:
+        """The momentum schedule of each of `schedules` (those sharing a schedule and bounds share one)."""
+        if bounds is None:
+            return None
+        built: dict[tuple[int, tuple[float, float]], Schedule] = {}
+        for schedule, pair in zip(schedules, bounds):
+            key = (id(schedule), pair)
+            if key not in built:
+                built[key] = momentum_for(schedule, *pair)
+        return tuple(built[(id(schedule), pair)] for schedule, pair in zip(schedules, bounds))
+
+    @staticmethod
+    def _momentums_at(iteration: int, derived: tuple[Schedule, ...] | None) -> list[float]:
+        if derived is None:
+            return []
+        first = derived[0]
+        value = _as_float(first.lr_at(iteration))
+        return [value if item is first else _as_float(item.lr_at(iteration)) for item in derived]
 
     @property
     def ended(self) -> bool:
@@ -110,14 +194,20 @@ class ScheduleState:
         if self._ended is not None:
             raise ScheduleEnded(str(self._ended))
         next_lrs, ended = self._lrs_or_last(self.cycle_iterations + 1)
+        momentums = self._momentums
+        if momentums:
+            next_momentums = self._momentums_at(self.cycle_iterations + (ended is None), self._momentum_schedules)
         history = self.history
         values = self._metric_values(metrics) if metrics else None
-        history.add_lrs(self.total_iterations + 1, self._lr_keys, self._lrs)
+        history.add_lrs(self.total_iterations + 1, self._record_keys,
+                        self._lrs + momentums if momentums else self._lrs)
         if values:
             history._append(self.total_iterations + 1, values)
         self.cycle_iterations += 1
         self.total_iterations += 1
         self._lrs, self._ended = next_lrs, ended
+        if momentums:
+            self._momentums = next_momentums
         return next_lrs[0]
 
     def start_at(self, total_iterations: int, cycle_iterations: int | None = None) -> None:
@@ -135,7 +225,9 @@ class ScheduleState:
         total = _checks.count("total_iterations", total_iterations)
         cycle = total if cycle_iterations is None else _checks.count("cycle_iterations", cycle_iterations)
         lrs, ended = self._lrs_or_last(cycle)
+        momentums = self._momentums_at(cycle - (ended is not None), self._momentum_schedules)
         self.total_iterations, self.cycle_iterations, self._lrs, self._ended = total, cycle, lrs, ended
+        self._momentums = momentums
 
     def log(self, **metrics: Any) -> None:
         """Record metrics at the current total iteration without stepping (e.g. a report after N steps)."""
@@ -143,10 +235,10 @@ class ScheduleState:
 
     def _metric_values(self, metrics: Mapping[str, Any]) -> dict[str, float]:
         """`metrics` as floats, refusing the names the state records itself (``'lr'``, ``'lr_group1'``...)."""
-        reserved = [name for name in metrics if name in self._lr_keys]
+        reserved = [name for name in metrics if name in self._record_keys]
         if reserved:
-            raise ValueError(f"metric name {reserved[0]!r} is recorded by the state itself (the lr of each step); "
-                             f"log metrics under other names")
+            raise ValueError(f"metric name {reserved[0]!r} is recorded by the state itself (the lr or momentum of "
+                             f"each step); log metrics under other names")
         return self.history._as_floats(metrics)
 
     def reset(self, base_lr: Any = None, max_lr: Any = None, step_size: Any = None) -> None:
@@ -170,7 +262,12 @@ class ScheduleState:
                 replaced.append(built[key])
             schedules = tuple(replaced)
         lrs = self._lrs_at(0, schedules)
+        derived = self._momentum_schedules
+        if schedules is not self._schedules:
+            derived = self._derived_momentum(schedules, self._momentum_bounds)
+        momentums = self._momentums_at(0, derived)
         self._schedules, self.cycle_iterations, self._lrs, self._ended = schedules, 0, lrs, None
+        self._momentum_schedules, self._momentums = derived, momentums
 
     def _per_schedule(self, name: str, value: Any) -> list[Any]:
         count = len(self._schedules)
@@ -205,9 +302,23 @@ class ScheduleState:
         schedules = tuple(restore_schedules(self._schedules, state.get("schedules"), holder="state"))
         history = History.from_state_dict(state.get("history", {"values": {}}))
         lrs, ended = self._lrs_or_last(cycle_iterations, schedules)
+        derived = self._derived_momentum(schedules, self._momentum_bounds)
+        momentums = self._momentums_at(cycle_iterations - (ended is not None), derived)
         self._schedules, self.cycle_iterations, self.total_iterations, self._lrs, self._ended = (
             schedules, cycle_iterations, total_iterations, lrs, ended)
+        self._momentum_schedules, self._momentums = derived, momentums
         self.history.adopt(history)
+
+
+def _is_pair_sequence(momentum: Any) -> bool:
+    """True for ``[(base, max), ...]`` (one pair per schedule), False for one ``(base, max)`` pair."""
+    return isinstance(momentum, Sequence) and bool(momentum) and isinstance(momentum[0], Sequence)
+
+
+def _momentum_pair(pair: Any, index: int | None) -> tuple[float, float]:
+    if not isinstance(pair, Sequence) or isinstance(pair, (str, bytes)) or len(pair) != 2:
+        raise ValueError(f"momentum must be a (base_momentum, max_momentum) pair, got {pair!r:.200}")
+    return momentum_bounds(pair[0], pair[1], "" if index is None else f" (schedule {index})")
 
 
 def _as_float(lr: Any) -> float:
