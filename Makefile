@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-DEV_EXTRAS := .[all,test,docs]
+DEV_EXTRAS := .[all,test,docs,lint]
 # The Keras backend the tests and the Keras demo use.
 DEV_PACKAGES := tensorflow-cpu
 DEMO_ARGS ?=
 
-.PHONY: bench demo docs test venv clean
+.PHONY: bench demo docs lint test venv clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,11 @@ docs: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade, Google-style docstrings) and strict mypy on clr_core
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info demo-output site

@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-from harness import Row, compare, print_rows, write_json  # noqa: E402
+import numpy as np
+from harness import Row, compare, print_rows, write_json
 
-from clr_core import CyclicSchedule  # noqa: E402
+from clr_core import CyclicSchedule
 
 BASE, TOP, STEP = 0.001, 0.006, 2000.0
 SIZE = 10_000_000

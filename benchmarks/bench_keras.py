@@ -22,11 +22,11 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
+from harness import Row, write_json
 
-from clr_keras import CyclicLR, CyclicLRSchedule  # noqa: E402
-from harness import Row, write_json  # noqa: E402  (benchmarks/harness.py, next to this script)
+from clr_keras import CyclicLR, CyclicLRSchedule
 
 TARGETS = {"callback": 1.05, "schedule": 1.02}
 CLR_ARGS = {"base_lr": 0.001, "max_lr": 0.006, "step_size": 100.0}
@@ -61,7 +61,7 @@ def run(spe: int, args: argparse.Namespace, x: np.ndarray, y: np.ndarray) -> dic
     """Median epoch time of each variant, and the median over rounds of its time over the constant's."""
     variants = ("constant", "callback", "schedule", "control")
     models = {name: build(name, spe, x.shape[1], args.width) for name in variants}
-    for name, (model, callbacks) in models.items():  # trace and warm up
+    for model, callbacks in models.values():  # trace and warm up
         model.fit(x, y, batch_size=args.batch_size, epochs=1, verbose=0, callbacks=callbacks)
     times: dict[str, list[float]] = {name: [] for name in variants}
     for round_index in range(args.rounds):

@@ -13,11 +13,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
-from harness import compare, print_rows, write_json  # noqa: E402
+import torch
+from harness import compare, print_rows, write_json
 
-from clr_torch import range_test  # noqa: E402
-from clr_tools.demo.data import load_digits  # noqa: E402
+from clr_tools.demo.data import load_digits
+from clr_torch import range_test
 
 STEPS = 200
 

@@ -20,10 +20,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this checkout's clr_torch
 
-import torch  # noqa: E402
-from harness import compare, print_rows, write_json  # noqa: E402
+import torch
+from harness import compare, print_rows, write_json
 
-from clr_torch import CyclicLR  # noqa: E402
+from clr_torch import CyclicLR
 
 TARGET_RATIO = 0.5
 TARGET_GROUPS = 10

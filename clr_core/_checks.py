@@ -73,3 +73,25 @@ def flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
     return value
+
+
+def per_item(name: str, value: Any, count: int, item: str = "param group") -> list[Any]:
+    """`value` repeated `count` times, or a list/tuple of exactly `count` values as a list.
+
+    The "one value or one per param group / per schedule" rule every face shares; `item` names the unit in
+    the message.
+
+    Examples:
+        >>> per_item("base_lr", 0.1, 2), per_item("base_lr", (0.1, 0.2), 2)
+        ([0.1, 0.1], [0.1, 0.2])
+        >>> per_item("max_lr", [0.1], 2, "schedule")
+        Traceback (most recent call last):
+        ...
+        ValueError: max_lr must be one value or a list of 2 (one per schedule), got 1 values: [0.1]
+    """
+    if isinstance(value, (list, tuple)):
+        if len(value) != count:
+            raise ValueError(f"{name} must be one value or a list of {count} (one per {item}), "
+                             f"got {len(value)} values: {list(value)!r}")
+        return list(value)
+    return [value] * count

@@ -72,12 +72,11 @@ class History(dict):  # type: ignore[type-arg]
                 self._at[key] = list(at)
         own_at = []
         for key in keys:
-            column, at = self.setdefault(key, []), self._at.get(key)
-            if len(column) == len(iterations) and (at is None or at == iterations):
+            column, column_at = self.setdefault(key, []), self._at.get(key)
+            if len(column) == len(iterations) and (column_at is None or column_at == iterations):
                 self._at[key] = iterations
             else:
-                at = self._at.setdefault(key, [])
-                own_at.append(at.append)
+                own_at.append(self._at.setdefault(key, []).append)
         return keys, [self[key].append for key in keys], [iterations.append, *own_at]
 
     def __setitem__(self, key: str, value: Any) -> None:

@@ -15,9 +15,9 @@ from typing import Any
 
 from . import _checks
 from .history import History
-from .join import ScheduleEnded
-from .mirrored import momentum_bounds, momentum_for
-from .protocol import Schedule, describe_schedules, restore_schedules
+from .schedules.base import Schedule, describe_schedules, restore_schedules
+from .schedules.join import ScheduleEnded
+from .schedules.momentum import momentum_bounds, momentum_for
 
 STATE_FORMAT = 1
 
@@ -83,8 +83,11 @@ class ScheduleState:
 
     @property
     def lr(self) -> float:
-        """The lr the next step runs at (first schedule); past the end of a schedule that raises there, the
-        last lr, held until `step` refuses to record a step past the end."""
+        """The lr the next step runs at (first schedule).
+
+        Past the end of a schedule that raises there: the last lr, held until `step` refuses to record a step
+        past the end.
+        """
         return self._lrs[0]
 
     @property
@@ -167,8 +170,7 @@ class ScheduleState:
 
     def _lrs_or_last(self, iteration: int, schedules: tuple[Schedule, ...] | None = None
                      ) -> tuple[list[float], ScheduleEnded | None]:
-        """The lrs at `iteration`; past the end of a schedule that raises there, those of the last iteration
-        (held) and the reason."""
+        """The lrs at `iteration`, or past the end of a schedule that raises there, the last ones and why."""
         try:
             return self._lrs_at(iteration, schedules), None
         except ScheduleEnded as ended:
@@ -247,7 +249,7 @@ class ScheduleState:
         Each argument is one value for every schedule or a sequence with one per schedule. The history and
         `total_iterations` carry on. Invalid values raise before anything changes.
         """
-        changes = {name: self._per_schedule(name, value)
+        changes = {name: _checks.per_item(name, value, len(self._schedules), "schedule")
                    for name, value in (("base_lr", base_lr), ("max_lr", max_lr), ("step_size", step_size))
                    if value is not None}
         schedules = self._schedules
@@ -269,15 +271,6 @@ class ScheduleState:
         self._schedules, self.cycle_iterations, self._lrs, self._ended = schedules, 0, lrs, None
         self._momentum_schedules, self._momentums = derived, momentums
 
-    def _per_schedule(self, name: str, value: Any) -> list[Any]:
-        count = len(self._schedules)
-        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-            return [value] * count
-        if len(value) != count:
-            raise ValueError(f"{name} must be one value or a sequence of {count} (one per schedule), "
-                             f"got {len(value)} values")
-        return list(value)
-
     def state_dict(self) -> dict[str, Any]:
         """Plain Python data (no functions): counters, history and a description of each schedule."""
         return {
@@ -289,8 +282,9 @@ class ScheduleState:
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Adopt a `state_dict()`: counters, history and schedules as saved (bounds changed by a reset
-        included); a custom `scale_fn` comes from this object's schedules and must match the saved one.
+        """Adopt a `state_dict()`: counters, history and schedules as saved (bounds changed by a reset included).
+
+        A custom `scale_fn` comes from this object's schedules and must match the saved one.
 
         The whole state is checked before anything changes; a mismatch raises `ValueError`.
         """
@@ -330,4 +324,5 @@ def _replaced(schedule: Schedule, changes: dict[str, Any]) -> Schedule:
     if replace is None:
         raise TypeError(f"{type(schedule).__name__} cannot change {', '.join(changes)} on reset; call reset() "
                         f"without arguments or build a new schedule")
-    return replace(**changes)
+    replaced: Schedule = replace(**changes)
+    return replaced

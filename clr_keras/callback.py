@@ -7,8 +7,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from clr_core import History, Schedule, ScheduleState, _checks, momentum_bounds
-from clr_core.arrays import lr_at_array
+from clr_core import History, Schedule, ScheduleState
+from clr_core.extend import checks, lr_at_array, momentum_bounds
 
 from .config import build_schedule
 from .logs import BATCH_LOSS, BatchLoss, numeric_metrics
@@ -98,7 +98,7 @@ class CyclicLR(keras.callbacks.Callback):
         self.state = ScheduleState(build_schedule(
             schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
             scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform))
-        self.cycle_momentum = _checks.flag("cycle_momentum", cycle_momentum)
+        self.cycle_momentum = checks.flag("cycle_momentum", cycle_momentum)
         self.base_momentum, self.max_momentum = momentum_bounds(base_momentum, max_momentum)
         if cycle_momentum:  # the state steps and records the momentum; a schedule without one fails here
             step_momentum_with(self.state, self.base_momentum, self.max_momentum)
@@ -280,8 +280,11 @@ class CyclicLR(keras.callbacks.Callback):
         return read_step(self._optimizer) - self._next_step  # data of unknown length: ask the counter
 
     def _fill_table(self) -> None:
-        """Write the rates of the next steps; past the end of an ``after='raise'`` schedule the last one is
-        held there, and the state raises when such a step is recorded."""
+        """Write the rates of the next steps into the table.
+
+        Past the end of an ``after='raise'`` schedule the last one is held there, and the state raises when
+        such a step is recorded.
+        """
         cycle = self.state.cycle_iterations
         iterations = np.arange(cycle, cycle + self._table.size)
         self._table.write(self._next_step, lr_at_array(self.state.schedule.evaluate, iterations))

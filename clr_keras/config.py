@@ -14,15 +14,8 @@ from typing import Any
 
 import keras
 
-from clr_core import (
-    CustomScale,
-    CyclicSchedule,
-    Schedule,
-    scale_from_config,
-    schedule_from_config,
-    schedule_to_config,
-)
-from clr_core.cyclic import CYCLIC_DEFAULTS, refuse_both
+from clr_core import CyclicSchedule, Schedule, schedule_from_config, schedule_to_config
+from clr_core.extend import CustomScale, checked_schedule, cyclic_arguments, scale_from_config
 
 REGISTERED = "registered_name"
 
@@ -38,17 +31,13 @@ def build_schedule(schedule: Any = None, **arguments: Any) -> Schedule:
         >>> build_schedule(base_lr=0.1, max_lr=0.5, step_size=10.0).lr_at(10)
         0.5
     """
-    if schedule is None:
-        arguments = {**CYCLIC_DEFAULTS, **arguments}
-        arguments["scale_fn"] = scale_function(arguments["scale_fn"])
-        return CyclicSchedule(**arguments)
-    refuse_both(schedule, arguments)
+    cyclic = cyclic_arguments(schedule, arguments)
+    if cyclic is not None:
+        cyclic["scale_fn"] = scale_function(cyclic["scale_fn"])
+        return CyclicSchedule(**cyclic)
     if isinstance(schedule, dict):
         schedule = schedule_from_config(schedule)
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"schedule must be a clr_core schedule (e.g. clr_core.CyclicSchedule) or its "
-                        f"schedule_to_config() dict, got {type(schedule).__name__} {schedule!r}")
-    return schedule
+    return checked_schedule(schedule)
 
 
 def scale_function(value: Any) -> Any:

@@ -56,8 +56,9 @@ def lookup(step: Any, size: int, values: Any, active: Any, fallback: Any) -> Any
 
 
 def ring(first_step: int, values: Any, size: int) -> np.ndarray:
-    """A ring of `size` slots (float64) holding `values` (at most `size`) as those of the steps from
-    `first_step` on: the value of step ``s`` is in slot ``s % size``; other slots hold 0.
+    """A ring of `size` slots (float64) holding `values` (at most `size`) for the steps from `first_step` on.
+
+    The value of step ``s`` is in slot ``s % size``; other slots hold 0.
 
     Examples:
         >>> ring(6, [1.0, 2.0, 3.0], 4).tolist()

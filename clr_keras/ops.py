@@ -1,7 +1,7 @@
 """The formula's array namespace for Keras tensors, in float64, for schedules computed inside the train step.
 
 `clr_core` writes each schedule's formula once against a tiny namespace (`fmod`, `floor`, `minimum`,
-`maximum`, `where`, `power`, `exp2`, `cos`, `log`, `to_float`, `apply`; see `clr_core.ops.ArrayOps`).
+`maximum`, `where`, `power`, `exp2`, `cos`, `log`, `to_float`, `apply`; see `clr_core.extend.ArrayOps`).
 `KerasOps` is that namespace for the tensors of the Keras backend in use, so
 `CyclicSchedule.evaluate(step, KERAS_OPS)` builds the formula into a compiled train step without a second
 copy of it (and so does any other `clr_core` schedule kind).
@@ -114,11 +114,11 @@ class KerasOps:
         """
         try:
             return self.to_float(fn(x))
-        except Exception as error:  # noqa: BLE001 - any failure means "not tensor-ready"; try the eager path
+        except Exception as error:
             tensor_error = error
         try:
             number = float(ops.convert_to_numpy(x))
-        except Exception:  # noqa: BLE001 - a symbolic tensor has no value: we are inside a compiled step
+        except Exception:
             raise TypeError(_cannot_trace(fn, tensor_error)) from tensor_error
         return self.to_float(fn(number))
 

@@ -6,8 +6,10 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import get_args
 
-from clr_core import MODES, SCALE_MODES, WAVEFORMS, CyclicSchedule
+from clr_core import CyclicSchedule
+from clr_core.extend import Mode, ScaleMode, Waveform
 
 
 def _add_plot_command(commands: argparse._SubParsersAction) -> None:
@@ -17,14 +19,15 @@ def _add_plot_command(commands: argparse._SubParsersAction) -> None:
     plot.add_argument("--max-lr", type=float, default=0.006, help="upper bound (default 0.006)")
     plot.add_argument("--step-size", type=float, default=2000.0, help="iterations per half cycle (default 2000)")
     plot.add_argument("--step-size-down", type=float, default=None, help="iterations of the falling half")
-    plot.add_argument("--mode", choices=MODES, default="triangular", help="policy (default triangular)")
+    plot.add_argument("--mode", choices=get_args(Mode), default="triangular", help="policy (default triangular)")
     plot.add_argument("--gamma", type=float, default=1.0, help="decay of exp_range (default 1)")
     plot.add_argument("--scale-fn", default=None, metavar="MODULE:FUNCTION",
                       help="import path of a custom scale function, importable from the current folder "
                            "(overrides --mode)")
-    plot.add_argument("--scale-mode", choices=SCALE_MODES, default="cycle",
+    plot.add_argument("--scale-mode", choices=get_args(ScaleMode), default="cycle",
                       help="what the custom scale function receives (default cycle)")
-    plot.add_argument("--waveform", choices=WAVEFORMS, default="triangle", help="cycle shape (default triangle)")
+    plot.add_argument("--waveform", choices=get_args(Waveform), default="triangle",
+                      help="cycle shape (default triangle)")
     plot.add_argument("--iterations", type=int, default=20000, help="iterations to draw (default 20000)")
     plot.add_argument("-o", "--output", default="lr.png", help="PNG file to write (default lr.png)")
 

@@ -12,7 +12,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from clr_core import RangeTestResult, Schedule, _checks
+from clr_core import RangeTestResult, Schedule
+from clr_core.extend import checks
 
 PathLike = str | os.PathLike[str]
 
@@ -47,7 +48,7 @@ def plot_schedule(schedules: Schedule | Sequence[Schedule], iterations: int, *,
     items = [schedules] if not isinstance(schedules, Sequence) else list(schedules)
     if labels is not None and len(labels) != len(items):
         raise ValueError(f"labels must have one entry per schedule ({len(items)}), got {len(labels)}")
-    _checks.count("iterations", iterations, low=1)
+    checks.count("iterations", iterations, low=1)
     figure = _new_figure()
     axes = figure.add_subplot()
     steps = np.arange(iterations)

@@ -1,4 +1,4 @@
-"""Optimizer param groups: one value per group from an argument, and writing values without aliasing.
+"""Optimizer param groups: writing values without aliasing.
 
 A param group's ``lr`` (or ``momentum``, or ``betas[0]``) may be a Python number or a ``torch.Tensor`` (the
 ``torch.compile``-friendly setup). A tensor is filled in place, so anything holding it (a compiled graph, a
@@ -10,29 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from torch import Tensor
-
-
-def per_group(name: str, value: Any, count: int) -> list[Any]:
-    """`value` repeated for `count` param groups, or a list/tuple of exactly `count` values as a list.
-
-    Args:
-        name: the argument's name, for the error message.
-        value: one value for every group, or a list/tuple with one value per group.
-        count: the number of param groups.
-
-    Raises:
-        ValueError: a list/tuple of another length.
-
-    Examples:
-        >>> per_group("base_lr", 0.1, 2), per_group("base_lr", (0.1, 0.2), 2)
-        ([0.1, 0.1], [0.1, 0.2])
-    """
-    if isinstance(value, (list, tuple)):
-        if len(value) != count:
-            raise ValueError(f"{name} must be one value or a list of {count} (one per param group), "
-                             f"got {len(value)} values: {list(value)!r}")
-        return list(value)
-    return [value] * count
 
 
 def write_value(group: dict[str, Any], key: str, value: float) -> None:

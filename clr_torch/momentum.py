@@ -24,11 +24,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from clr_core import OneCycle, Schedule, momentum_bounds
 from torch import Tensor
 from torch.optim import Optimizer
 
-from .groups import per_group, write_value
+from clr_core import OneCycle, Schedule
+from clr_core.extend import checks, momentum_bounds
+
+from .groups import write_value
 
 
 def momentum_key(optimizer: Optimizer, index: int) -> str:
@@ -109,8 +111,8 @@ class MomentumCycler:
         self._in_betas = [key == "betas" for key in self.keys]
         self._all_betas = all(self._in_betas)
         self._no_betas = not any(self._in_betas)
-        bases = per_group("base_momentum", base_momentum, count)
-        maxes = per_group("max_momentum", max_momentum, count)
+        bases = checks.per_item("base_momentum", base_momentum, count)
+        maxes = checks.per_item("max_momentum", max_momentum, count)
         per_group_bounds = isinstance(base_momentum, (list, tuple)) or isinstance(max_momentum, (list, tuple))
         self.base_momentums, self.max_momentums = _checked_bounds(bases, maxes, per_group_bounds)
 
@@ -154,8 +156,8 @@ class MomentumCycler:
         if not isinstance(state, Mapping):
             raise ValueError(f"momentum state must be a mapping from state_dict(), got {state!r:.200}")
         count = len(self.keys)
-        bases = per_group("base_momentum", state.get("base_momentum"), count)
-        maxes = per_group("max_momentum", state.get("max_momentum"), count)
+        bases = checks.per_item("base_momentum", state.get("base_momentum"), count)
+        maxes = checks.per_item("max_momentum", state.get("max_momentum"), count)
         return _checked_bounds(bases, maxes, count > 1)
 
     def adopt(self, bounds: tuple[list[float], list[float]]) -> None:

@@ -14,10 +14,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
-from clr_core import CyclicSchedule, History, Schedule, ScheduleState, _checks
 from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
+
+from clr_core import CyclicSchedule, History, Schedule, ScheduleState
+from clr_core.extend import checks
 
 from .groups import value_copy, write_value
 from .momentum import MomentumCycler, default_bounds
@@ -129,7 +131,7 @@ class CyclicLR(LRScheduler):
         schedules = build_schedules(len(optimizer.param_groups), schedule, base_lr=base_lr, max_lr=max_lr,
                                     step_size=step_size, mode=mode, gamma=gamma, scale_fn=scale_fn,
                                     scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform)
-        _checks.flag("cycle_momentum", cycle_momentum)
+        checks.flag("cycle_momentum", cycle_momentum)
         momentum = None
         if cycle_momentum:
             momentum = MomentumCycler(optimizer, *default_bounds(schedules, base_momentum, max_momentum))
@@ -158,8 +160,10 @@ class CyclicLR(LRScheduler):
 
     @property
     def history(self) -> History:
-        """``history['lr']`` (first group), ``'lr_group1'``, ..., ``'iterations'``, ``'momentum'`` (with
-        momentum cycling; ``'momentum_group1'``, ... for the other groups) and logged metrics."""
+        """``history['lr']`` (first group), ``'lr_group1'``, ..., ``'iterations'`` and logged metrics.
+
+        With momentum cycling also ``'momentum'`` (first group), ``'momentum_group1'``, ...
+        """
         return self._state.history
 
     @property
@@ -217,8 +221,10 @@ class CyclicLR(LRScheduler):
         self._last_lr = [value_copy(group["lr"]) for group in groups] if tensors else lrs
 
     def _update_lr(self, epoch: int | None = None) -> None:
-        """What `SequentialLR` calls when it reaches this scheduler's milestone (``_update_lr(0)``): restart the
-        cycle there, as PyTorch's CyclicLR does (the history and `total_iterations` carry on)."""
+        """What `SequentialLR` calls at this scheduler's milestone (``_update_lr(0)``): restart the cycle.
+
+        As PyTorch's CyclicLR does; the history and `total_iterations` carry on.
+        """
         if epoch != 0:
             raise ValueError(f"CyclicLR._update_lr takes only epoch=0 (SequentialLR's restart at a milestone), "
                              f"got {epoch!r}; call step() to advance")
@@ -302,8 +308,10 @@ class CyclicLR(LRScheduler):
         return self._momentum
 
     def state_dict(self) -> dict[str, Any]:
-        """Plain Python data (safe for ``torch.load(weights_only=True)``): the core state, the step count and
-        the momentum bounds. A custom `scale_fn` is named, never stored."""
+        """Plain Python data (safe for ``torch.load(weights_only=True)``).
+
+        The core state, the step count and the momentum bounds. A custom `scale_fn` is named, never stored.
+        """
         return {
             "format": STATE_FORMAT,
             "schedule_state": self._state.state_dict(),
@@ -328,7 +336,7 @@ class CyclicLR(LRScheduler):
             raise ValueError(f"state_dict must come from clr_torch.CyclicLR.state_dict() (format {STATE_FORMAT}), "
                              f"got {keys!r:.300}; a torch.optim.lr_scheduler.CyclicLR state cannot be loaded "
                              f"(restart the cycle with last_epoch instead)")
-        step_count = _checks.count("step_count", state_dict.get("step_count"))
+        step_count = checks.count("step_count", state_dict.get("step_count"))
         saved_momentum = state_dict.get("momentum")
         if (saved_momentum is None) != (self._momentum is None):
             saved, own = ("on", "off") if saved_momentum is not None else ("off", "on")
@@ -376,4 +384,4 @@ def _outside_graphs(step: Callable[..., None]) -> Callable[..., None]:
 
 def _completed_steps(last_epoch: Any) -> int:
     """Optimizer steps already done for a given `last_epoch` (the index of the last batch, -1 for none)."""
-    return _checks.count("last_epoch", last_epoch, low=-1) + 1
+    return checks.count("last_epoch", last_epoch, low=-1) + 1

@@ -10,9 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from clr_core import CyclicSchedule, Schedule
-from clr_core.cyclic import CYCLIC_DEFAULTS, refuse_both
-
-from .groups import per_group
+from clr_core.extend import checks, cyclic_arguments
 
 
 def build_schedules(count: int, schedule: Any = None, **cyclic: Any) -> list[Schedule]:
@@ -22,7 +20,7 @@ def build_schedules(count: int, schedule: Any = None, **cyclic: Any) -> list[Sch
         count: the number of param groups (>= 1).
         schedule: None, one object following `clr_core.Schedule` (shared by every group), or a list/tuple
             with one per group. When given, the cyclic arguments must keep their defaults.
-        **cyclic: the arguments of `CYCLIC_DEFAULTS`; `base_lr` and `max_lr` may be a list/tuple with one
+        **cyclic: `CyclicSchedule`'s arguments; `base_lr` and `max_lr` may be a list/tuple with one
             value per group.
 
     Returns:
@@ -37,13 +35,12 @@ def build_schedules(count: int, schedule: Any = None, **cyclic: Any) -> list[Sch
         >>> [s.lr_at(4) for s in schedules]
         [0.1, 0.2]
     """
-    refuse_both(schedule, cyclic)
-    if schedule is not None:
-        return per_group("schedule", schedule, count)
-    arguments = {**CYCLIC_DEFAULTS, **cyclic}
+    arguments = cyclic_arguments(schedule, cyclic)
+    if arguments is None:
+        return checks.per_item("schedule", schedule, count)
     per_group_bounds = isinstance(arguments["base_lr"], (list, tuple)) or isinstance(arguments["max_lr"], (list, tuple))
-    base_lrs = per_group("base_lr", arguments.pop("base_lr"), count)
-    max_lrs = per_group("max_lr", arguments.pop("max_lr"), count)
+    base_lrs = checks.per_item("base_lr", arguments.pop("base_lr"), count)
+    max_lrs = checks.per_item("max_lr", arguments.pop("max_lr"), count)
     built: dict[tuple[Any, Any], CyclicSchedule] = {}
     schedules = []
     for index, (base_lr, max_lr) in enumerate(zip(base_lrs, max_lrs)):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from clr_core import _checks, ends_on_cycle_boundary
+from clr_core import ends_on_cycle_boundary
+from clr_core.extend import checks
 
 from .data import load_digits
 from .experiment import EPOCHS_PER_STEP, Trainer, run_experiment
@@ -25,8 +26,8 @@ def make_trainer(framework: str) -> Trainer:
 def run_demo(framework: str = "torch", seeds: int = 5, epochs: int = 24, output: str = "demo-output",
              progress: bool = True) -> str:
     """Run the whole demo and return the table; figures, table.md and results.json go to `output`."""
-    _checks.count("seeds", seeds, low=1)
-    _checks.count("epochs", epochs, low=1)
+    checks.count("seeds", seeds, low=1)
+    checks.count("epochs", epochs, low=1)
     trainer = make_trainer(framework)
     if not ends_on_cycle_boundary(epochs, EPOCHS_PER_STEP, warn=False):  # in epochs: the same ratio as in steps
         print(f"note: {epochs} epochs is not a whole number of {2 * EPOCHS_PER_STEP}-epoch cycles; Smith "

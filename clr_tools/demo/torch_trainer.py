@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from clr_core import ProgressBar, RangeTestResult
-from clr_torch import CyclicLR
-from clr_torch import range_test
+from clr_core import RangeTestResult
+from clr_core.extend import ProgressBar
+from clr_torch import CyclicLR, range_test
 
 from .data import Digits
 from .experiment import BATCH_SIZE, Policy, Run
@@ -16,6 +16,7 @@ MOMENTUM = 0.9
 
 
 def build_model(data: Digits, seed: int) -> nn.Module:
+    """The demo's MLP (64 hidden units), seeded."""
     torch.manual_seed(seed)
     return nn.Sequential(nn.Linear(data.features, 64), nn.ReLU(), nn.Linear(64, data.classes))
 

@@ -74,7 +74,8 @@ def test_mirrored_works_over_every_schedule_kind():
     from clr_core import Anneal, Join, OneCycle, warmup
 
     kinds = [CyclicSchedule(0.01, 0.1, 5), warmup(CyclicSchedule(0.01, 0.1, 5), 3), OneCycle(0.1, 50),
-             CosineRestarts(0.1, 4, period_mult=2, min_lr=0.01), Join([Anneal(0.1, 0.01, 5), Anneal(0.01, 0.01, 1)], [5])]
+             CosineRestarts(0.1, 4, period_mult=2, min_lr=0.01),
+             Join([Anneal(0.1, 0.01, 5), Anneal(0.01, 0.01, 1)], [5])]
     for schedule in kinds:
         momentum = Mirrored(schedule, lr_low=0.0, lr_high=0.1, low=0.85, high=0.95)
         values = [momentum.lr_at(i) for i in range(30)]

@@ -14,11 +14,11 @@ from clr_core import (
     Join,
     OneCycle,
     RangeSweep,
-    ScheduleBase,
     ScheduleState,
     momentum_for,
     warmup,
 )
+from clr_core.extend import ScheduleBase
 
 KINDS = {
     "cyclic triangular2": CyclicSchedule(0.01, 0.1, step_size=5, mode="triangular2"),

@@ -6,7 +6,7 @@ And with ``base_lr == max_lr`` training equals training at that fixed lr, exactl
 import numpy as np
 import pytest
 
-from clr_core import CosineRestarts, CyclicSchedule, Join, Anneal, OneCycle, ScheduleState, warmup
+from clr_core import Anneal, CosineRestarts, CyclicSchedule, Join, OneCycle, ScheduleState, warmup
 
 STEPS = 30
 SCHEDULES = {

@@ -38,7 +38,8 @@ def test_exp_range_restarts_after_reset_because_scale_fn_receives_cycle_iteratio
     assert state.history["lr"] == [1, 2, 1, 2]
 
 
-@pytest.mark.parametrize(("scale_mode", "expected"), [("cycle", [1.0, 1.0, 2.0, 2.0]), ("iterations", [0.0, 3.0, 4.0, 7.0])])
+@pytest.mark.parametrize(("scale_mode", "expected"),
+                         [("cycle", [1.0, 1.0, 2.0, 2.0]), ("iterations", [0.0, 3.0, 4.0, 7.0])])
 def test_what_a_custom_scale_fn_receives(scale_mode, expected):
     received = []
 

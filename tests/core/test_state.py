@@ -3,6 +3,7 @@
 import copy
 import json
 import math
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -84,7 +85,8 @@ def test_several_schedules_share_the_counters_and_all_lrs_are_kept():
     assert state.history["lr"] == [1, 2] and state.history["lr_group1"] == [10, 20]
     state.reset(max_lr=[9, 90])
     assert [s.max_lr for s in state.schedules] == [9, 90]
-    with pytest.raises(ValueError, match="max_lr must be one value or a sequence of 2"):
+    with pytest.raises(ValueError, match=re.escape("max_lr must be one value or a list of 2 (one per schedule), "
+                                                   "got 3 values: [9, 90, 900]")):
         state.reset(max_lr=[9, 90, 900])
 
 

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clr_core import CyclicSchedule, numpy_ops
-from clr_core.arrays import CHUNK
+from clr_core import CyclicSchedule
+from clr_core._arrays import CHUNK
+from clr_core.extend import numpy_ops
 
 
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint16, np.float32, np.float64])

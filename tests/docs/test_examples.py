@@ -41,6 +41,6 @@ def test_every_example_of_the_page_runs(page, tmp_path, monkeypatch):
         if required and importlib.util.find_spec(required.group(1)) is None:
             continue
         try:
-            exec(compile(block, f"{page.name} block {number}", "exec"), namespace)  # noqa: S102 - our docs
+            exec(compile(block, f"{page.name} block {number}", "exec"), namespace)
         except Exception as error:  # pragma: no cover - the message is the point
             pytest.fail(f"{page.relative_to(ROOT)} block {number} raised {type(error).__name__}: {error}")

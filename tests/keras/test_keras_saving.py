@@ -12,7 +12,7 @@ from clr_core import exp_range  # noqa: E402
 from clr_keras import CyclicLR, CyclicLRSchedule  # noqa: E402
 
 from . import keras_scale_fns  # noqa: E402
-from .keras_helpers import core_lrs, ones, one_weight_model, sgd_weights, weight  # noqa: E402
+from .keras_helpers import core_lrs, one_weight_model, ones, sgd_weights, weight  # noqa: E402
 
 CONFIGS = [
     {"mode": "triangular"},

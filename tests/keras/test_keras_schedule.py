@@ -7,6 +7,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 import numpy as np  # noqa: E402
+
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -14,7 +15,7 @@ from hypothesis import strategies as st  # noqa: E402
 from clr_core import CyclicSchedule, exp_range  # noqa: E402
 from clr_keras import KERAS_OPS, CyclicLRSchedule  # noqa: E402
 
-from .keras_helpers import core_lrs, ones, one_weight_model, sgd_weights, weight  # noqa: E402
+from .keras_helpers import core_lrs, one_weight_model, ones, sgd_weights, weight  # noqa: E402
 
 MODES = [
     {"mode": "triangular"},

@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 from clr_core import CyclicSchedule  # noqa: E402
 from clr_keras import CyclicLR, CyclicLRSchedule  # noqa: E402
 
-from .keras_helpers import ones, one_weight_model  # noqa: E402
+from .keras_helpers import one_weight_model, ones  # noqa: E402
 
 BAD = [
     ({"step_size": 0}, ValueError, "step_size must be a finite number > 0, got 0"),

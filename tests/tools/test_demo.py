@@ -8,9 +8,9 @@ from tests.tools.conftest import assert_png
 
 pytest.importorskip("sklearn")
 pytest.importorskip("matplotlib")
-from clr_tools.demo import run_demo  # noqa: E402
-from clr_tools.demo.data import load_digits  # noqa: E402
-from clr_tools.demo.experiment import Policy  # noqa: E402
+from clr_tools.demo import run_demo
+from clr_tools.demo.data import load_digits
+from clr_tools.demo.experiment import Policy
 
 FILES = ["table.md", "results.json", "range_test.png", "lr_curves.png", "accuracy.png"]
 

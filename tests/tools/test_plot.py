@@ -9,7 +9,7 @@ from clr_core import CyclicSchedule, RangeSweep, RangeTest, ScheduleState
 from tests.tools.conftest import assert_png
 
 pytest.importorskip("matplotlib")
-from clr_tools import plot_history, plot_range_test, plot_schedule  # noqa: E402
+from clr_tools import plot_history, plot_range_test, plot_schedule
 
 
 def test_schedule_preview_overlays_several_schedules(tmp_path):

@@ -11,9 +11,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from .clr_torch_helpers import make_optimizer  # noqa: E402
-
 from clr_torch import CyclicLR  # noqa: E402
+
+from .clr_torch_helpers import make_optimizer  # noqa: E402
 
 lr_scheduler = torch.optim.lr_scheduler
 

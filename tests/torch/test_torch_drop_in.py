@@ -9,10 +9,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from .clr_torch_helpers import make_optimizer  # noqa: E402
-
 from clr_core import CosineRestarts, CyclicSchedule, Join, OneCycle, momentum_for, warmup  # noqa: E402
 from clr_torch import CyclicLR  # noqa: E402
+
+from .clr_torch_helpers import make_optimizer  # noqa: E402
 
 
 def stepped_lrs(scheduler: Any, steps: int = 12) -> list[float]:

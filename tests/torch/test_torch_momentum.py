@@ -8,11 +8,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from .clr_torch_helpers import group_snapshot, make_optimizer  # noqa: E402
-
 from clr_core import CyclicSchedule, OneCycle, momentum_for  # noqa: E402
 from clr_torch import CyclicLR  # noqa: E402
 from clr_torch.momentum import MomentumCycler, momentum_key  # noqa: E402
+
+from .clr_torch_helpers import group_snapshot, make_optimizer  # noqa: E402
 
 
 def momentum_of(optimizer: Any, index: int = 0) -> float:

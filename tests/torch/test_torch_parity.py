@@ -9,11 +9,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from .clr_torch_helpers import close, group_lrs, make_optimizer  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from clr_torch import CyclicLR  # noqa: E402
+
+from .clr_torch_helpers import close, group_lrs, make_optimizer  # noqa: E402
 
 TorchCyclicLR = torch.optim.lr_scheduler.CyclicLR
 

@@ -9,10 +9,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from .clr_torch_helpers import group_lrs, make_optimizer  # noqa: E402
-
 from clr_core import CosineRestarts, CyclicSchedule, exp_range, warmup  # noqa: E402
 from clr_torch import CyclicLR  # noqa: E402
+
+from .clr_torch_helpers import group_lrs, make_optimizer  # noqa: E402
 
 PLAIN_TYPES = (dict, list, tuple, str, int, float, bool, type(None))
 

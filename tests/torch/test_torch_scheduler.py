@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from typing import Any
 
@@ -10,10 +11,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from .clr_torch_helpers import group_lrs, group_snapshot, make_optimizer  # noqa: E402
-
 from clr_core import CyclicSchedule, ScheduleState, exp_range  # noqa: E402
 from clr_torch import CyclicLR  # noqa: E402
+
+from .clr_torch_helpers import group_lrs, group_snapshot, make_optimizer  # noqa: E402
 
 
 def advance(optimizer: Any, scheduler: CyclicLR, steps: int) -> list[list[float]]:
@@ -180,7 +181,8 @@ def test_reset_per_group_and_refused_reset_changes_nothing() -> None:
     before = (group_lrs(optimizer), scheduler.state.cycle_iterations, scheduler.schedules)
     with pytest.raises(ValueError, match="max_lr must be >= base_lr"):
         scheduler.reset(base_lr=1.0)
-    with pytest.raises(ValueError, match="base_lr must be one value or a sequence of 2"):
+    with pytest.raises(ValueError, match=re.escape("base_lr must be one value or a list of 2 (one per schedule), "
+                                                   "got 3 values: [0.01, 0.02, 0.03]")):
         scheduler.reset(base_lr=[0.01, 0.02, 0.03])
     assert (group_lrs(optimizer), scheduler.state.cycle_iterations, scheduler.schedules) == before
     scheduler._reset(new_base_lr=[0.001, 0.002], new_max_lr=[0.01, 0.02])

@@ -10,11 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from . import _checks
-from .base import ScheduleBase
-from .compiled import compile_formula
-from .ops import ArrayOps
-from .protocol import Schedule, lr_range_of, register_schedule_kind, schedule_from_config, schedule_to_config
+from .. import _checks
+from .._ops import ArrayOps
+from .base import (
+    Schedule,
+    ScheduleBase,
+    lr_range_of,
+    register_schedule_kind,
+    schedule_from_config,
+    schedule_to_config,
+)
 
 
 @register_schedule_kind
@@ -28,7 +33,7 @@ class Mirrored(ScheduleBase):
     Examples:
         >>> from clr_core import CyclicSchedule
         >>> momentum = Mirrored(CyclicSchedule(0.1, 0.5, step_size=2), lr_low=0.1, lr_high=0.5, low=0.85, high=0.95)
-        >>> [round(momentum.lr_at(i), 3) for i in range(5)]
+        >>> [round(momentum.value_at(i), 3) for i in range(5)]
         [0.95, 0.9, 0.85, 0.9, 0.95]
     """
 
@@ -46,19 +51,6 @@ class Mirrored(ScheduleBase):
         _checks.finite("lr_high", self.lr_high, low=lr_low, low_inclusive=True, range_text=f">= lr_low ({lr_low!r})")
         low = _checks.non_negative("low", self.low)
         _checks.finite("high", self.high, low=low, low_inclusive=True, range_text=f">= low ({low!r})")
-        # Adapters ask for the momentum at every step: plain numbers take the compiled formula, when the lr
-        # schedule can be compiled (its evaluate uses only arithmetic and the namespace's functions).
-        try:
-            object.__setattr__(self, "lr_at", compile_formula(self.evaluate, otherwise=self._lr_at))
-        except (AttributeError, TypeError):
-            pass
-
-    def _lr_at(self, iteration: Any) -> Any:
-        return ScheduleBase.lr_at(self, iteration)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle by constructor arguments (the compiled formula is rebuilt on load)."""
-        return (type(self), (self.schedule, self.lr_low, self.lr_high, self.low, self.high))
 
     def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
         if self.lr_high == self.lr_low:
@@ -108,8 +100,7 @@ def momentum_bounds(base_momentum: Any, max_momentum: Any, where: str = "") -> t
 
 
 def momentum_for(schedule: Schedule, base_momentum: float = 0.85, max_momentum: float = 0.95) -> Schedule:
-    """The momentum schedule that goes with `schedule`: `max_momentum` at its lowest lr, `base_momentum` at
-    its highest.
+    """The momentum schedule that goes with `schedule`: `max_momentum` at its lowest lr, `base_momentum` at its highest.
 
     A `OneCycle` gives its own (PyTorch's phases); any other kind is mirrored over its `lr_range()` (a
     `Join`'s, warmup's included, is the union of its pieces'), so every built-in kind and every user kind
@@ -126,7 +117,8 @@ def momentum_for(schedule: Schedule, base_momentum: float = 0.85, max_momentum: 
     """
     own = getattr(schedule, "momentum", None)
     if callable(own):
-        return own(base_momentum, max_momentum)
+        momentum: Schedule = own(base_momentum, max_momentum)
+        return momentum
     try:
         low, high = lr_range_of(schedule)
     except TypeError as error:

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from . import _checks
-from .base import ScheduleBase
-from .ops import ArrayOps
-from .protocol import (
+from .. import _checks
+from .._ops import ArrayOps
+from .base import (
     Schedule,
+    ScheduleBase,
     describe_schedules,
     lr_range_of,
     register_schedule_kind,

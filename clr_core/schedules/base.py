@@ -1,29 +1,32 @@
-"""The schedule protocol every adapter relies on, and saving any schedule by its kind.
+"""What a schedule is: the `Schedule` protocol, the `ScheduleBase` of the built-in kinds, saving by kind.
 
-Adapters and the state object accept any object with these methods, so new schedule kinds (one-cycle,
-warmup, joins) plug in without adapter changes: register the class under a `kind` name and it saves and
-loads like `CyclicSchedule`.
+Adapters and the state object accept any object following `Schedule`, so new kinds plug in without adapter
+changes. A kind written on `ScheduleBase` only writes ``evaluate(i, ops)`` once (against the ops namespace)
+and ``to_config``; the base gives it the checked door `lr_at` for numbers and numpy arrays, `describe` and
+`restore`. `register_schedule_kind` makes a class loadable by `schedule_from_config` under its `kind`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
-from .cyclic import CyclicSchedule
-from .ops import ArrayOps
+from .._arrays import lr_at_array
+from .._checks import ITERATION_LIMIT
+from .._ops import MATH_OPS, ArrayOps
 
 
 @runtime_checkable
 class Schedule(Protocol):
-    """A learning rate as a pure function of the iteration, plus the means to save it.
+    """A learning rate (or momentum) as a pure function of the iteration, plus the means to save it.
 
     - `lr_at(i)`: checked evaluation on an int/float (returns a float) or a numpy array (returns an array).
     - `evaluate(i, ops)`: unchecked evaluation on any array kind, through an `ArrayOps` namespace.
     - `to_config()` / `from_config(config)`: JSON-safe, complete; refuses what cannot be rebuilt from data.
     - `describe()` / `restore(description)`: plain data for a state dict, never failing; `restore` takes
       unsavable parts (a lambda `scale_fn`) from the object it is called on.
+    - `kind`: the name the kind is registered under (a class attribute).
 
     Optional: `lr_range()` returns ``(lowest, highest)``, bounds of every value the schedule gives. Momentum
     cycling (`momentum_for`, ``cycle_momentum=True`` in the adapters) mirrors the lr over that range, so a
@@ -31,7 +34,9 @@ class Schedule(Protocol):
     its pieces').
     """
 
-    kind: str
+    @property
+    def kind(self) -> str:
+        """The registered kind name, e.g. ``'cyclic'``."""
 
     def lr_at(self, iteration: Any) -> Any:
         """The checked value at `iteration`: a float for a number, an array for a numpy array."""
@@ -49,7 +54,54 @@ class Schedule(Protocol):
         """The schedule `description` holds, taking unsavable parts from this object."""
 
 
-SCHEDULE_KINDS: dict[str, Any] = {CyclicSchedule.kind: CyclicSchedule}
+class ScheduleBase:
+    """Base of the built-in schedule kinds: the checked `lr_at` (and `value_at`), and saving as configs."""
+
+    kind: ClassVar[str] = ""
+
+    def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
+        """The value at `iteration`, written once with `ops` (numbers, numpy arrays or tensors alike)."""
+        raise NotImplementedError
+
+    def to_config(self) -> dict[str, Any]:
+        """The constructor's arguments as JSON-safe data (what `from_config` takes back)."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        """A schedule built from `to_config()` output."""
+        return cls(**config)
+
+    def lr_at(self, iteration: Any) -> Any:
+        """The value at `iteration` (an int or float in [0, 2**53), or a numpy array of them).
+
+        A number gives a float, an array an array of the same shape (computed with whole-array numpy
+        operations). Raises `ValueError` for an iteration out of range and for a non-finite result.
+        """
+        if iteration.__class__ is int or iteration.__class__ is float:  # the per-step hot path
+            if 0 <= iteration < ITERATION_LIMIT:
+                value = float(self.evaluate(float(iteration), MATH_OPS))
+                if value - value == 0.0:  # neither NaN nor an infinity
+                    return value
+                raise ValueError(f"the schedule gave a non-finite lr ({value!r}) at iteration {iteration!r}")
+        elif isinstance(iteration, (int, float)) and not isinstance(iteration, bool):
+            if 0 <= iteration < ITERATION_LIMIT:  # a numpy scalar or an int/float subclass
+                return self.lr_at(float(iteration))
+        else:
+            return lr_at_array(self.evaluate, iteration)
+        raise ValueError(f"iteration must be a number in [0, 2**53), got {iteration!r}")
+
+    def value_at(self, iteration: Any) -> Any:
+        """`lr_at` under the name that reads true for momentum schedules (the same checked door)."""
+        return self.lr_at(iteration)
+
+    def describe(self) -> dict[str, Any]:
+        """Plain data for a state dict: the config (schedules holding other schedules override this)."""
+        return self.to_config()
+
+    def restore(self, description: dict[str, Any]) -> Any:
+        """The schedule a `describe()` output holds."""
+        return self.from_config(description)
 
 
 def lr_range_of(schedule: Schedule) -> tuple[float, float]:
@@ -60,6 +112,7 @@ def lr_range_of(schedule: Schedule) -> tuple[float, float]:
         ValueError: the range it gives is not two finite numbers ``low <= high``.
 
     Examples:
+        >>> from clr_core import CyclicSchedule
         >>> lr_range_of(CyclicSchedule(base_lr=0.01, max_lr=0.1))
         (0.01, 0.1)
     """
@@ -74,7 +127,12 @@ def lr_range_of(schedule: Schedule) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def register_schedule_kind(cls: type) -> type:
+SCHEDULE_KINDS: dict[str, Any] = {}
+
+KindT = TypeVar("KindT", bound="type[ScheduleBase]")
+
+
+def register_schedule_kind(cls: KindT) -> KindT:
     """Class decorator: make `cls` (with a `kind` name and `from_config`) loadable by `schedule_from_config`."""
     SCHEDULE_KINDS[cls.kind] = cls
     return cls
@@ -84,6 +142,7 @@ def schedule_to_config(schedule: Schedule) -> dict[str, Any]:
     """``{"kind": ..., "config": ...}``: everything needed to rebuild `schedule` in another process.
 
     Examples:
+        >>> from clr_core import CyclicSchedule
         >>> schedule_to_config(CyclicSchedule(step_size=10))["kind"]
         'cyclic'
     """
@@ -94,9 +153,10 @@ def schedule_from_config(data: dict[str, Any]) -> Schedule:
     """Rebuild a schedule from `schedule_to_config` output."""
     kind = data.get("kind") if isinstance(data, dict) else None
     if kind not in SCHEDULE_KINDS:
-        known = ", ".join(repr(name) for name in SCHEDULE_KINDS)
+        known = ", ".join(repr(name) for name in sorted(SCHEDULE_KINDS))
         raise ValueError(f"schedule config 'kind' must be one of {known}, got {kind!r}")
-    return SCHEDULE_KINDS[kind].from_config(data.get("config", {}))
+    schedule: Schedule = SCHEDULE_KINDS[kind].from_config(data.get("config", {}))
+    return schedule
 
 
 def describe_schedules(schedules: Sequence[Schedule]) -> list[dict[str, Any]]:
@@ -116,7 +176,7 @@ def restore_schedules(schedules: Sequence[Schedule], saved: Any, *, holder: str)
     for item, entry in zip(schedules, saved):
         kind = entry.get("kind") if isinstance(entry, Mapping) else None
         if kind != item.kind:
-            known = ", ".join(repr(name) for name in SCHEDULE_KINDS)
+            known = ", ".join(repr(name) for name in sorted(SCHEDULE_KINDS))
             raise ValueError(f"cannot restore: the saved {holder} holds a schedule of kind {kind!r} (known: "
                              f"{known}) where this one holds {item.kind!r}")
     restored: dict[int, tuple[Any, Schedule]] = {}  # a schedule shared by several groups stays shared
@@ -127,4 +187,3 @@ def restore_schedules(schedules: Sequence[Schedule], saved: Any, *, holder: str)
             earlier = restored[id(item)] = (entry, item.restore(entry["description"]))
         result.append(earlier[1])
     return result
-

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, get_args
 
-from . import _checks
-from ._checks import ITERATION_LIMIT as LIMIT
-from .arrays import lr_at_array
-from .compiled import compile_formula
-from .formula import WAVEFORMS, cyclic_lr
-from .ops import ArrayOps
+from .. import _checks
+from .._ops import ArrayOps
+from ._formula import WAVEFORMS, Waveform, cyclic_lr
+from .base import Schedule, ScheduleBase, register_schedule_kind
 from .scale import (
     CustomScale,
     ExpRange,
@@ -21,13 +20,16 @@ from .scale import (
     triangular2,
 )
 
-MODES = ("triangular", "triangular2", "exp_range")
-SCALE_MODES = ("cycle", "iterations")
+Mode = Literal["triangular", "triangular2", "exp_range"]
+ScaleMode = Literal["cycle", "iterations"]
+MODES: tuple[str, ...] = get_args(Mode)
+SCALE_MODES: tuple[str, ...] = get_args(ScaleMode)
 _MODE_SCALE_MODE = {"triangular": "cycle", "triangular2": "cycle", "exp_range": "iterations"}
 
 
+@register_schedule_kind
 @dataclass(frozen=True)
-class CyclicSchedule:
+class CyclicSchedule(ScheduleBase):
     """A cyclical learning rate: a triangle between `base_lr` and `max_lr`, its amplitude scaled.
 
     For a cycle iteration count ``i`` (optimizer steps since the start or the last reset)::
@@ -70,12 +72,12 @@ class CyclicSchedule:
     base_lr: float = 0.001
     max_lr: float = 0.006
     step_size: float = 2000.0
-    mode: str = "triangular"
+    mode: Mode = "triangular"
     gamma: float = 1.0
     scale_fn: Any = None
-    scale_mode: str = "cycle"
+    scale_mode: ScaleMode = "cycle"
     step_size_down: float | None = None
-    waveform: str = "triangle"
+    waveform: Waveform = "triangle"
     scale: ScaleFunction = field(init=False, repr=False, compare=False)
     kind: ClassVar[str] = "cyclic"
 
@@ -99,13 +101,6 @@ class CyclicSchedule:
                             ("step_size_down", step_size_down), ("gamma", gamma), ("scale_mode", scale_mode),
                             ("scale", scale)):
             object.__setattr__(self, name, value)
-        # The hot path: `lr_at` for plain numbers, compiled from the formula (see clr_core.compiled); anything
-        # else falls through to the method below.
-        object.__setattr__(self, "lr_at", compile_formula(self.evaluate, otherwise=self._lr_at))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle by constructor arguments (the compiled formula is rebuilt on load)."""
-        return (type(self), tuple(self.to_arguments().values()))
 
     @property
     def falling_steps(self) -> float:
@@ -116,31 +111,15 @@ class CyclicSchedule:
         """``(base_lr, max_lr)``: the lowest and highest lr the schedule can give (what momentum mirrors)."""
         return self.base_lr, self.max_lr
 
-    def lr_at(self, iteration: Any) -> Any:
-        """The learning rate at cycle iteration `iteration` (an int or float >= 0, or a numpy array of them).
+    def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
+        """The formula on `iteration` as the array kind of `ops` (no checks: `lr_at` is the checked door).
 
-        An array gives an array of the same shape, computed with whole-array numpy operations. (Each instance
-        answers plain ints and floats through its compiled copy of the formula, which gives the same numbers.)
+        Adapters use this with their own namespace (e.g. Keras ops inside a compiled step).
 
         Examples:
             >>> import numpy as np
             >>> CyclicSchedule(0.0, 1.0, step_size=2).lr_at(np.arange(5))
             array([0. , 0.5, 1. , 0.5, 0. ])
-        """
-        return self._lr_at(iteration)
-
-    def _lr_at(self, iteration: Any) -> Any:
-        """`lr_at` for everything the compiled fast path does not take: numpy values, arrays, bad input."""
-        if isinstance(iteration, (int, float)) and not isinstance(iteration, bool):
-            if 0 <= iteration < LIMIT:
-                return self.lr_at(float(iteration))  # a numpy scalar, as a plain float
-            raise ValueError(f"iteration must be a number in [0, 2**53), got {iteration!r}")
-        return lr_at_array(self.evaluate, iteration)
-
-    def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
-        """The formula on `iteration` as the array kind of `ops` (no checks: `lr_at` is the checked door).
-
-        Adapters use this with their own namespace (e.g. Keras ops inside a compiled step).
         """
         return cyclic_lr(iteration, self.base_lr, self.max_lr, self.step_size, self.falling_steps,
                          self.scale, self.scale_mode, ops, self.waveform)
@@ -213,33 +192,45 @@ def _label(name: str | None) -> str:
 CYCLIC_DEFAULTS: dict[str, Any] = {item.name: item.default for item in fields(CyclicSchedule) if item.init}
 
 
-def arguments_given(arguments: dict[str, Any]) -> list[str]:
-    """The names in `arguments` whose value is not `CyclicSchedule`'s default, for adapters that take either
-    a ready schedule or these arguments, and refuse both at once.
+def cyclic_arguments(schedule: Any, arguments: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Resolve an adapter's "schedule= or the cyclic arguments".
+
+    Returns None when a ready `schedule` is given, else every `CyclicSchedule` argument (the defaults
+    completed by `arguments`).
+
+    Raises `TypeError` when `schedule` comes with cyclic arguments that differ from their defaults: those
+    belong inside the schedule object.
 
     Examples:
-        >>> arguments_given({"base_lr": 0.001, "max_lr": 0.01, "mode": "triangular"})
-        ['max_lr']
-    """
-    def is_default(name: str, value: Any) -> bool:
-        default = CYCLIC_DEFAULTS[name]
-        plain = (int, float, str)
-        return value is default or (type(value) in plain and type(default) in plain and value == default)
-
-    return sorted(name for name, value in arguments.items() if not is_default(name, value))
-
-
-def refuse_both(schedule: Any, arguments: dict[str, Any]) -> None:
-    """Raise `TypeError` when an adapter gets a ready `schedule` and also non-default cyclic `arguments`.
-
-    Examples:
-        >>> refuse_both(CyclicSchedule(), {"base_lr": 0.01})
+        >>> cyclic_arguments(None, {"max_lr": 0.01})["max_lr"], cyclic_arguments(CyclicSchedule(), {})
+        (0.01, None)
+        >>> cyclic_arguments(CyclicSchedule(), {"base_lr": 0.01})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        TypeError: give either schedule= or the cyclic arguments, not both: schedule= came with base_lr; put those into the schedule object
+        TypeError: give either schedule= or the cyclic arguments, not both: schedule= came with base_lr; ...
     """
-    given = arguments_given(arguments)
-    if schedule is not None and given:
+    unknown = sorted(set(arguments) - set(CYCLIC_DEFAULTS))
+    if unknown:
+        raise TypeError(f"unexpected cyclic argument {unknown[0]!r}; the arguments are "
+                        f"{', '.join(CYCLIC_DEFAULTS)}")
+    if schedule is None:
+        return {**CYCLIC_DEFAULTS, **arguments}
+    given = sorted(name for name, value in arguments.items() if not _is_default(name, value))
+    if given:
         raise TypeError(f"give either schedule= or the cyclic arguments, not both: schedule= came with "
                         f"{', '.join(given)}; put those into the schedule object")
+    return None
 
+
+def checked_schedule(value: Any, name: str = "schedule") -> Schedule:
+    """`value` if it follows `clr_core.Schedule`, else a `TypeError` naming the argument."""
+    if not isinstance(value, Schedule):
+        raise TypeError(f"{name} must be a clr_core schedule (e.g. clr_core.CyclicSchedule), got "
+                        f"{type(value).__name__} {value!r}")
+    return value
+
+
+def _is_default(name: str, value: Any) -> bool:
+    default = CYCLIC_DEFAULTS[name]
+    plain = (int, float, str)
+    return value is default or (type(value) in plain and type(default) in plain and value == default)

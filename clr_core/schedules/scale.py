@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from . import _checks
-from .import_path import import_path_of, resolve_import_path
-from .ops import MATH_OPS, ArrayOps
+from .. import _checks
+from .._import_path import import_path_of, resolve_import_path
+from .._ops import MATH_OPS, ArrayOps
 
 
 class ScaleFunction:
@@ -133,8 +133,11 @@ triangular2 = Triangular2()
 
 
 def exp_range(gamma: float) -> ExpRange:
-    """The built-in ``gamma**s`` scale function, as a savable object: ``scale_fn=exp_range(0.999)`` with
-    ``scale_mode='iterations'`` decays every iteration (as ``mode='exp_range'``), with ``'cycle'`` every cycle."""
+    """The built-in ``gamma**s`` scale function, as a savable object.
+
+    ``scale_fn=exp_range(0.999)`` with ``scale_mode='iterations'`` decays every iteration (as
+    ``mode='exp_range'``), with ``'cycle'`` every cycle.
+    """
     return ExpRange(gamma)
 
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from . import _checks
+from .. import _checks
+from .._ops import ArrayOps
 from .anneal import Anneal
-from .base import ScheduleBase
+from .base import ScheduleBase, register_schedule_kind
 from .join import AFTER, Join
-from .mirrored import momentum_bounds
-from .ops import ArrayOps
-from .protocol import register_schedule_kind
+from .momentum import momentum_bounds
 
 STRATEGIES = {"cos": "cosine", "linear": "linear"}
 
@@ -99,8 +98,10 @@ class OneCycle(ScheduleBase):
         return Join(pieces, starts[1:], length=float(self.total_steps), after=self.after)
 
     def momentum(self, base_momentum: float = 0.85, max_momentum: float = 0.95) -> Join:
-        """The matching momentum schedule: `max_momentum` -> `base_momentum` while the lr rises, and back
-        (PyTorch's ``cycle_momentum``)."""
+        """The matching momentum schedule: `max_momentum` -> `base_momentum` while the lr rises, and back.
+
+        PyTorch's ``cycle_momentum``.
+        """
         base, top = momentum_bounds(base_momentum, max_momentum)
         return self.shaped(top, base, top)
 

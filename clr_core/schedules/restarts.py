@@ -6,10 +6,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from . import _checks
-from .base import ScheduleBase
-from .ops import ArrayOps
-from .protocol import register_schedule_kind
+from .. import _checks
+from .._ops import ArrayOps
+from .base import ScheduleBase, register_schedule_kind
 
 
 @register_schedule_kind

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._checks import ITERATION_LIMIT as LIMIT
-from .ops import ArrayOps, numpy_ops
+from ._ops import ArrayOps, numpy_ops
 
 CHUNK = 1 << 14
 

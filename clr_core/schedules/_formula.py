@@ -1,4 +1,4 @@
-"""The cyclical learning rate formula, written once for every kind of number (see `clr_core.ops`).
+"""The cyclical learning rate formula, written once for every kind of number (see `clr_core._ops`).
 
 Smith's triangle (arXiv:1506.01186, section 3.1), for a cycle iteration count ``i >= 0``::
 
@@ -15,9 +15,9 @@ cycle when the falling half has its own length.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal, get_args
 
-from .ops import ArrayOps
+from .._ops import ArrayOps
 from .scale import ScaleFunction
 
 
@@ -25,7 +25,7 @@ def cycle_and_height(iteration: Any, step_size_up: float, step_size_down: float,
     """Return the 1-based cycle number and the triangle's height in [0, 1] at `iteration`.
 
     Examples:
-        >>> from clr_core.ops import MATH_OPS
+        >>> from clr_core._ops import MATH_OPS
         >>> [cycle_and_height(i, 2.0, 2.0, MATH_OPS) for i in (0, 1, 2, 3, 4)]
         [(1.0, 0.0), (1.0, 0.5), (1.0, 1.0), (1.0, 0.5), (2.0, 0.0)]
     """
@@ -36,7 +36,8 @@ def cycle_and_height(iteration: Any, step_size_up: float, step_size_down: float,
     return cycle, height
 
 
-WAVEFORMS = ("triangle", "cosine")
+Waveform = Literal["triangle", "cosine"]
+WAVEFORMS: tuple[str, ...] = get_args(Waveform)
 
 
 def cyclic_lr(iteration: Any, base_lr: float, max_lr: float, step_size_up: float, step_size_down: float,
@@ -48,8 +49,8 @@ def cyclic_lr(iteration: Any, base_lr: float, max_lr: float, step_size_up: float
     and peak, a smooth rise and fall.
 
     Examples:
-        >>> from clr_core.ops import MATH_OPS
-        >>> from clr_core.scale import triangular
+        >>> from clr_core._ops import MATH_OPS
+        >>> from clr_core.schedules.scale import triangular
         >>> [cyclic_lr(i, 1.0, 5.0, 4.0, 4.0, triangular, "cycle", MATH_OPS) for i in range(0, 9, 2)]
         [1.0, 3.0, 5.0, 3.0, 1.0]
     """

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from . import _checks
+from .. import _checks
 from .anneal import Anneal
+from .base import Schedule
 from .join import Join
-from .protocol import Schedule
 
 
 def warmup(schedule: Schedule, steps: float, *, start_lr: float = 0.0, shape: str = "linear") -> Join:

@@ -48,11 +48,13 @@ class MathOps:
 
     @staticmethod
     def power(base: float, exponent: float) -> float:
-        return base**exponent
+        value: float = base**exponent
+        return value
 
     @staticmethod
     def exp2(x: float) -> float:
-        return 2.0**x
+        value: float = 2.0**x
+        return value
 
     @staticmethod
     def to_float(x: Any) -> float:
@@ -60,7 +62,11 @@ class MathOps:
 
     @staticmethod
     def apply(fn: Callable[[float], float], x: float) -> float:
-        return fn(x)
+        factor = fn(x)
+        value = float(factor)
+        if value - value != 0.0:  # NaN or an infinity
+            raise ValueError(f"scale_fn returned {factor!r} for s={float(x)!r}; it must return finite numbers")
+        return value
 
 
 MATH_OPS = MathOps()
@@ -73,12 +79,12 @@ class NumpyOps:
         import numpy
 
         self.np = numpy
-        self.floor = numpy.floor
-        self.minimum = numpy.minimum
-        self.maximum = numpy.maximum
-        self.where = numpy.where
-        self.cos = numpy.cos
-        self.log = numpy.log
+        self.floor: Callable[[Any], Any] = numpy.floor
+        self.minimum: Callable[[Any, Any], Any] = numpy.minimum
+        self.maximum: Callable[[Any, Any], Any] = numpy.maximum
+        self.where: Callable[[Any, Any, Any], Any] = numpy.where
+        self.cos: Callable[[Any], Any] = numpy.cos
+        self.log: Callable[[Any], Any] = numpy.log
 
     def fmod(self, x: Any, y: Any) -> Any:
         """``x mod y`` for ``0 <= x < 2**53`` and ``y > 0``, exact like `numpy.fmod`.

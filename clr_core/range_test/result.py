@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from . import _checks
+from .. import _checks
 
 
 @dataclass

@@ -3,7 +3,7 @@
 Train for a few hundred steps while the lr grows from `start_lr` to `end_lr`; the loss first stays flat, then
 falls, then turns up. The lr where it starts to fall is a good `base_lr`; the lr where it stops falling a good
 `max_lr`. This module holds the framework-free bookkeeping (`RangeTest`: smoothing, early stop, the loop);
-the sweep is `clr_core.sweep.RangeSweep` and the result `clr_core.range_result.RangeTestResult`. Each
+the sweep is `RangeSweep` (`sweep.py`) and the result `RangeTestResult` (`result.py`). Each
 adapter adds a thin runner that gives `RangeTest.run` one training step of its framework.
 """
 
@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from . import _checks
+from .. import _checks
 from .progress import ProgressBar
-from .range_result import RangeTestResult
+from .result import RangeTestResult
 from .sweep import RangeSweep
 
 
@@ -51,7 +51,7 @@ class RangeTest:
         self._average = 0.0
         self._best = math.inf
         self._stopped_early = False
-        self._lr = sweep.lr_at(0)
+        self._lr: float = sweep.lr_at(0)
 
     @property
     def lr(self) -> float:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from . import _checks
-from .base import ScheduleBase
-from .ops import ArrayOps
-from .protocol import register_schedule_kind
+from .. import _checks
+from .._ops import ArrayOps
+from ..schedules.base import ScheduleBase, register_schedule_kind
 
 SWEEPS = ("exponential", "linear")
 

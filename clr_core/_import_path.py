@@ -20,7 +20,7 @@ def import_path_of(fn: Callable[..., Any], *, argument: str = "scale_fn") -> str
 
     Examples:
         >>> import_path_of(import_path_of)
-        'clr_core.import_path:import_path_of'
+        'clr_core._import_path:import_path_of'
     """
     module = getattr(fn, "__module__", None)
     qualname = getattr(fn, "__qualname__", None)
@@ -56,4 +56,5 @@ def resolve_import_path(path: str, *, argument: str = "scale_fn") -> Callable[..
         raise ValueError(f"{argument} import path {path!r} cannot be loaded: {error}") from error
     if not callable(target):
         raise ValueError(f"{argument} import path {path!r} names {target!r}, which is not callable")
-    return target
+    function: Callable[..., Any] = target
+    return function

@@ -1,0 +1,52 @@
+"""clr_core.extend: what adapter and schedule authors need, beyond the user's API in `clr_core`.
+
+- Writing a schedule kind: `ScheduleBase` (gives the checked `lr_at`), `register_schedule_kind`, the ops
+  protocol `ArrayOps` with the namespaces `MATH_OPS` and `numpy_ops()`, and the scale-function classes.
+- Writing an adapter: `checks` (argument checks that word every error the same way, `checks.per_item` for
+  "one value or one per param group"), `cyclic_arguments` ("schedule= or the cyclic arguments"),
+  `checked_schedule`, `CYCLIC_DEFAULTS`, `lr_at_array` (a schedule over an array of iterations), the mode
+  names as `Literal` types (``typing.get_args(Mode)`` lists them), `momentum_bounds`, and
+  `describe_schedules` / `restore_schedules` for state dicts.
+
+Everything else in `clr_core` is private; the adapters and `clr_tools` import only from `clr_core` and this
+module, and a test keeps it so.
+"""
+
+from . import _checks as checks
+from ._arrays import lr_at_array
+from ._import_path import import_path_of, resolve_import_path
+from ._ops import MATH_OPS, ArrayOps, numpy_ops
+from .range_test.progress import ProgressBar
+from .schedules._formula import Waveform
+from .schedules.base import ScheduleBase, describe_schedules, register_schedule_kind, restore_schedules
+from .schedules.cyclic import CYCLIC_DEFAULTS, Mode, ScaleMode, checked_schedule, cyclic_arguments
+from .schedules.momentum import momentum_bounds
+from .schedules.scale import CustomScale, ExpRange, ScaleFunction, Triangular, Triangular2, scale_from_config
+
+__all__ = [
+    "CYCLIC_DEFAULTS",
+    "MATH_OPS",
+    "ArrayOps",
+    "CustomScale",
+    "ExpRange",
+    "Mode",
+    "ProgressBar",
+    "ScaleFunction",
+    "ScaleMode",
+    "ScheduleBase",
+    "Triangular",
+    "Triangular2",
+    "Waveform",
+    "checked_schedule",
+    "checks",
+    "cyclic_arguments",
+    "describe_schedules",
+    "import_path_of",
+    "lr_at_array",
+    "momentum_bounds",
+    "numpy_ops",
+    "register_schedule_kind",
+    "resolve_import_path",
+    "restore_schedules",
+    "scale_from_config",
+]
