@@ -8,7 +8,6 @@ the core's momentum schedules (`clr_torch.momentum`). There is no formula here.
 from __future__ import annotations
 
 import functools
-import sys
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -184,10 +183,10 @@ class CyclicLR(LRScheduler):
         """
         if self._step_count == 1:
             self._warn_on_call_order()
-        if _DYNAMO in sys.modules:  # torch.compile is in use (it may be tracing the caller)
-            _outside_graphs(type(self)._step)(self, epoch)
-        else:
+        if _compile_region() is None:  # the usual case: no compiled function is running
             self._step(epoch)
+        else:
+            _outside_graphs(type(self)._step)(self, epoch)
 
     def _step(self, epoch: int | None) -> None:
         if epoch is not None:
@@ -373,7 +372,14 @@ class CyclicLR(LRScheduler):
             warnings.warn(CALL_ORDER_WARNING, UserWarning, stacklevel=3)
 
 
-_DYNAMO = "torch._dynamo"
+def _always_in_region() -> bool:
+    return True
+
+
+# The compiler's frame hook, None unless a compiled function is running (one C call, no import of the
+# compiler); a torch without it takes the safe path at every step.
+_compile_region: Callable[[], Any] = getattr(getattr(torch._C, "_dynamo", None), "eval_frame", None) and \
+    getattr(torch._C._dynamo.eval_frame, "get_eval_frame_callback", None) or _always_in_region
 
 
 @functools.cache
