@@ -3,7 +3,8 @@
 Run: ``python benchmarks/bench_core.py [--json results.json]``. A script, not a test.
 
 - Scalar: `CyclicSchedule.lr_at(i)` against the classic callback's formula (``np.floor``, ``np.abs``,
-  ``np.maximum`` on a scalar). Target: ours <= 1/5.
+  ``np.maximum`` on a scalar). Target: ours <= 1/2 (the plain formula through the ops namespace; no code is
+  generated for speed, and a training step of >= 100 us makes a microsecond noise).
 - Vectorised: `lr_at(array of 10M iterations)` against a hand-tuned, in-place numpy evaluation of the same
   formula, for `triangular2`. Targets: time <= 1.2x; peak memory (tracemalloc, which sees numpy's buffers)
   reported side by side; and no overflow warning from either.
@@ -70,7 +71,7 @@ def peak_bytes(fn) -> tuple[int, int]:
 def run(rounds: int) -> tuple[list[Row], dict[str, object]]:
     schedule = CyclicSchedule(BASE, TOP, STEP)
     rows = [compare("scalar lr_at vs classic numpy-on-scalars formula", lambda: schedule.lr_at(123_457),
-                    lambda: classic_scalar(123_457), target=0.2, number=20_000, rounds=rounds)]
+                    lambda: classic_scalar(123_457), target=0.5, number=20_000, rounds=rounds)]
     decaying = CyclicSchedule(BASE, TOP, STEP, mode="triangular2")
     iterations = np.arange(SIZE, dtype=np.float64)
     assert np.allclose(decaying.lr_at(iterations[:100_000]), hand_tuned_triangular2(iterations[:100_000]),

@@ -33,6 +33,7 @@ class MathOps:
     """Python floats, through `math`. `fmod` is exact, so the position in a cycle is exact too."""
 
     fmod = staticmethod(math.fmod)
+    floor = staticmethod(math.floor)  # an int: exact, and it mixes with floats like the float it equals
     minimum = staticmethod(min)
     maximum = staticmethod(max)
     cos = staticmethod(math.cos)
@@ -41,10 +42,6 @@ class MathOps:
     @staticmethod
     def where(condition: bool, x: float, y: float) -> float:
         return x if condition else y
-
-    @staticmethod
-    def floor(x: float) -> float:
-        return float(math.floor(x))
 
     @staticmethod
     def power(base: float, exponent: float) -> float:

@@ -79,6 +79,8 @@ class CyclicSchedule(ScheduleBase):
     step_size_down: float | None = None
     waveform: Waveform = "triangle"
     scale: ScaleFunction = field(init=False, repr=False, compare=False)
+    #: Iterations in the falling half of a cycle (`step_size_down`, or `step_size` when not given).
+    falling_steps: float = field(init=False, repr=False, compare=False)
     kind: ClassVar[str] = "cyclic"
 
     def __post_init__(self) -> None:
@@ -99,13 +101,8 @@ class CyclicSchedule(ScheduleBase):
             scale_mode = _MODE_SCALE_MODE[mode]
         for name, value in (("base_lr", base_lr), ("max_lr", max_lr), ("step_size", step_size),
                             ("step_size_down", step_size_down), ("gamma", gamma), ("scale_mode", scale_mode),
-                            ("scale", scale)):
+                            ("scale", scale), ("falling_steps", step_size_down or step_size)):
             object.__setattr__(self, name, value)
-
-    @property
-    def falling_steps(self) -> float:
-        """Iterations in the falling half of a cycle (`step_size_down`, or `step_size` when not given)."""
-        return self.step_size if self.step_size_down is None else self.step_size_down
 
     def lr_range(self) -> tuple[float, float]:
         """``(base_lr, max_lr)``: the lowest and highest lr the schedule can give (what momentum mirrors)."""
