@@ -17,7 +17,7 @@ from . import _checks
 from .history import History
 from .schedules.base import Schedule, describe_schedules, restore_schedules
 from .schedules.join import ScheduleEnded
-from .schedules.momentum import momentum_bounds, momentum_for
+from .schedules.momentum import Mirrored, momentum_bounds, momentum_for
 
 STATE_FORMAT = 1
 
@@ -67,6 +67,7 @@ class ScheduleState:
         self._lrs = self._lrs_at(0)
         self._momentum_bounds: tuple[tuple[float, float], ...] | None = None
         self._momentum_schedules: tuple[Schedule, ...] | None = None
+        self._momentum_sharing: tuple[Any, bool] = (None, False)
         self._momentums: list[float] = []
         self._record_keys = self._lr_keys
         self.set_momentum(momentum)
@@ -136,7 +137,8 @@ class ScheduleState:
             bounds = tuple(_momentum_pair(pair, k if len(self._schedules) > 1 else None)
                            for k, pair in enumerate(pairs))
         derived = self._derived_momentum(self._schedules, bounds)
-        momentums = self._momentums_at(self.cycle_iterations - (self._ended is not None), derived)
+        momentums = self._momentums_at(self.cycle_iterations - (self._ended is not None), derived,
+                                       self._schedules, self._lrs)
         count = len(self._schedules)
         momentum_keys = () if bounds is None else ("momentum", *(f"momentum_group{k}" for k in range(1, count)))
         self._momentum_bounds, self._momentum_schedules, self._momentums = bounds, derived, momentums
@@ -155,13 +157,22 @@ class ScheduleState:
                 built[key] = momentum_for(schedule, *pair)
         return tuple(built[(id(schedule), pair)] for schedule, pair in zip(schedules, bounds))
 
-    @staticmethod
-    def _momentums_at(iteration: int, derived: tuple[Schedule, ...] | None) -> list[float]:
+    def _momentums_at(self, iteration: int, derived: tuple[Schedule, ...] | None, schedules: tuple[Schedule, ...],
+                      lrs: list[float]) -> list[float]:
+        """The momentum of each schedule at `iteration`, where `lrs` are the schedules' lrs there."""
         if derived is None:
             return []
         first = derived[0]
-        value = _as_float(first.lr_at(iteration))
-        return [value if item is first else _as_float(item.lr_at(iteration)) for item in derived]
+        if first.__class__ is Mirrored and first.schedule is schedules[0]:  # the usual case, inlined
+            value = first.from_lr(lrs[0])
+        else:
+            value = _momentum_at(first, schedules[0], lrs[0], iteration)
+        if derived is not self._momentum_sharing[0]:
+            self._momentum_sharing = (derived, all(item is first for item in derived))
+        if self._momentum_sharing[1]:  # one momentum schedule for every group: computed once
+            return [value] * len(derived)
+        return [value if item is first else _momentum_at(item, schedule, lr, iteration)
+                for item, schedule, lr in zip(derived, schedules, lrs)]
 
     @property
     def ended(self) -> bool:
@@ -198,7 +209,8 @@ class ScheduleState:
         next_lrs, ended = self._lrs_or_last(self.cycle_iterations + 1)
         momentums = self._momentums
         if momentums:
-            next_momentums = self._momentums_at(self.cycle_iterations + (ended is None), self._momentum_schedules)
+            next_momentums = self._momentums_at(self.cycle_iterations + (ended is None), self._momentum_schedules,
+                                                self._schedules, next_lrs)
         history = self.history
         values = self._metric_values(metrics) if metrics else None
         history.add_lrs(self.total_iterations + 1, self._record_keys,
@@ -227,7 +239,7 @@ class ScheduleState:
         total = _checks.count("total_iterations", total_iterations)
         cycle = total if cycle_iterations is None else _checks.count("cycle_iterations", cycle_iterations)
         lrs, ended = self._lrs_or_last(cycle)
-        momentums = self._momentums_at(cycle - (ended is not None), self._momentum_schedules)
+        momentums = self._momentums_at(cycle - (ended is not None), self._momentum_schedules, self._schedules, lrs)
         self.total_iterations, self.cycle_iterations, self._lrs, self._ended = total, cycle, lrs, ended
         self._momentums = momentums
 
@@ -267,7 +279,7 @@ class ScheduleState:
         derived = self._momentum_schedules
         if schedules is not self._schedules:
             derived = self._derived_momentum(schedules, self._momentum_bounds)
-        momentums = self._momentums_at(0, derived)
+        momentums = self._momentums_at(0, derived, schedules, lrs)
         self._schedules, self.cycle_iterations, self._lrs, self._ended = schedules, 0, lrs, None
         self._momentum_schedules, self._momentums = derived, momentums
 
@@ -297,7 +309,7 @@ class ScheduleState:
         history = History.from_state_dict(state.get("history", {"values": {}}))
         lrs, ended = self._lrs_or_last(cycle_iterations, schedules)
         derived = self._derived_momentum(schedules, self._momentum_bounds)
-        momentums = self._momentums_at(cycle_iterations - (ended is not None), derived)
+        momentums = self._momentums_at(cycle_iterations - (ended is not None), derived, schedules, lrs)
         self._schedules, self.cycle_iterations, self.total_iterations, self._lrs, self._ended = (
             schedules, cycle_iterations, total_iterations, lrs, ended)
         self._momentum_schedules, self._momentums = derived, momentums
@@ -313,6 +325,13 @@ def _momentum_pair(pair: Any, index: int | None) -> tuple[float, float]:
     if not isinstance(pair, Sequence) or isinstance(pair, (str, bytes)) or len(pair) != 2:
         raise ValueError(f"momentum must be a (base_momentum, max_momentum) pair, got {pair!r:.200}")
     return momentum_bounds(pair[0], pair[1], "" if index is None else f" (schedule {index})")
+
+
+def _momentum_at(momentum: Schedule, schedule: Schedule, lr: float, iteration: int) -> float:
+    """From the lr computed already when the momentum mirrors that very schedule, else from the iteration."""
+    if momentum.__class__ is Mirrored and momentum.schedule is schedule:
+        return momentum.from_lr(lr)
+    return _as_float(momentum.lr_at(iteration))
 
 
 def _as_float(lr: Any) -> float:

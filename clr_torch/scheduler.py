@@ -181,17 +181,14 @@ class CyclicLR(LRScheduler):
             epoch: accepted for compatibility only when it is the next count (``last_epoch + 1``); this
                 scheduler counts optimizer steps itself.
         """
-        if self._step_count == 1:
-            self._warn_on_call_order()
-        if _compile_region() is None:  # the usual case: no compiled function is running
-            self._step(epoch)
-        else:
-            _outside_graphs(type(self)._step)(self, epoch)
-
-    def _step(self, epoch: int | None) -> None:
+        if _compile_region() is not None:  # a compiled function is running: step again, outside its graphs
+            _outside_graphs()(self, epoch)
+            return
         if epoch is not None:
             self._check_epoch(epoch)
         count = self._step_count
+        if count == 1:
+            self._warn_on_call_order()
         groups = self.optimizer.param_groups
         if len(groups) != self._group_count:
             raise RuntimeError(f"the optimizer has {len(groups)} param groups but this scheduler was built for "
@@ -383,9 +380,9 @@ _compile_region: Callable[[], Any] = getattr(getattr(torch._C, "_dynamo", None),
 
 
 @functools.cache
-def _outside_graphs(step: Callable[..., None]) -> Callable[..., None]:
-    """`step` run by Python even when a compiled function calls it (``torch.compiler.disable``)."""
-    return torch.compiler.disable(step)
+def _outside_graphs() -> Callable[[CyclicLR, int | None], None]:
+    """``scheduler.step(epoch)`` run by Python, with the compiler's frame hook off (``torch.compiler.disable``)."""
+    return torch.compiler.disable(lambda scheduler, epoch: scheduler.step(epoch))
 
 
 def _completed_steps(last_epoch: Any) -> int:

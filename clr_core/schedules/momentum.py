@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .. import _checks
-from .._ops import ArrayOps
+from .._ops import MATH_OPS, ArrayOps
 from .base import (
     Schedule,
     ScheduleBase,
@@ -55,7 +55,19 @@ class Mirrored(ScheduleBase):
     def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
         if self.lr_high == self.lr_low:
             return self.high + 0.0 * iteration
-        lr = self.schedule.evaluate(iteration, ops)
+        return self._mirror(self.schedule.evaluate(iteration, ops), ops)
+
+    def from_lr(self, lr: float) -> float:
+        """The value for an lr of `schedule` computed already (a float): `value_at` of that lr's iteration.
+
+        The state steps an lr and its momentum together and so evaluates the lr schedule once.
+        """
+        if self.lr_high == self.lr_low:
+            return self.high
+        value: float = self._mirror(lr, MATH_OPS)
+        return value
+
+    def _mirror(self, lr: Any, ops: ArrayOps) -> Any:
         value = self.high - (self.high - self.low) * (lr - self.lr_low) / (self.lr_high - self.lr_low)
         return ops.maximum(ops.minimum(value, self.high), self.low)
 
