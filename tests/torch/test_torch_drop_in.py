@@ -120,3 +120,20 @@ def test_several_groups_record_their_momentum_like_their_lr() -> None:
     stepped_lrs(scheduler, 3)
     assert scheduler.history["momentum"] == pytest.approx([0.9, 0.85, 0.8])
     assert scheduler.history["momentum_group1"] == pytest.approx([0.9, 0.75, 0.6])
+
+
+def test_pytorchs_positional_order_is_refused_never_misread() -> None:
+    """PyTorch's fifth positional argument is step_size_down; ours is mode: a clear error, not other lrs."""
+    with pytest.raises(ValueError, match="mode must be one of 'triangular', 'triangular2', 'exp_range', got 500"):
+        CyclicLR(make_optimizer(), 0.001, 0.006, 500, 500)
+
+
+def test_an_iterations_scale_restarts_with_a_reset_where_pytorchs_keeps_counting() -> None:
+    """'iterations' mode: the scale receives the cycle iteration count, PyTorch's `last_epoch` (no reset)."""
+    arguments = {"base_lr": 0.01, "max_lr": 0.05, "mode": "exp_range", "gamma": 0.9}
+    ours = CyclicLR(make_optimizer(), step_size=2, **arguments)
+    theirs = torch.optim.lr_scheduler.CyclicLR(make_optimizer(), step_size_up=2, cycle_momentum=False, **arguments)
+    assert stepped_lrs(ours, 6) == pytest.approx(stepped_lrs(theirs, 6), rel=1e-12)
+    ours.reset()
+    assert stepped_lrs(ours, 3) == pytest.approx([CyclicSchedule(step_size=2, **arguments).lr_at(i) for i in range(3)])
+    assert stepped_lrs(theirs, 3)[1] == pytest.approx(0.01 + 0.04 * 0.5 * 0.9**7)
