@@ -8,7 +8,7 @@ DEV_EXTRAS := .[all,test,docs,lint]
 DEV_PACKAGES := tensorflow-cpu
 DEMO_ARGS ?=
 
-.PHONY: bench demo docs lint test venv clean
+.PHONY: bench demo docs lint test test-core test-thorough venv clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,14 @@ docs: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The core and its compositions, frameworks unimportable (their parity tests skip): seconds, for core work.
+test-core: $(STAMP)
+	$(PY) -m pytest -p tests.without_frameworks tests/core tests/compositions clr_core
+
+# The whole suite with ten times the property-test examples of the default (fast) Hypothesis profile.
+test-thorough: $(STAMP)
+	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest
 
 # ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade, Google-style docstrings) and strict mypy on clr_core
 lint: $(STAMP)

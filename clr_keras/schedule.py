@@ -26,9 +26,11 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     with ``s = cycle`` (``scale_mode='cycle'``) or ``s = i`` (``'iterations'``), through the one formula of
     `clr_core` run on float64 Keras tensors (`clr_keras.ops`): exact at every step an int64 counter can
-    reach below 2**53, where float32 schedules lose whole steps past 2**24. The result is cast to
-    ``keras.backend.floatx()``. Nothing happens on the host, so it costs no time per batch, and every step
-    of a ``steps_per_execution`` call and every replica of a distributed step gets the same, right rate.
+    reach below 2**53, where float32 schedules lose whole steps past 2**24 (from 2**53 on, the counter
+    rounds to the nearest float64 and the rate is that of the rounded step, still within the bounds). The
+    result is cast to ``keras.backend.floatx()``. Nothing happens on the host, so it costs no time per
+    batch, and every step of a ``steps_per_execution`` call and every replica of a distributed step gets
+    the same, right rate.
 
     Saving: `get_config` holds the constructor's arguments as JSON-safe data, and the class is registered
     with Keras (``"clr>CyclicLRSchedule"``), so a model saved to ``.keras`` loads with

@@ -58,4 +58,8 @@ def cyclic_lr(iteration: Any, base_lr: float, max_lr: float, step_size_up: float
     if waveform == "cosine":
         height = (1.0 - ops.cos(math.pi * height)) / 2.0
     factor = scale.evaluate(cycle if scale_mode == "cycle" else iteration, ops)
-    return base_lr + (max_lr - base_lr) * (height * factor)
+    amplitude = height * factor
+    # The sum can round one ulp above max_lr (0.3 + 0.69999 * 1.0 > 0.99999), never below base_lr: cap that
+    # rounding at max_lr. The cap rises with a custom factor above 1, which stays visible rather than clamped.
+    cap = max_lr + (max_lr - base_lr) * ops.maximum(0.0, amplitude - 1.0)
+    return ops.minimum(base_lr + (max_lr - base_lr) * amplitude, cap)

@@ -7,11 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clr_core import OneCycle, ScheduleState, momentum_for, schedule_from_config, schedule_to_config
-
-torch = pytest.importorskip("torch")
+from tests.errors import raised
+from tests.hypothesis_profiles import examples
 
 
 def torch_one_cycle(total, **kwargs):
+    torch = pytest.importorskip("torch")
     parameter = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.SGD([parameter], lr=0.1, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, total_steps=total, **kwargs)
@@ -25,7 +26,7 @@ def torch_one_cycle(total, **kwargs):
     return lrs, momenta
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40))
 @given(total=st.integers(20, 400), pct=st.floats(0.1, 0.45), strategy=st.sampled_from(["cos", "linear"]),
        three_phase=st.booleans(), max_lr=st.floats(1e-3, 1.0), div=st.floats(1.0, 50.0), final=st.floats(1.0, 1e4))
 def test_lrs_and_momenta_match_pytorch_one_cycle(total, pct, strategy, three_phase, max_lr, div, final):
@@ -65,15 +66,19 @@ def test_one_cycle_saves_and_resumes():
     assert [restored.step() for _ in range(50)] == [original.step() for _ in range(50)]
 
 
-@pytest.mark.parametrize(("arguments", "message"), [
-    ({"max_lr": 0, "total_steps": 10}, "max_lr must be a finite number > 0, got 0"),
-    ({"max_lr": 1, "total_steps": 10.0}, "total_steps must be an int >= 2, got float 10.0"),
-    ({"max_lr": 1, "total_steps": 10, "pct_start": 1.2}, r"pct_start must be a finite number in \(0, 1\)"),
-    ({"max_lr": 1, "total_steps": 3, "pct_start": 0.1}, "must leave every phase at least one step"),
-    ({"max_lr": 1, "total_steps": 10, "anneal_strategy": "exp"}, "anneal_strategy must be one of 'cos', 'linear'"),
-    ({"max_lr": 1, "total_steps": 10, "div_factor": 0.5}, "div_factor must be a finite number >= 1, got 0.5"),
-    ({"max_lr": 1, "total_steps": 10, "three_phase": 1}, "three_phase must be True or False, got int 1"),
+@pytest.mark.parametrize(("arguments", "error", "message"), [
+    ({"max_lr": 0, "total_steps": 10}, ValueError, "max_lr must be a finite number > 0, got 0"),
+    ({"max_lr": 1, "total_steps": 10.0}, TypeError, "total_steps must be an int >= 2, got float 10.0"),
+    ({"max_lr": 1, "total_steps": 10, "pct_start": 1.2}, ValueError,
+     "pct_start must be a finite number in (0, 1), got 1.2"),
+    ({"max_lr": 1, "total_steps": 3, "pct_start": 0.1}, ValueError,
+     "pct_start * total_steps must leave every phase at least one step: pct_start=0.1 with total_steps=3 gives "
+     "phase ends [-0.7, 2.0]"),
+    ({"max_lr": 1, "total_steps": 10, "anneal_strategy": "exp"}, ValueError,
+     "anneal_strategy must be one of 'cos', 'linear', got 'exp'"),
+    ({"max_lr": 1, "total_steps": 10, "div_factor": 0.5}, ValueError,
+     "div_factor must be a finite number >= 1, got 0.5"),
+    ({"max_lr": 1, "total_steps": 10, "three_phase": 1}, TypeError, "three_phase must be True or False, got int 1"),
 ])
-def test_bad_one_cycle_arguments_are_refused(arguments, message):
-    with pytest.raises((TypeError, ValueError), match=message):
-        OneCycle(**arguments)
+def test_bad_one_cycle_arguments_are_refused(arguments, error, message):
+    assert raised(OneCycle, **arguments) == (error, message)

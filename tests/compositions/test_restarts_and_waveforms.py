@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clr_core import CosineRestarts, CyclicSchedule, ScheduleState
+from tests.hypothesis_profiles import examples
 
 
 @pytest.mark.parametrize(("period", "mult"), [(10, 1), (7, 2), (5, 3), (1, 2)])
@@ -34,7 +35,7 @@ def test_decay_shrinks_each_peak_and_cycles_stop_at_the_floor():
     assert {schedule.lr_at(i) for i in range(12, 40)} == {0.1}
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100))
 @given(period=st.floats(0.5, 100), mult=st.sampled_from([1.0, 1.5, 2.0, 3.0]), i=st.integers(0, 10**6))
 def test_restart_lrs_stay_in_bounds_and_arrays_agree(period, mult, i):
     schedule = CosineRestarts(0.5, period, mult, min_lr=0.01)

@@ -1,6 +1,7 @@
 """One contract, every face: each schedule kind gives the same lr per step through the core state, the torch
 scheduler, the Keras callback and the Keras in-graph schedule, measured as the lr each step really applied.
-And with ``base_lr == max_lr`` training equals training at that fixed lr, exactly.
+And with ``base_lr == max_lr`` training equals training at that fixed lr, exactly, although the optimizer was
+built with another lr (so a scheduler that never writes its lr fails).
 """
 
 import numpy as np
@@ -84,7 +85,7 @@ def test_equal_bounds_train_torch_exactly_like_a_fixed_lr():
         torch.manual_seed(0)
         model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
         for optimizer_class in (torch.optim.SGD, torch.optim.Adam):
-            optimizer = optimizer_class(model.parameters(), lr=0.03)
+            optimizer = optimizer_class(model.parameters(), lr=0.5 if cyclic else 0.03)
             scheduler = CyclicLR(optimizer, base_lr=0.03, max_lr=0.03, step_size=3, mode="triangular2") \
                 if cyclic else None
             data = torch.Generator().manual_seed(1)
@@ -109,7 +110,12 @@ def test_equal_bounds_train_keras_exactly_like_a_fixed_lr(face):
         keras.utils.set_random_seed(0)
         model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(1)])
         arguments = dict(base_lr=0.03, max_lr=0.03, step_size=3, mode="triangular2")
-        learning_rate = CyclicLRSchedule(**arguments) if cyclic and face == "schedule" else 0.03
+        if not cyclic:
+            learning_rate = 0.03
+        elif face == "schedule":
+            learning_rate = CyclicLRSchedule(**arguments)
+        else:
+            learning_rate = 0.5  # another lr: the callback must write its own from the first step on
         model.compile(keras.optimizers.Adam(learning_rate), loss="mse")
         x = np.random.default_rng(1).normal(size=(64, 4)).astype("float32")
         callbacks = [CyclicLR(**arguments)] if cyclic and face == "callback" else []

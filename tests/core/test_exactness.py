@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from clr_core import CyclicSchedule
 from tests.core import scale_fns
 from tests.core.reference import reference_lr
+from tests.hypothesis_profiles import examples
 
 REL = 1e-12
 # 0 or a normal float: below 2.2e-308 floats lose relative precision themselves, whatever the formula does
@@ -19,7 +20,7 @@ iterations = st.one_of(st.integers(min_value=0, max_value=10**9 + 10**6),
                        st.floats(min_value=0.0, max_value=1e9).filter(lambda x: x == 0 or x >= 1e-300))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400))
 @given(base=lrs, span=lrs, step_size=steps, i=iterations, mode=st.sampled_from(["triangular", "triangular2"]))
 def test_cycle_modes_equal_the_exact_formula(base, span, step_size, i, mode):
     schedule = CyclicSchedule(base_lr=base, max_lr=base + span, step_size=step_size, mode=mode)
@@ -27,7 +28,7 @@ def test_cycle_modes_equal_the_exact_formula(base, span, step_size, i, mode):
     assert math.isclose(schedule.lr_at(i), expected, rel_tol=REL, abs_tol=0.0)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(base=lrs, span=lrs, step_size=st.integers(min_value=1, max_value=5000).map(float),
        i=st.integers(min_value=0, max_value=10**9 + 10**6),
        gamma=st.floats(min_value=0.999999999, max_value=1.0))
@@ -37,7 +38,7 @@ def test_exp_range_equals_the_exact_formula(base, span, step_size, i, gamma):
     assert math.isclose(schedule.lr_at(i), expected, rel_tol=REL, abs_tol=0.0)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(step_size=steps, i=iterations, scale_mode=st.sampled_from(["cycle", "iterations"]))
 def test_custom_scale_functions_equal_the_exact_formula(step_size, i, scale_mode):
     fn = scale_fns.slow_decay

@@ -3,7 +3,6 @@
 import copy
 import json
 import math
-import re
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +10,8 @@ from hypothesis import strategies as st
 
 from clr_core import CyclicSchedule, ScheduleState
 from tests.core import scale_fns
+from tests.errors import raised
+from tests.hypothesis_profiles import examples
 
 
 def test_the_first_step_runs_at_lr_at_0_and_both_counters_advance():
@@ -85,23 +86,22 @@ def test_several_schedules_share_the_counters_and_all_lrs_are_kept():
     assert state.history["lr"] == [1, 2] and state.history["lr_group1"] == [10, 20]
     state.reset(max_lr=[9, 90])
     assert [s.max_lr for s in state.schedules] == [9, 90]
-    with pytest.raises(ValueError, match=re.escape("max_lr must be one value or a list of 2 (one per schedule), "
-                                                   "got 3 values: [9, 90, 900]")):
-        state.reset(max_lr=[9, 90, 900])
+    assert raised(state.reset, max_lr=[9, 90, 900]) == (
+        ValueError, "max_lr must be one value or a list of 2 (one per schedule), got 3 values: [9, 90, 900]")
 
 
 def test_the_state_refuses_what_is_not_a_schedule():
-    with pytest.raises(TypeError, match="schedule must follow clr_core.Schedule"):
-        ScheduleState(0.01)
-    with pytest.raises(ValueError, match="non-empty sequence"):
-        ScheduleState([])
+    assert raised(ScheduleState, 0.01) == (
+        TypeError, "schedule must follow clr_core.Schedule (lr_at, evaluate, to_config, describe, restore), got float")
+    assert raised(ScheduleState, []) == (
+        ValueError, "schedule must be a schedule or a non-empty sequence of schedules, got an empty one")
 
 
 def run(state, steps):
     return [state.step(loss=float(k)) for k in range(steps)]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(mode=st.sampled_from(["triangular", "triangular2", "exp_range"]), before=st.integers(0, 60),
        after=st.integers(1, 60), reset_at=st.one_of(st.none(), st.integers(0, 60)))
 def test_restore_then_n_steps_equals_n_more_steps_of_the_original(mode, before, after, reset_at):
@@ -141,17 +141,20 @@ def test_loading_a_state_of_another_custom_function_raises_and_changes_nothing()
     assert other.state_dict() == before
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"format": 99}, "format 1"),
-    ({"cycle_iterations": -1}, "cycle_iterations must be an int >= 0, got -1"),
-    ({"total_iterations": 1.5}, "total_iterations must be an int >= 0, got float 1.5"),
-    ({"schedules": []}, "the saved state has 0 schedules but this one has 1"),
+@pytest.mark.parametrize(("change", "error", "message"), [
+    # the message shows the start of what it got ({saved}: the first 200 characters of the state)
+    ({"format": 99}, ValueError, "state must be a mapping from ScheduleState.state_dict() with format 1, got {saved}"),
+    ({"cycle_iterations": -1}, ValueError, "cycle_iterations must be an int >= 0, got -1"),
+    ({"total_iterations": 1.5}, TypeError, "total_iterations must be an int >= 0, got float 1.5"),
+    ({"schedules": []}, ValueError,
+     "cannot restore: the saved state has 0 schedules but this one has 1; build it with as many before loading"),
 ])
-def test_malformed_states_are_refused(change, message):
+def test_malformed_states_are_refused(change, error, message):
     state = ScheduleState(CyclicSchedule())
     run(state, 2)
-    with pytest.raises((TypeError, ValueError), match=message):
-        ScheduleState(CyclicSchedule()).load_state_dict({**state.state_dict(), **change})
+    saved = {**state.state_dict(), **change}
+    assert raised(ScheduleState(CyclicSchedule()).load_state_dict, saved) == (
+        error, message.format(saved=str(saved)[:200]))
 
 
 def test_start_at_sets_the_counters_and_keeps_the_history():

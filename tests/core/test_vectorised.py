@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from clr_core import CyclicSchedule
 from clr_core._arrays import CHUNK
 from clr_core.extend import numpy_ops
+from tests.hypothesis_profiles import examples
 
 
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint16, np.float32, np.float64])
@@ -92,7 +93,7 @@ def test_a_scale_fn_yielding_nan_raises_for_arrays_too():
         schedule.lr_at(np.arange(5000))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(x=st.lists(st.one_of(st.integers(0, 2**53 - 1).map(float), st.floats(0, 2.0**53, exclude_max=True)),
                   min_size=1, max_size=20),
        y=st.integers(1, 10**7).map(float))

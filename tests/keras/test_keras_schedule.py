@@ -14,6 +14,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 from clr_core import CyclicSchedule, exp_range  # noqa: E402
 from clr_keras import KERAS_OPS, CyclicLRSchedule  # noqa: E402
+from tests.core.reference import reference_lr  # noqa: E402
+from tests.hypothesis_profiles import examples  # noqa: E402
 
 from .keras_helpers import core_lrs, one_weight_model, ones, sgd_weights, weight  # noqa: E402
 
@@ -26,7 +28,7 @@ MODES = [
     {"scale_fn": lambda s: 0.5 * (1 + keras.ops.sin(s * math.pi / 2.0)), "scale_mode": "cycle"},
 ]
 HUGE = [10**9 + k for k in (0, 1, 2, 999, 1000, 1001, 2000)] + [2**40 + k for k in (0, 1, 2, 3, 4097)] + [
-    2**24 + 1, 2**31 + 5, 2**52 + 3]
+    2**24 + 1, 2**31 + 5, 2**52 + 3, 2**53 - 1]  # the last: the largest iteration the core accepts
 
 
 def float64_lr(schedule: CyclicLRSchedule, steps) -> np.ndarray:
@@ -89,14 +91,14 @@ def test_schedule_in_a_compiled_function_with_an_int64_counter():
         assert float(read()) == pytest.approx(np.float32(expected), rel=1e-7, abs=0)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(
     base_lr=st.floats(0.0, 1.0, allow_subnormal=False),  # TensorFlow flushes subnormal floats to zero
     span=st.floats(0.0, 1.0, allow_subnormal=False),
     step_size=st.floats(0.5, 1e6),
     mode=st.sampled_from(["triangular", "triangular2", "exp_range"]),
     gamma=st.floats(0.5, 1.0, exclude_min=True),
-    step=st.one_of(st.integers(0, 10**6), st.integers(0, 2**53)),
+    step=st.one_of(st.integers(0, 10**6), st.integers(0, 2**53 - 1)),  # the core's range: [0, 2**53)
 )
 def test_property_schedule_equals_core(base_lr, span, step_size, mode, gamma, step):
     arguments = {"base_lr": base_lr, "max_lr": base_lr + span, "step_size": step_size, "mode": mode,
@@ -106,6 +108,24 @@ def test_property_schedule_equals_core(base_lr, span, step_size, mode, gamma, st
     got = float(float64_lr(schedule, [step])[0])
     assert got == pytest.approx(expected, rel=1e-12, abs=1e-300)
     assert base_lr * (1 - 1e-12) <= got <= arguments["max_lr"] * (1 + 1e-12)
+
+
+def test_from_2_to_the_53_on_the_graph_rounds_the_step_and_stays_within_the_bounds():
+    # The core refuses these iterations; a graph cannot raise, and an int64 counter may hold them (2**53 steps
+    # take 285 years at 1 us each). The float64 cast rounds the step to the nearest float (ties to even), and
+    # the schedule gives that step's exact rate, inside [base_lr, max_lr], never NaN: what docs/keras.md says.
+    steps = [2**53, 2**53 + 1, 2**53 + 2, 2**53 + 3, 2**60 + 999, 2**63 - 1]
+    rounded = [int(np.float64(step)) for step in steps]
+    assert rounded[:4] == [2**53, 2**53, 2**53 + 2, 2**53 + 4]
+    triangular = CyclicLRSchedule(base_lr=0.0, max_lr=1.0, step_size=4)
+    assert list(float64_lr(triangular, steps)) == [reference_lr(step, 0.0, 1.0, 4) for step in rounded]
+    assert list(float64_lr(triangular, steps)) == [0.0, 0.0, 0.5, 1.0, 0.0, 0.0]  # unrounded: 0.25 at +1, 0.75 at +3
+    for arguments in MODES + [{"waveform": "cosine", "step_size_down": 1234.5}]:
+        schedule = CyclicLRSchedule(**{"base_lr": 0.001, "max_lr": 0.006, "step_size": 1000.0, **arguments})
+        lrs = float64_lr(schedule, steps)
+        assert np.all((lrs >= 0.001) & (lrs <= 0.006)), (arguments, lrs)
+        cast = keras.ops.convert_to_numpy(schedule(keras.ops.convert_to_tensor(np.array(steps, dtype=np.int64))))
+        np.testing.assert_array_equal(cast, lrs.astype(np.float32))
 
 
 @pytest.mark.parametrize("spe", [1, 4])

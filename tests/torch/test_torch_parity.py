@@ -13,6 +13,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from clr_torch import CyclicLR  # noqa: E402
+from tests.hypothesis_profiles import examples  # noqa: E402
 
 from .clr_torch_helpers import close, group_lrs, make_optimizer  # noqa: E402
 
@@ -106,7 +107,7 @@ def test_momentum_matches_torch(optimizer: str | None, key: str, options: dict[s
     assert momenta[0] == 0.95 and min(momenta) == pytest.approx(0.75 if mode == "triangular" else 0.78, abs=0.01)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40))
 @given(base_lr=st.floats(1e-6, 1.0), span=st.floats(0.0, 2.0), step_size=st.integers(1, 30),
        step_size_down=st.one_of(st.none(), st.integers(1, 30)),
        mode=st.sampled_from(["triangular", "triangular2", "exp_range"]), gamma=st.floats(0.9, 1.0),

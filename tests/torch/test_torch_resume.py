@@ -11,6 +11,7 @@ torch = pytest.importorskip("torch")
 
 from clr_core import CosineRestarts, CyclicSchedule, exp_range, warmup  # noqa: E402
 from clr_torch import CyclicLR  # noqa: E402
+from tests.errors import raised  # noqa: E402
 
 from .clr_torch_helpers import group_lrs, make_optimizer  # noqa: E402
 
@@ -151,13 +152,14 @@ def test_bounds_changed_by_a_reset_are_restored_from_the_state() -> None:
     assert fresh.history["iterations"] == list(range(1, 10))
 
 
-@pytest.mark.parametrize("saved, rebuilt", [
-    (lambda c: 1.0 / c, None),
-    (None, lambda c: 1.0 / c),
-    (halving, other_halving),
-    (halving, lambda c: 1.0 / c),
+@pytest.mark.parametrize("saved, rebuilt, used, has", [
+    (lambda c: 1.0 / c, None, "custom function '<lambda>'", "none (a built-in mode)"),
+    (None, lambda c: 1.0 / c, "none (a built-in mode)", "custom function '<lambda>'"),
+    (halving, other_halving, "custom function 'halving'", "custom function 'other_halving'"),
+    (halving, lambda c: 1.0 / c, "custom function 'halving'", "custom function '<lambda>'"),
 ])
-def test_custom_function_mismatch_is_a_clear_error_and_changes_nothing(saved: Any, rebuilt: Any) -> None:
+def test_custom_function_mismatch_is_a_clear_error_and_changes_nothing(saved: Any, rebuilt: Any, used: str,
+                                                                       has: str) -> None:
     optimizer = make_optimizer(1)
     scheduler = CyclicLR(optimizer, base_lr=0.01, max_lr=0.05, step_size=4, scale_fn=saved)
     for _ in range(3):
@@ -165,19 +167,21 @@ def test_custom_function_mismatch_is_a_clear_error_and_changes_nothing(saved: An
         scheduler.step()
     fresh_optimizer = make_optimizer(1)
     fresh = CyclicLR(fresh_optimizer, base_lr=0.01, max_lr=0.05, step_size=4, scale_fn=rebuilt)
-    with pytest.raises(ValueError, match=r"cannot restore: the saved schedule used scale_fn .* build the schedule "
-                                         r"with the same scale_fn"):
-        fresh.load_state_dict(scheduler.state_dict())
+    assert raised(fresh.load_state_dict, scheduler.state_dict()) == (
+        ValueError, f"cannot restore: the saved schedule used scale_fn {used} but this one has {has}; build the "
+                    f"schedule with the same scale_fn before loading its state")
     assert fresh.state.total_iterations == 0 and group_lrs(fresh_optimizer) == [0.01] and fresh.last_epoch == 0
 
 
 def test_momentum_on_one_side_only_is_refused() -> None:
     _, _, with_momentum = build(0, cycle_momentum=True)
     _, _, without = build(0)
-    with pytest.raises(ValueError, match=r"saved scheduler had momentum cycling on but this one has it off"):
-        without.load_state_dict(with_momentum.state_dict())
-    with pytest.raises(ValueError, match=r"saved scheduler had momentum cycling off but this one has it on"):
-        with_momentum.load_state_dict(without.state_dict())
+    assert raised(without.load_state_dict, with_momentum.state_dict()) == (
+        ValueError, "cannot load: the saved scheduler had momentum cycling on but this one has it off; build it "
+                    "with cycle_momentum=True before loading")
+    assert raised(with_momentum.load_state_dict, without.state_dict()) == (
+        ValueError, "cannot load: the saved scheduler had momentum cycling off but this one has it on; build it "
+                    "with cycle_momentum=False before loading")
 
 
 def test_momentum_bounds_are_adopted_from_the_state() -> None:
@@ -195,23 +199,26 @@ def test_momentum_bounds_are_adopted_from_the_state() -> None:
     assert fresh_optimizer.param_groups[0]["momentum"] == pytest.approx(0.6)
 
 
-@pytest.mark.parametrize("state, message", [
-    ({"last_epoch": 3, "max_lrs": [0.1], "_scale_fn_custom": None}, r"must come from clr_torch.CyclicLR.state_dict"),
-    ("not a dict", r"must come from clr_torch.CyclicLR.state_dict\(\) \(format 1\), got 'str'"),
-])
-def test_foreign_state_is_refused(state: Any, message: str) -> None:
+@pytest.mark.parametrize("state, shown", [
+    ({"last_epoch": 3, "max_lrs": [0.1], "_scale_fn_custom": None}, "['_scale_fn_custom', 'last_epoch', 'max_lrs']"),
+    ("not a dict", "'str'"),
+], ids=["torch's own CyclicLR state", "not a dict"])
+def test_foreign_state_is_refused(state: Any, shown: str) -> None:
     optimizer = make_optimizer(1)
     scheduler = CyclicLR(optimizer, base_lr=0.01, max_lr=0.05, step_size=4)
-    with pytest.raises(ValueError, match=message):
-        scheduler.load_state_dict(state)
+    assert raised(scheduler.load_state_dict, state) == (
+        ValueError, f"state_dict must come from clr_torch.CyclicLR.state_dict() (format 1), got {shown}; a "
+                    f"torch.optim.lr_scheduler.CyclicLR state cannot be loaded (restart the cycle with last_epoch "
+                    f"instead)")
 
 
 def test_group_count_mismatch_is_refused() -> None:
     optimizer = make_optimizer(2)
     scheduler = CyclicLR(optimizer, base_lr=0.01, max_lr=0.05, step_size=4)
     other = CyclicLR(make_optimizer(3), base_lr=0.01, max_lr=0.05, step_size=4)
-    with pytest.raises(ValueError, match=r"the saved state has 3 schedules but this one has 2"):
-        scheduler.load_state_dict(other.state_dict())
+    assert raised(scheduler.load_state_dict, other.state_dict()) == (
+        ValueError, "cannot restore: the saved state has 3 schedules but this one has 2; build it with as many "
+                    "before loading")
 
 
 def test_torch_cyclic_lr_drops_a_lambda_but_we_refuse_to_guess(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from typing import Any
 
@@ -13,6 +12,7 @@ torch = pytest.importorskip("torch")
 
 from clr_core import CyclicSchedule, ScheduleState, exp_range  # noqa: E402
 from clr_torch import CyclicLR  # noqa: E402
+from tests.errors import raised  # noqa: E402
 
 from .clr_torch_helpers import group_lrs, group_snapshot, make_optimizer  # noqa: E402
 
@@ -89,8 +89,7 @@ def test_history_records_every_step_every_group_and_logged_metrics() -> None:
     assert history["iterations"] == [1, 2, 3, 4, 5, 6, 7]
     assert history["loss"] == [1.0 / (i + 1) for i in range(7)] and history.at("loss") == [1, 2, 3, 4, 5, 6, 7]
     assert history["accuracy"] == [0.5] * 7
-    with pytest.raises(TypeError, match="history value 'loss' must be a number"):
-        scheduler.log(loss="high")
+    assert raised(scheduler.log, loss="high") == (TypeError, "history value 'loss' must be a number, got 'high'")
 
 
 def test_user_given_core_schedules() -> None:
@@ -106,35 +105,42 @@ def test_user_given_core_schedules() -> None:
     assert scheduler.base_lrs == [0.123, 0.123] and scheduler.max_lrs == [None, None]
 
 
+PER_GROUP = "must be one value or a list of 2 (one per param group), got"
 BAD_ARGUMENTS = [
-    ({"base_lr": [0.1, 0.2, 0.3]}, ValueError,
-     r"base_lr must be one value or a list of 2 \(one per param group\), got 3"),
-    ({"max_lr": [0.1]}, ValueError, r"max_lr must be one value or a list of 2 \(one per param group\), got 1"),
-    ({"base_lr": 0.1, "max_lr": 0.01}, ValueError, r"max_lr must be >= base_lr \(0.1\), got 0.01"),
-    ({"base_lr": [0.001, -1.0]}, ValueError, r"param group 1: base_lr must be a finite number >= 0, got -1.0"),
-    ({"base_lr": "0.01"}, TypeError, r"base_lr must be a real number"),
-    ({"step_size": 0}, ValueError, r"step_size must be a finite number > 0, got 0"),
-    ({"step_size_down": math.inf}, ValueError, r"step_size_down must be a finite number > 0, got inf"),
-    ({"mode": "cosine"}, ValueError, r"mode must be one of 'triangular', 'triangular2', 'exp_range', got 'cosine'"),
-    ({"gamma": 1.5}, ValueError, r"gamma must be a finite number in \(0, 1\], got 1.5"),
-    ({"scale_mode": "epoch"}, ValueError, r"scale_mode must be one of 'cycle', 'iterations', got 'epoch'"),
-    ({"scale_fn": 3}, TypeError, r"scale_fn must be callable or None, got int 3"),
-    ({"scale_fn": lambda s: math.nan}, ValueError, r"scale_fn returned nan"),
-    ({"last_epoch": -2}, ValueError, r"last_epoch must be an int >= -1"),
-    ({"last_epoch": 2.0}, TypeError, r"last_epoch must be an int >= -1, got float 2.0"),
-    ({"schedule": CyclicSchedule(), "base_lr": 0.1}, TypeError, r"either schedule= or the cyclic arguments.*base_lr"),
-    ({"schedule": [CyclicSchedule()] * 3}, ValueError, r"schedule must be one value or a list of 2"),
-    ({"schedule": "triangular"}, TypeError, r"schedule must follow clr_core.Schedule"),
-    ({"cycle_momentum": 1}, TypeError, r"cycle_momentum must be True or False, got int 1"),
+    ({"base_lr": [0.1, 0.2, 0.3]}, ValueError, f"base_lr {PER_GROUP} 3 values: [0.1, 0.2, 0.3]"),
+    ({"max_lr": [0.1]}, ValueError, f"max_lr {PER_GROUP} 1 values: [0.1]"),
+    ({"base_lr": 0.1, "max_lr": 0.01}, ValueError, "max_lr must be >= base_lr (0.1), got 0.01"),
+    ({"base_lr": [0.001, -1.0]}, ValueError, "param group 1: base_lr must be a finite number >= 0, got -1.0"),
+    ({"base_lr": "0.01"}, TypeError, "base_lr must be a real number (int or float), got str '0.01'"),
+    ({"step_size": 0}, ValueError, "step_size must be a finite number > 0, got 0"),
+    ({"step_size_down": math.inf}, ValueError, "step_size_down must be a finite number > 0, got inf"),
+    ({"mode": "cosine"}, ValueError, "mode must be one of 'triangular', 'triangular2', 'exp_range', got 'cosine'"),
+    ({"mode": None}, ValueError, "mode must be one of 'triangular', 'triangular2', 'exp_range', got None"),
+    ({"gamma": 1.5}, ValueError, "gamma must be a finite number in (0, 1], got 1.5"),
+    ({"scale_mode": "epoch"}, ValueError, "scale_mode must be one of 'cycle', 'iterations', got 'epoch'"),
+    ({"scale_fn": 3}, TypeError, "scale_fn must be callable or None, got int 3"),
+    ({"scale_fn": lambda s: math.nan}, ValueError, "scale_fn returned nan for s=1.0; it must return finite numbers"),
+    ({"last_epoch": -2}, ValueError, "last_epoch must be an int >= -1, got -2"),
+    ({"last_epoch": 2.0}, TypeError, "last_epoch must be an int >= -1, got float 2.0"),
+    ({"schedule": CyclicSchedule(), "base_lr": 0.1}, TypeError,
+     "give either schedule= or the cyclic arguments, not both: schedule= came with base_lr; put those into the "
+     "schedule object"),
+    ({"schedule": [CyclicSchedule()] * 3}, ValueError, f"schedule {PER_GROUP} 3 values: {[CyclicSchedule()] * 3!r}"),
+    ({"schedule": "triangular"}, TypeError,
+     "schedule must follow clr_core.Schedule (lr_at, evaluate, to_config, describe, restore), got str"),
+    ({"cycle_momentum": 1}, TypeError, "cycle_momentum must be True or False, got int 1"),
     ({"cycle_momentum": True, "base_momentum": 0.95}, ValueError,
-     r"max_momentum must be >= base_momentum \(0.95\), got 0.9"),
-    ({"cycle_momentum": True, "max_momentum": 1.0}, ValueError, r"max_momentum must be a finite number in \[0, 1\)"),
+     "max_momentum must be >= base_momentum (0.95), got 0.9"),
+    ({"cycle_momentum": True, "max_momentum": 1.0}, ValueError,
+     "max_momentum must be a finite number in [0, 1), got 1.0"),
     ({"cycle_momentum": True, "max_momentum": [0.9, 0.7]}, ValueError,
-     r"max_momentum \(param group 1\) must be >= base_momentum \(0.8\), got 0.7"),
+     "max_momentum (param group 1) must be >= base_momentum (0.8), got 0.7"),
     ({"cycle_momentum": True, "base_momentum": [0.8, 0.8, 0.8]}, ValueError,
-     r"base_momentum must be one value or a list of 2"),
+     f"base_momentum {PER_GROUP} 3 values: [0.8, 0.8, 0.8]"),
     ({"cycle_momentum": True, "schedule": Constant(0.1)}, TypeError,
-     r"cycle_momentum=True: momentum_for cannot tell the lr range of a Constant: give the kind an lr_range"),
+     "cycle_momentum=True: momentum_for cannot tell the lr range of a Constant: give the kind an lr_range() "
+     "method returning (lowest lr, highest lr), or build Mirrored(schedule, lr_low, lr_high, base_momentum, "
+     "max_momentum) yourself"),
 ]
 
 
@@ -143,16 +149,15 @@ def test_bad_arguments_are_refused_and_leave_the_optimizer_untouched(arguments: 
                                                                       message: str) -> None:
     optimizer = make_optimizer(2, lr=0.5, momentum=0.5)
     before = group_snapshot(optimizer)
-    with pytest.raises(error, match=message):
-        CyclicLR(optimizer, **arguments)
+    assert raised(CyclicLR, optimizer, **arguments) == (error, message)
     assert group_snapshot(optimizer) == before
     assert "initial_lr" not in optimizer.param_groups[0]
     assert not hasattr(optimizer.step, "_wrapped_by_lr_sched")
 
 
 def test_not_an_optimizer() -> None:
-    with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer, got list"):
-        CyclicLR([torch.nn.Parameter(torch.zeros(1))])
+    assert raised(CyclicLR, [torch.nn.Parameter(torch.zeros(1))]) == (
+        TypeError, "optimizer must be a torch.optim.Optimizer, got list")
 
 
 def test_reset_restarts_the_cycle_and_history_keeps_counting() -> None:
@@ -179,11 +184,9 @@ def test_reset_per_group_and_refused_reset_changes_nothing() -> None:
     scheduler = CyclicLR(optimizer, base_lr=0.01, max_lr=0.05, step_size=4)
     advance(optimizer, scheduler, 3)
     before = (group_lrs(optimizer), scheduler.state.cycle_iterations, scheduler.schedules)
-    with pytest.raises(ValueError, match="max_lr must be >= base_lr"):
-        scheduler.reset(base_lr=1.0)
-    with pytest.raises(ValueError, match=re.escape("base_lr must be one value or a list of 2 (one per schedule), "
-                                                   "got 3 values: [0.01, 0.02, 0.03]")):
-        scheduler.reset(base_lr=[0.01, 0.02, 0.03])
+    assert raised(scheduler.reset, base_lr=1.0) == (ValueError, "max_lr must be >= base_lr (1.0), got 0.05")
+    assert raised(scheduler.reset, base_lr=[0.01, 0.02, 0.03]) == (
+        ValueError, "base_lr must be one value or a list of 2 (one per schedule), got 3 values: [0.01, 0.02, 0.03]")
     assert (group_lrs(optimizer), scheduler.state.cycle_iterations, scheduler.schedules) == before
     scheduler._reset(new_base_lr=[0.001, 0.002], new_max_lr=[0.01, 0.02])
     assert group_lrs(optimizer) == [0.001, 0.002]
@@ -206,8 +209,9 @@ def test_step_epoch_argument() -> None:
     optimizer.step()
     scheduler.step(1)  # the next count: accepted, same as step()
     assert scheduler.last_epoch == 1 and group_lrs(optimizer) == [CyclicSchedule(0.01, 0.05, 4).lr_at(1)]
-    with pytest.raises(ValueError, match=r"counts optimizer steps itself.*the next count, 2\), got epoch=7"):
-        scheduler.step(7)
+    assert raised(scheduler.step, 7) == (
+        ValueError, "CyclicLR counts optimizer steps itself: step() takes no epoch (or only the next count, 2), got "
+                    "epoch=7; to jump, build the scheduler with last_epoch or load a state_dict")
     assert scheduler.last_epoch == 1
 
 
@@ -248,8 +252,9 @@ def test_param_group_added_after_construction_is_an_error() -> None:
     scheduler = CyclicLR(optimizer, base_lr=0.01, max_lr=0.05, step_size=4)
     optimizer.add_param_group({"params": [torch.nn.Parameter(torch.zeros(1))]})
     optimizer.step()
-    with pytest.raises(RuntimeError, match="the optimizer has 2 param groups but this scheduler was built for 1"):
-        scheduler.step()
+    assert raised(scheduler.step) == (
+        RuntimeError, "the optimizer has 2 param groups but this scheduler was built for 1; build the scheduler "
+                      "after adding param groups")
     assert scheduler.state.total_iterations == 0
 
 

@@ -73,7 +73,8 @@ def test_equal_bounds_train_exactly_like_a_fixed_lr() -> None:
     for use_scheduler in (True, False):
         torch.manual_seed(0)
         model = torch.nn.Linear(6, 1)
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        # built with another lr: the scheduler must write its own from the first step on
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.5 if use_scheduler else 0.05, momentum=0.9)
         scheduler = CyclicLR(optimizer, base_lr=0.05, max_lr=0.05, step_size=3) if use_scheduler else None
         for _ in range(20):
             optimizer.zero_grad()
