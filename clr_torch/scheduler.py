@@ -134,10 +134,12 @@ class CyclicLR(LRScheduler):
         momentum = None
         if cycle_momentum:
             momentum = MomentumCycler(optimizer, *default_bounds(schedules, base_momentum, max_momentum))
-        try:
-            state = ScheduleState(schedules, momentum=None if momentum is None else momentum.bounds)
-        except TypeError as error:
-            raise TypeError(f"cycle_momentum=True: {error}") from error
+        state = ScheduleState(schedules)
+        if momentum is not None:
+            try:
+                state.set_momentum(momentum.bounds)
+            except TypeError as error:
+                raise TypeError(f"cycle_momentum=True: {error}") from error
         state.start_at(_completed_steps(last_epoch))
         # Everything is valid: from here on the optimizer is changed.
         self._state = state
