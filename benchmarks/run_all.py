@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_core.py", "bench_torch.py", "bench_keras.py", "bench_range_test.py"]
+SCRIPTS = ["bench_core.py", "bench_torch.py", "bench_keras.py", "bench_range_test.py", "bench_history.py"]
 
 
 def main() -> int:

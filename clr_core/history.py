@@ -1,9 +1,13 @@
-"""`History`: the classic callback's ``dict`` of lists, with export, import and restore.
+"""`History`: the classic callback's ``dict`` of lists, kept compact, with export, import and restore.
 
 ``history['lr']`` holds the lr each completed step ran at, ``history['iterations']`` the running total of
-steps after it (1-based, never reset), and one list per logged metric. Each entry also remembers the
+steps after it (1-based, never reset), and one column per logged metric. Each entry also remembers the
 iteration it belongs to, so metrics logged less often than every step (Keras ``steps_per_execution > 1``)
 line up with the right rows when exported.
+
+Columns are typed arrays (8 bytes a value), and every column recorded at each step shares the
+``'iterations'`` column as its iterations, so a step with one metric costs 24 bytes (a list of floats costs
+over 100). ``keep=False`` records nothing and ``keep=N`` only the last N entries of each column.
 """
 
 from __future__ import annotations
@@ -11,20 +15,122 @@ from __future__ import annotations
 import csv
 import io
 import json
+import operator
 import os
-from collections import deque
-from collections.abc import Mapping, Sequence
-from typing import Any
+import struct
+import sys
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NoReturn
 
 from . import _checks
+from ._packing import pack, unpack
 
 PathLike = str | os.PathLike[str]
 
-_DRAIN: deque[None] = deque(maxlen=0)  # extend() runs an iterator to its end, keeping nothing
+_ALL = sys.maxsize  # the window of a history that keeps everything
+_CHUNK = 256  # appends wait in a list this long before they move into the typed array
+
+
+class _Buffer:
+    """A typed array (8 bytes a value) behind a short list.
+
+    Appends go to the list (as fast as a list's); every `_CHUNK` steps, and before anything reads the values,
+    they move into the array.
+    """
+
+    __slots__ = ("array", "recent")
+
+    def __init__(self, values: array) -> None:  # type: ignore[type-arg]
+        self.array = values
+        self.recent: list[Any] = []
+
+    def settled(self) -> array:  # type: ignore[type-arg]
+        """The array, holding every value appended so far."""
+        recent = self.recent
+        if recent:  # struct packs three times faster than array.fromlist converts
+            self.array.frombytes(struct.pack(f"{len(recent)}{self.array.typecode}", *recent))
+            recent.clear()
+        return self.array
+
+    def __len__(self) -> int:
+        return len(self.array) + len(self.recent)
+
+
+class Column(Sequence):  # type: ignore[type-arg]
+    """One column of a `History`, read like the classic list.
+
+    ``column[-1]``, slices (lists), ``len``, iteration, ``column == [...]``, ``numpy.asarray(column)`` and
+    ``column.tolist()`` work as on a list. The values live in a typed array (``float64``, or ``int64`` for
+    iterations) that only the history appends to; the column itself is read-only.
+    """
+
+    __slots__ = ("_at", "_keep", "_values")
+
+    def __init__(self, values: _Buffer, at: _Buffer, keep: int) -> None:
+        self._values, self._at, self._keep = values, at, keep
+
+    def _visible(self) -> array:  # type: ignore[type-arg]
+        """The values the history shows: all, or the last `keep` (a bounded history trims in blocks)."""
+        values = self._values.settled()
+        extra = len(values) - self._keep
+        return values[extra:] if extra > 0 else values
+
+    def _visible_at(self) -> array:  # type: ignore[type-arg]
+        """The iteration of each visible value (the shared 'iterations' column may be longer)."""
+        end = len(self._values)
+        return self._at.settled()[max(0, end - self._keep):end]
+
+    def __len__(self) -> int:
+        return min(len(self._values), self._keep)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return self._visible()[index].tolist()
+        size, position = len(self), operator.index(index)
+        if not -size <= position < size:
+            raise IndexError(f"history column index {position} out of range for {size} entries")
+        return self._values.settled()[position - size if position >= 0 else position]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._visible())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Column):
+            return self._visible() == other._visible()
+        if isinstance(other, list):
+            return self.tolist() == other
+        if isinstance(other, array):
+            return self._visible() == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.tolist())
+
+    def tolist(self) -> list[Any]:
+        """The visible values as a plain list."""
+        return self._visible().tolist()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
+        """``numpy.asarray(column)``: a copy, read at C speed (numpy is the caller, so it is loaded)."""
+        if copy is False:
+            raise ValueError("a history column cannot be viewed without a copy (it keeps growing)")
+        import numpy
+
+        return numpy.array(self._visible(), dtype=dtype)
 
 
 class History(dict):  # type: ignore[type-arg]
-    """A ``dict`` of lists (``history['lr']``, ``history['iterations']``, ``history['loss']``, ...).
+    """A ``dict`` of columns read as lists (``history['lr']``, ``history['iterations']``, ...).
+
+    Args:
+        keep: True keeps every entry (default); False records nothing (O(1) memory, for long runs that log
+            elsewhere); an int N >= 1 keeps the last N entries of each column (the last N steps).
+
+    The history is a record: it is written by `add_step`, `add_lrs` and `add_metrics` only, and assigning to
+    it (``history['lr'] = ...``) raises `TypeError`. ``to_dict()`` gives plain lists (for ``json.dumps``).
 
     Examples:
         >>> history = History()
@@ -36,12 +142,29 @@ class History(dict):  # type: ignore[type-arg]
         iterations,lr,loss
         1,0.001,2.5
         2,0.002,
+        >>> window = History(keep=2)
+        >>> for step in range(1, 6):
+        ...     window.add_step(step, step / 10)
+        >>> window["lr"], window["iterations"]
+        ([0.4, 0.5], [4, 5])
     """
 
-    def __init__(self) -> None:
+    def __init__(self, keep: bool | int = True) -> None:
         super().__init__()
-        self._at: dict[str, list[int]] = {}
+        if isinstance(keep, bool):
+            self._keep = _ALL if keep else 0
+        else:
+            self._keep = _checks.count("keep_history", keep, low=1)
+        self._keep_arg = keep
+        # a bounded history drops its oldest entries in blocks of keep // 8 (amortised O(1) per step)
+        self._limit = self._keep + max(self._keep // 8, 64) if self._keep != _ALL else _ALL
+        self._iterations = _Buffer(array("q"))
         self._recorder: tuple[Any, ...] | None = None
+
+    @property
+    def keep(self) -> bool | int:
+        """What this history keeps: True (everything), False (nothing) or N (the last N entries)."""
+        return self._keep_arg
 
     def add_step(self, iteration: int, lr: float, **metrics: Any) -> None:
         """Record one completed step: its lr, the total iteration count after it, and any metrics."""
@@ -52,60 +175,110 @@ class History(dict):  # type: ignore[type-arg]
     def add_lrs(self, iteration: int, keys: tuple[str, ...], lrs: Sequence[float]) -> None:
         """Record one completed step: ``lrs[k]`` (floats) under ``keys[k]``, `iteration` under 'iterations'.
 
-        The per-step hot path: one ``append`` per list, run by ``map`` (in C, not a Python loop). A column
-        recorded at every step lines up with 'iterations' row for row, so it shares that list as its
-        iteration list instead of keeping its own. The lists are kept while `keys` (the same tuple object)
-        and the lists stay.
+        The per-step hot path: one list ``append`` per column; the bound ``append`` methods are kept while
+        `keys` (the same tuple object) and the columns stay.
         """
         recorder = self._recorder
         if recorder is None or recorder[0] is not keys:
             recorder = self._recorder = self._recorder_for(keys)
-        _DRAIN.extend(map(list.append, recorder[1], lrs))
+        for append, lr in zip(recorder[1], lrs):
+            append(lr)
         for append in recorder[2]:
             append(iteration)
+        if len(recorder[3]) >= _CHUNK:
+            self._settle()
 
     def _recorder_for(self, keys: tuple[str, ...]) -> tuple[Any, ...]:
+        """Bound appends for `keys`: a column in step with 'iterations' appends its value only."""
         if "iterations" in keys:
             raise ValueError("'iterations' is recorded by the history itself; log metrics under other names")
+        if not self._keep:  # records nothing
+            return keys, (), (), ()
+        iterations = self._iterations
         for key in keys:  # the lr columns come first, as in the classic callback's dict
-            self.setdefault(key, [])
-        iterations = self.setdefault("iterations", [])
-        for key, at in self._at.items():  # columns leaving the lockstep keep their own copy from now on
-            if at is iterations and key not in keys:
-                self._at[key] = list(at)
+            self._column(key)
+        self._column("iterations")
         own_at = []
         for key in keys:
-            column, column_at = self.setdefault(key, []), self._at.get(key)
-            if len(column) == len(iterations) and (column_at is None or column_at == iterations):
-                self._at[key] = iterations
-            else:
-                own_at.append(self._at.setdefault(key, []).append)
-        return keys, [self[key] for key in keys], [iterations.append, *own_at]
+            column = self[key]
+            if column._at is iterations and len(column._values) != len(iterations):
+                column._at = _Buffer(iterations.settled()[:len(column._values)])  # it missed steps
+            if column._at is not iterations:
+                own_at.append(column._at.recent.append)
+        appends = [self[key]._values.recent.append for key in keys]
+        return keys, appends, [iterations.recent.append, *own_at], iterations.recent
 
-    def __setitem__(self, key: str, value: Any) -> None:
-        self._recorder = None
-        super().__setitem__(key, value)
-
-    def __delitem__(self, key: str) -> None:
-        self._recorder = None
-        super().__delitem__(key)
+    def _column(self, key: str) -> Column:
+        """The column `key`, created empty (in step with 'iterations' while it is as long) when new."""
+        column = self.get(key)
+        if column is None:
+            values = self._iterations if key == "iterations" else _Buffer(array("d"))
+            column = Column(values, self._iterations, self._keep)
+            dict.__setitem__(self, key, column)
+        return column
 
     def add_metrics(self, iteration: int, **metrics: Any) -> None:
         """Record metrics reported at `iteration` without adding a step (a report covering several steps)."""
         self._append(iteration, self._as_floats(metrics))
 
-    def at(self, key: str) -> list[int]:
+    def at(self, key: str) -> Column:
         """The iteration each entry of ``history[key]`` was recorded at."""
-        return list(self["iterations"]) if key == "iterations" else list(self._at[key])
+        at = _Buffer(self[key]._visible_at())
+        return Column(at, at, _ALL)
 
     def _append(self, iteration: int, values: dict[str, float]) -> None:
+        """Append already converted `values` at `iteration`.
+
+        A value on the latest step's row stays in step with 'iterations' (no iteration of its own stored);
+        any other gets its own iterations from then on.
+        """
+        if not self._keep:
+            return
+        iterations = self._iterations
+        latest = len(iterations.array) + len(iterations.recent) - 1  # the latest step's row
         for key, value in values.items():
-            self.setdefault(key, []).append(value)
-            at = self._at.get(key)
-            if at is None or at is self.get("iterations"):  # new, or leaving the lockstep of add_lrs
-                self._recorder = None
-                at = self._at[key] = [] if at is None else list(at)
-            at.append(iteration)
+            column = self.get(key)
+            if column is None:
+                column = self._column(key)
+            own = column._values
+            if column._at is iterations:
+                if len(own.array) + len(own.recent) == latest and iteration == (
+                        iterations.recent[-1] if iterations.recent else iterations.array[-1]):
+                    own.recent.append(value)  # the per-step fast path: no iteration of its own stored
+                    continue
+                column._at = _Buffer(iterations.settled()[:len(own)])
+            if self._recorder is not None and key in self._recorder[0]:
+                self._recorder = None  # an lr column logged as a metric leaves the recorder's lockstep
+            own.recent.append(value)
+            column._at.recent.append(iteration)
+            if len(own.recent) >= _CHUNK:
+                self._settle()
+
+    def _settle(self) -> None:
+        """Move every waiting append into its array; then drop the oldest entries past the window."""
+        limit = self._limit
+        too_long = False
+        for column in self.values():
+            too_long = len(column._values.settled()) > limit or too_long
+            column._at.settled()
+        if too_long:
+            self._trim()
+
+    def _trim(self) -> None:
+        """Drop the oldest entries so that each column holds at most this history's window."""
+        keep, iterations = self._keep, self._iterations
+        self._recorder = None
+        for column in self.values():  # a column behind 'iterations' cannot be trimmed with it: it gets its own
+            if column._at is iterations and column._values is not iterations \
+                    and len(column._values) != len(iterations):
+                column._at = _Buffer(iterations.settled()[:len(column._values)])
+        for column in self.values():
+            values = column._values.settled()
+            extra = len(values) - keep
+            if extra > 0:
+                del values[:extra]
+                if column._at is not iterations:
+                    del column._at.settled()[:extra]
 
     @staticmethod
     def _as_floats(values: Mapping[str, Any]) -> dict[str, float]:
@@ -120,49 +293,144 @@ class History(dict):  # type: ignore[type-arg]
                 raise TypeError(f"history value {key!r} must be a number, got {value!r}") from error
         return converted
 
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("a clr History is a record written by add_step/add_metrics (or a scheduler); it cannot be "
+                        "assigned to. Use history.to_dict() for a plain dict of lists you can change")
+
+    __setitem__ = __delitem__ = pop = popitem = setdefault = update = __ior__ = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _restored, (self._keep_arg, self.state_dict())
+
     def clear(self) -> None:
+        """Forget every entry (the window, `keep`, stays)."""
         self._recorder = None
         super().clear()
-        self._at.clear()
+        self._iterations = _Buffer(array("q"))
+
+    def to_dict(self) -> dict[str, list[Any]]:
+        """Plain ``{key: list}``: what ``json.dumps`` takes.
+
+        For ``pandas.DataFrame``, read `to_csv` when metrics are logged less often than every step.
+        """
+        return {key: column.tolist() for key, column in self.items()}
 
     def state_dict(self) -> dict[str, Any]:
-        """Plain data: ``{"values": {key: list}, "at": {key: list of iterations}}``."""
-        return {"values": {key: list(values) for key, values in self.items()},
-                "at": {key: list(at) for key, at in self._at.items()}}
+        """Compact plain data: ``{"columns": {key: packed}, "at": {key: packed or "iterations"}}``.
+
+        Each column is packed by `clr_core._packing` (little-endian values, zlib, base64 text; plain strings
+        and ints that ``torch.load(weights_only=True)`` and ``json`` load fast); a column recorded at every
+        step says ``"iterations"`` instead of repeating them. Only the visible entries are saved.
+        """
+        iterations = self._iterations
+        columns, at = {}, {}
+        for key, column in self.items():
+            columns[key] = pack(column._visible())
+            if key != "iterations":
+                shared = column._at is iterations and len(column._values) == len(iterations)
+                at[key] = "iterations" if shared else pack(column._visible_at())
+        return {"columns": columns, "at": at}
+
+    def _plain_state(self) -> dict[str, Any]:
+        """The readable layout (also the previous state format): ``{"values": {key: list}, "at": {...}}``."""
+        return {"values": self.to_dict(),
+                "at": {key: self.at(key).tolist() for key in self if key != "iterations"}}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Replace the contents with `state_dict()` output, after checking it all (nothing half-loaded)."""
+        """Replace the contents with `state_dict()` output (or the previous plain layout).
+
+        Everything is checked first (nothing half-loaded); a bounded history keeps the last entries.
+        """
         self.adopt(History.from_state_dict(state))
 
     def adopt(self, other: History) -> None:
-        """Take the contents of `other` (already checked), replacing everything held so far."""
+        """Take a copy of the contents of `other` (already checked), replacing everything held so far.
+
+        A bounded history keeps the last entries of each column; one that keeps nothing stays empty.
+        """
         self.clear()
-        self.update(other)
-        self._at.update(other._at)
+        if not self._keep:
+            return
+        iterations = self._iterations = _Buffer(other["iterations"]._visible()[:] if "iterations" in other
+                                                else array("q"))
+        for key, column in other.items():
+            if key == "iterations":
+                dict.__setitem__(self, key, Column(iterations, iterations, self._keep))
+                continue
+            at = column._visible_at()
+            shared = iterations if at == iterations.array else _Buffer(at)
+            dict.__setitem__(self, key, Column(_Buffer(column._visible()[:]), shared, self._keep))
+        self._trim()
 
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any]) -> History:
-        """A new history from `state_dict()` output; `ValueError` if the lists do not line up."""
+        """A new history from `state_dict()` output or the previous plain layout (``{"values", "at"}``).
+
+        Raises `ValueError` if the columns do not line up or the packed data is not what it says.
+        """
+        if isinstance(state, Mapping) and isinstance(state.get("columns"), Mapping):
+            return cls._from_packed(state["columns"], state.get("at", {}))
         if not isinstance(state, Mapping) or not isinstance(state.get("values"), Mapping):
-            raise ValueError(f"history state must be a mapping with 'values' and 'at', got {state!r:.200}")
+            raise ValueError(f"history state must be a mapping with 'columns' and 'at' (or 'values' and 'at'), "
+                             f"got {state!r:.200}")
         values, at = state["values"], state.get("at", {})
-        history = cls()
-        iterations = [_checks.count("history 'iterations' entry", i) for i in values.get("iterations", [])]
-        if iterations:
-            dict.__setitem__(history, "iterations", iterations)
+        iterations = array("q", (_checks.count("history 'iterations' entry", i) for i in values.get("iterations", [])))
+        columns, whens = {}, {}
         for key, entries in values.items():
             if key == "iterations":
+                columns[key] = iterations
                 continue
-            when = [_checks.count(f"history {key!r} iteration", i) for i in at.get(key, ())]
+            when = array("q", (_checks.count(f"history {key!r} iteration", i) for i in at.get(key, ())))
             if len(when) != len(entries):
                 raise ValueError(f"history {key!r} has {len(entries)} values but {len(when)} iterations")
-            dict.__setitem__(history, key, [float(value) for value in entries])
-            history._at[key] = when
+            try:
+                columns[key] = array("d", entries)
+            except TypeError as error:
+                raise ValueError(f"history {key!r} values must be numbers: {error}") from error
+            whens[key] = when
+        return cls._assembled(columns, whens)
+
+    @classmethod
+    def _from_packed(cls, packed: Mapping[str, Any], packed_at: Any) -> History:
+        if not isinstance(packed_at, Mapping):
+            raise ValueError(f"history 'at' must be a mapping of packed iterations, got {str(packed_at)[:200]}")
+        iterations = unpack("iterations", packed["iterations"], "q") if "iterations" in packed else array("q")
+        columns, whens = {}, {}
+        for key, entry in packed.items():
+            if key == "iterations":
+                columns[key] = iterations
+                continue
+            column = columns[key] = unpack(key, entry, "d")
+            when = packed_at.get(key)
+            if when == "iterations":
+                when = iterations
+            else:
+                when = unpack(f"{key} iterations", when, "q")
+            if len(when) != len(column):
+                raise ValueError(f"history {key!r} has {len(column)} values but {len(when)} iterations")
+            whens[key] = when
+        for key, when in (("iterations", iterations), *whens.items()):
+            if when and min(when) < 0:
+                raise ValueError(f"history {key!r} iterations must be ints >= 0, got {min(when)}")
+        return cls._assembled(columns, whens)
+
+    @classmethod
+    def _assembled(cls, columns: dict[str, array], whens: dict[str, array]) -> History:  # type: ignore[type-arg]
+        """A history over checked arrays; a column whose iterations equal 'iterations' shares that column."""
+        history = cls()
+        iterations = history._iterations = _Buffer(columns.get("iterations", array("q")))
+        for key, values in columns.items():
+            when = whens.get(key, iterations.array)
+            at = iterations if when is iterations.array or when == iterations.array else _Buffer(when)
+            dict.__setitem__(history, key, Column(iterations if key == "iterations" else _Buffer(values), at, _ALL))
         return history
 
     def to_json(self, path: PathLike | None = None) -> str:
-        """The `state_dict()` as JSON text; also written to `path` when given."""
-        text = json.dumps(self.state_dict())
+        """The history as readable JSON text, ``{"values": {key: list}, "at": {key: list}}``.
+
+        Also written to `path` when given. (`state_dict()` is the compact form, for checkpoints.)
+        """
+        text = json.dumps(self._plain_state())
         if path is not None:
             with open(path, "w", encoding="utf-8") as file:
                 file.write(text)
@@ -170,7 +438,7 @@ class History(dict):  # type: ignore[type-arg]
 
     @classmethod
     def from_json(cls, source: str | PathLike) -> History:
-        """A history from `to_json()` text, or from the file it was written to."""
+        """A history from `to_json()` text (or `state_dict()` as JSON), or from the file it was written to."""
         text = str(source)
         if not text.lstrip().startswith("{"):
             with open(source, encoding="utf-8") as file:
@@ -182,9 +450,10 @@ class History(dict):  # type: ignore[type-arg]
         columns = ["iterations", *(["lr"] if "lr" in self else []),
                    *(key for key in self if key not in ("iterations", "lr"))]
         rows: dict[int, dict[str, float]] = {iteration: {} for iteration in self.get("iterations", [])}
-        for key, at in self._at.items():
-            for iteration, value in zip(at, self[key]):
-                rows.setdefault(iteration, {})[key] = value
+        for key, column in self.items():
+            if key != "iterations":
+                for iteration, value in zip(column._visible_at(), column._visible()):
+                    rows.setdefault(iteration, {})[key] = value
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
@@ -196,3 +465,10 @@ class History(dict):  # type: ignore[type-arg]
             with open(path, "w", encoding="utf-8", newline="") as file:
                 file.write(text)
         return text
+
+
+def _restored(keep: bool | int, state: Mapping[str, Any]) -> History:
+    """Unpickling: a history with window `keep` holding `state`."""
+    history = History(keep)
+    history.load_state_dict(state)
+    return history

@@ -19,7 +19,9 @@ from .schedules.base import Schedule, describe_schedules, restore_schedules
 from .schedules.join import ScheduleEnded
 from .schedules.momentum import Mirrored, momentum_bounds, momentum_for
 
-STATE_FORMAT = 1
+#: The layout of `ScheduleState.state_dict()`: 2 packs the history (`clr_core._packing`); 1 (plain lists) loads too.
+STATE_FORMAT = 2
+_LOADABLE_FORMATS = (1, 2)
 
 
 class ScheduleState:
@@ -28,6 +30,9 @@ class ScheduleState:
     Args:
         schedule: any object following `clr_core.Schedule` (e.g. `CyclicSchedule`), or a non-empty
             sequence of them, one per param group.
+        keep_history: True keeps the whole history (default); False records none (O(1) memory, a state
+            dict of a few hundred bytes at any length); an int N >= 1 keeps the last N steps. The counters
+            and schedules are the state, so resuming is exact in every mode.
         momentum: None (no momentum), or ``(base_momentum, max_momentum)`` for every schedule, or a sequence
             with one such pair per schedule: the state then also steps ``momentum_for(schedule, base, max)``
             and records it (see `set_momentum`).
@@ -49,7 +54,8 @@ class ScheduleState:
         ([0.75, 0.625], 0.5)
     """
 
-    def __init__(self, schedule: Schedule | Sequence[Schedule], momentum: Any = None) -> None:
+    def __init__(self, schedule: Schedule | Sequence[Schedule], keep_history: bool | int = True,
+                 momentum: Any = None) -> None:
         schedules = tuple(schedule) if isinstance(schedule, Sequence) else (schedule,)
         if not schedules:
             raise ValueError("schedule must be a schedule or a non-empty sequence of schedules, got an empty one")
@@ -60,7 +66,8 @@ class ScheduleState:
         self._schedules = schedules
         self.cycle_iterations = 0
         self.total_iterations = 0
-        self.history = History()
+        self.history = History(keep=keep_history)
+        self._latest: tuple[list[float], dict[str, float] | None] = ([], None)
         self._lr_keys = ("lr", *(f"lr_group{k}" for k in range(1, len(schedules))))
         self._sharing: tuple[Any, bool] = (None, False)
         self._ended: ScheduleEnded | None = None
@@ -95,6 +102,20 @@ class ScheduleState:
     def lrs(self) -> list[float]:
         """The lrs the next step runs at, one per schedule (held at the end, as `lr`)."""
         return list(self._lrs)
+
+    @property
+    def keep_history(self) -> bool | int:
+        """What the history keeps: True (everything), False (nothing) or N (the last N steps)."""
+        return self.history.keep
+
+    @property
+    def latest(self) -> dict[str, float]:
+        """The lrs (``'lr'``, ``'lr_group1'``, ...), momenta (when stepped) and metrics of the latest step.
+
+        Kept whatever the history keeps; empty before the first step and after a load.
+        """
+        lrs, metrics = self._latest
+        return {**dict(zip(self._record_keys, lrs)), **(metrics or {})}
 
     @property
     def momentum(self) -> float | None:
@@ -211,14 +232,15 @@ class ScheduleState:
         if momentums:
             next_momentums = self._momentums_at(self.cycle_iterations + (ended is None), self._momentum_schedules,
                                                 self._schedules, next_lrs)
-        history = self.history
         values = self._metric_values(metrics) if metrics else None
-        history.add_lrs(self.total_iterations + 1, self._record_keys,
-                        self._lrs + momentums if momentums else self._lrs)
+        total = self.total_iterations + 1
+        recorded = self._lrs + momentums if momentums else self._lrs
+        self.history.add_lrs(total, self._record_keys, recorded)
         if values:
-            history._append(self.total_iterations + 1, values)
+            self.history._append(total, values)
         self.cycle_iterations += 1
-        self.total_iterations += 1
+        self.total_iterations = total
+        self._latest = (recorded, values)
         self._lrs, self._ended = next_lrs, ended
         if momentums:
             self._momentums = next_momentums
@@ -284,7 +306,10 @@ class ScheduleState:
         self._momentum_schedules, self._momentums = derived, momentums
 
     def state_dict(self) -> dict[str, Any]:
-        """Plain Python data (no functions): counters, history and a description of each schedule."""
+        """Plain Python data (no functions).
+
+        Counters, the history (packed, see `History.state_dict`) and a description of each schedule.
+        """
         return {
             "format": STATE_FORMAT,
             "cycle_iterations": self.cycle_iterations,
@@ -300,9 +325,9 @@ class ScheduleState:
 
         The whole state is checked before anything changes; a mismatch raises `ValueError`.
         """
-        if not isinstance(state, Mapping) or state.get("format") != STATE_FORMAT:
+        if not isinstance(state, Mapping) or state.get("format") not in _LOADABLE_FORMATS:
             raise ValueError(f"state must be a mapping from ScheduleState.state_dict() with format "
-                             f"{STATE_FORMAT}, got {str(state)[:200]}")
+                             f"{' or '.join(map(str, _LOADABLE_FORMATS))}, got {str(state)[:200]}")
         cycle_iterations = _checks.count("cycle_iterations", state.get("cycle_iterations"))
         total_iterations = _checks.count("total_iterations", state.get("total_iterations"))
         schedules = tuple(restore_schedules(self._schedules, state.get("schedules"), holder="state"))
@@ -314,6 +339,7 @@ class ScheduleState:
             schedules, cycle_iterations, total_iterations, lrs, ended)
         self._momentum_schedules, self._momentums = derived, momentums
         self.history.adopt(history)
+        self._latest = ([], None)
 
 
 def _is_pair_sequence(momentum: Any) -> bool:

@@ -71,6 +71,9 @@ class CyclicLR(keras.callbacks.Callback):
         base_momentum: the momentum at the highest rate, a float in [0, 1). Default 0.8.
         max_momentum: the momentum at the lowest rate (the first step's), a float in [base_momentum, 1).
             Default 0.9.
+        keep_history: True keeps the whole `history` (default); False records none (O(1) memory; Keras'
+            logs still get ``'lr'`` for ``CSVLogger`` and ``TensorBoard``); an int N >= 1 keeps the last N
+            steps. Resuming from `state_dict()` is exact in every mode.
 
     Raises:
         TypeError, ValueError: for invalid arguments, with the messages of `clr_core.CyclicSchedule`; at the
@@ -93,11 +96,12 @@ class CyclicLR(keras.callbacks.Callback):
                  mode: str = "triangular", gamma: float = 1.0, scale_fn: Any = None, scale_mode: str = "cycle",
                  *, step_size_down: float | None = None, waveform: str = "triangle",
                  schedule: Schedule | None = None, cycle_momentum: bool = False, base_momentum: float = 0.8,
-                 max_momentum: float = 0.9) -> None:
+                 max_momentum: float = 0.9, keep_history: bool | int = True) -> None:
         super().__init__()
         self.state = ScheduleState(build_schedule(
             schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
-            scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform))
+            scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform),
+            keep_history=keep_history)
         self.cycle_momentum = checks.flag("cycle_momentum", cycle_momentum)
         self.base_momentum, self.max_momentum = momentum_bounds(base_momentum, max_momentum)
         if cycle_momentum:  # the state steps and records the momentum; a schedule without one fails here
@@ -255,9 +259,10 @@ class CyclicLR(keras.callbacks.Callback):
         """The latest step's lr (and momentum, when cycled) into Keras' logs, for CSVLogger and History."""
         if logs is None:
             return
+        latest = self.state.latest  # also when the history keeps nothing
         for key in ("lr", "momentum") if self._momentum is not None else ("lr",):
-            if self.state.history.get(key):
-                logs[key] = self.state.history[key][-1]
+            if key in latest:
+                logs[key] = latest[key]
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._training:

@@ -24,8 +24,9 @@ from .groups import value_copy, write_value
 from .momentum import MomentumCycler, default_bounds
 from .schedules import build_schedules
 
-#: The version of the `CyclicLR.state_dict()` layout.
-STATE_FORMAT = 1
+#: The version of the `CyclicLR.state_dict()` layout: 2 holds a packed history; 1 (plain lists) loads too.
+STATE_FORMAT = 2
+_LOADABLE_FORMATS = (1, 2)
 
 _STEP_SIZE = 2000.0  # the default of step_size (and of PyTorch's step_size_up)
 
@@ -86,6 +87,9 @@ class CyclicLR(LRScheduler):
             (PyTorch's CyclicLR), 0.85 for a `clr_core.OneCycle` (PyTorch's OneCycleLR).
         max_momentum: the momentum at the lowest lr, in [base_momentum, 1), one or one per group; default
             0.9, 0.95 for a `clr_core.OneCycle`.
+        keep_history: True keeps the whole `history` (default); False records none (O(1) memory, a
+            `state_dict()` of a few KB at any length; log to TensorBoard or a CSV instead); an int N >= 1
+            keeps the last N steps. Resuming is exact in every mode: the counters and schedules are the state.
 
     PyTorch's attributes are there, read-only and with its values: `base_lrs`, `max_lrs`, `mode`, `gamma`,
     `scale_mode`, `total_size`, `step_ratio` (for the cyclic schedule) and, with momentum cycling,
@@ -119,7 +123,8 @@ class CyclicLR(LRScheduler):
                  step_size: float = _STEP_SIZE, mode: str = "triangular", gamma: float = 1.0, scale_fn: Any = None,
                  scale_mode: str = "cycle", last_epoch: int = -1, *, step_size_up: float | None = None,
                  step_size_down: float | None = None, waveform: str = "triangle", schedule: Any = None,
-                 cycle_momentum: bool = False, base_momentum: Any = None, max_momentum: Any = None) -> None:
+                 cycle_momentum: bool = False, base_momentum: Any = None, max_momentum: Any = None,
+                 keep_history: bool | int = True) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
         if step_size_up is not None:
@@ -134,7 +139,7 @@ class CyclicLR(LRScheduler):
         momentum = None
         if cycle_momentum:
             momentum = MomentumCycler(optimizer, *default_bounds(schedules, base_momentum, max_momentum))
-        state = ScheduleState(schedules)
+        state = ScheduleState(schedules, keep_history=keep_history)
         if momentum is not None:
             try:
                 state.set_momentum(momentum.bounds)
@@ -306,9 +311,10 @@ class CyclicLR(LRScheduler):
         return self._momentum
 
     def state_dict(self) -> dict[str, Any]:
-        """Plain Python data (safe for ``torch.load(weights_only=True)``).
+        """Plain Python data (safe for ``torch.load(weights_only=True)``, and for ``json``).
 
-        The core state, the step count and the momentum bounds. A custom `scale_fn` is named, never stored.
+        The core state (its history packed into base64 text, see `clr_core.History.state_dict`), the step count
+        and the momentum bounds. A custom `scale_fn` is named, never stored.
         """
         return {
             "format": STATE_FORMAT,
@@ -329,11 +335,11 @@ class CyclicLR(LRScheduler):
                 function, another number of param groups, momentum cycling on in one and off in the other).
                 Nothing changes then.
         """
-        if not isinstance(state_dict, Mapping) or state_dict.get("format") != STATE_FORMAT:
+        if not isinstance(state_dict, Mapping) or state_dict.get("format") not in _LOADABLE_FORMATS:
             keys = sorted(state_dict) if isinstance(state_dict, Mapping) else type(state_dict).__name__
-            raise ValueError(f"state_dict must come from clr_torch.CyclicLR.state_dict() (format {STATE_FORMAT}), "
-                             f"got {keys!r:.300}; a torch.optim.lr_scheduler.CyclicLR state cannot be loaded "
-                             f"(restart the cycle with last_epoch instead)")
+            raise ValueError(f"state_dict must come from clr_torch.CyclicLR.state_dict() (format 1 or "
+                             f"{STATE_FORMAT}), got {keys!r:.300}; a torch.optim.lr_scheduler.CyclicLR state cannot "
+                             f"be loaded (restart the cycle with last_epoch instead)")
         step_count = checks.count("step_count", state_dict.get("step_count"))
         saved_momentum = state_dict.get("momentum")
         if (saved_momentum is None) != (self._momentum is None):

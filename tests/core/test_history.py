@@ -23,7 +23,7 @@ def test_it_is_a_dict_of_lists_like_the_classic_callbacks():
     assert isinstance(history, dict)
     assert list(history) == ["lr", "iterations", "loss", "accuracy"]
     assert history["lr"] == [0.1, 0.2, 0.3] and history["iterations"] == [1, 2, 3]
-    assert json.loads(json.dumps(history)) == dict(history)
+    assert json.loads(json.dumps(history.to_dict())) == dict(history) == history.to_dict()
 
 
 def test_csv_puts_each_value_on_the_row_of_its_iteration(tmp_path):
@@ -54,7 +54,7 @@ def test_load_state_dict_replaces_everything():
 
 
 def test_misaligned_state_is_refused():
-    state = sample().state_dict()
+    state = json.loads(sample().to_json())  # the readable layout of to_json (the state format 1 layout)
     state["at"]["loss"] = [1]
     with pytest.raises(ValueError, match="history 'loss' has 2 values but 1 iterations"):
         History.from_state_dict(state)

@@ -76,7 +76,7 @@ def run_rank(rank: int, folder: str) -> dict[str, Any]:
         "resumed": resumed,
         "ranks_agree": all(item == every_rank[0] for item in every_rank),
         "weights_equal": all(torch.equal(a, b) for a, b in zip(model.parameters(), straight_weights)),
-        "iterations": scheduler.history["iterations"],
+        "iterations": scheduler.history["iterations"].tolist(),
     }
 
 

@@ -207,7 +207,7 @@ def test_foreign_state_is_refused(state: Any, shown: str) -> None:
     optimizer = make_optimizer(1)
     scheduler = CyclicLR(optimizer, base_lr=0.01, max_lr=0.05, step_size=4)
     assert raised(scheduler.load_state_dict, state) == (
-        ValueError, f"state_dict must come from clr_torch.CyclicLR.state_dict() (format 1), got {shown}; a "
+        ValueError, f"state_dict must come from clr_torch.CyclicLR.state_dict() (format 1 or 2), got {shown}; a "
                     f"torch.optim.lr_scheduler.CyclicLR state cannot be loaded (restart the cycle with last_epoch "
                     f"instead)")
 

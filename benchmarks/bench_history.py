@@ -1,0 +1,195 @@
+"""Long runs: history memory per step, `keep_history=False`, and checkpoint cost, against the list layout.
+
+Run: ``python benchmarks/bench_history.py [--json results.json] [--steps 1000000] [--rounds 3]``. A script,
+not a test. Goals (issue 14), at 10^6 steps:
+
+- memory per kept step with one metric <= 32 bytes (tracemalloc over the whole run), against the lists of
+  the previous layout (state format 1: a list per column and one list of iterations per metric);
+- O(1) memory with ``keep_history=False``: growth from 10^5 to 10^6 steps, against the full history's;
+- ``torch.save`` + ``torch.load(weights_only=True)`` of a `clr_torch.CyclicLR` state dict, 1 and 10 param
+  groups: time and file size <= 1/10 of the same history in format 1 (plain lists), measured side by side;
+- ``keep_history=False``: a checkpoint of a few KB (against torch's own CyclicLR state dict);
+- time per ``ScheduleState.step(loss=...)`` unchanged or better than with the list layout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch
+from harness import Row, compare, print_rows, write_json
+
+from clr_core import CyclicSchedule, ScheduleState
+from clr_torch import CyclicLR
+
+SCHEDULE = CyclicSchedule(base_lr=0.001, max_lr=0.006, step_size=2000.0)
+BYTES_GOAL = 32.0
+
+
+class ListHistory(dict):  # type: ignore[type-arg]
+    """The previous layout's per-step work (the time and memory reference).
+
+    A list per column, the lr columns sharing the 'iterations' list, one list of iterations per metric.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._at: dict[str, list[int]] = {}
+        self._appends: tuple[Any, ...] | None = None
+
+    def add_lrs(self, iteration: int, keys: tuple[str, ...], lrs: Any) -> None:
+        if self._appends is None or self._appends[0] is not keys:
+            self._appends = (keys, [self.setdefault(key, []).append for key in keys],
+                             self.setdefault("iterations", []).append)
+        for append, lr in zip(self._appends[1], lrs):
+            append(lr)
+        self._appends[2](iteration)
+
+    def _append(self, iteration: int, values: dict[str, float]) -> None:
+        for key, value in values.items():
+            self.setdefault(key, []).append(value)
+            at = self._at.get(key)
+            if at is None or at is self.get("iterations"):
+                self._appends = None
+                at = self._at[key] = [] if at is None else list(at)
+            at.append(iteration)
+
+    @staticmethod
+    def _as_floats(values: dict[str, Any]) -> dict[str, float]:
+        return {key: float(value) for key, value in values.items()}
+
+
+def state_with(history: Any = None, keep: Any = True) -> ScheduleState:
+    state = ScheduleState(SCHEDULE, keep_history=keep)
+    if history is not None:
+        state.history = history
+    return state
+
+
+def traced_bytes(state: ScheduleState, steps: int, marks: tuple[int, ...] = ()) -> dict[int, int]:
+    """Bytes allocated after each of `marks` steps (and after `steps`), one metric logged at every step."""
+    step = state.step
+    tracemalloc.start()
+    start = tracemalloc.get_traced_memory()[0]
+    seen, done = {}, 0
+    for mark in (*marks, steps):
+        for _ in range(mark - done):
+            step(loss=0.5)
+        done = mark
+        seen[mark] = tracemalloc.get_traced_memory()[0] - start
+    tracemalloc.stop()
+    return seen
+
+
+def memory_rows(steps: int) -> tuple[list[Row], dict[str, float]]:
+    ours = traced_bytes(state_with(), steps)[steps] / steps
+    lists = traced_bytes(state_with(ListHistory()), steps)[steps] / steps
+    tenth = steps // 10
+    full = traced_bytes(state_with(), steps, (tenth,))
+    none = traced_bytes(state_with(keep=False), steps, (tenth,))
+    growth_full, growth_none = full[steps] - full[tenth], none[steps] - none[tenth]
+    rows = [
+        Row(f"history bytes per kept step, 1 metric, vs the {BYTES_GOAL:g} B goal", "B", ours, BYTES_GOAL,
+            ours / BYTES_GOAL, 1.0),
+        Row("history bytes per kept step, 1 metric, vs lists (format 1)", "B", ours, lists, ours / lists,
+            BYTES_GOAL / lists),
+        Row(f"keep_history=False: growth {tenth:.0e} to {steps:.0e} steps vs full", "kB", growth_none / 1e3,
+            growth_full / 1e3, max(growth_none, 1) / growth_full, 0.001),
+    ]
+    return rows, {"bytes_per_step": ours, "list_bytes_per_step": lists, "growth_keep_false": growth_none}
+
+
+def scheduler_after(steps: int, groups: int, keep: Any = True) -> CyclicLR:
+    params = [{"params": [torch.nn.Parameter(torch.zeros(1))]} for _ in range(groups)]
+    optimizer = torch.optim.SGD(params, lr=0.1)
+    optimizer.step()  # no gradients: marks the optimizer as stepped (no call-order warning)
+    scheduler = CyclicLR(optimizer, schedule=SCHEDULE, keep_history=keep)
+    for _ in range(steps):
+        scheduler.step()
+    return scheduler
+
+
+def format_1(state: dict[str, Any], scheduler: CyclicLR) -> dict[str, Any]:
+    """The same state in the previous layout: format 1, the history as plain lists."""
+    inner = {**state["schedule_state"], "format": 1, "history": scheduler.history._plain_state()}
+    return {**state, "format": 1, "schedule_state": inner}
+
+
+def save_and_load(state: dict[str, Any], path: str) -> tuple[float, int]:
+    """Seconds for ``torch.save`` then ``torch.load(weights_only=True)``, and the file size."""
+    start = time.perf_counter()
+    torch.save(state, path)
+    torch.load(path, weights_only=True)
+    return time.perf_counter() - start, os.path.getsize(path)
+
+
+def checkpoint_rows(steps: int, rounds: int, folder: str) -> list[Row]:
+    rows = []
+    path = os.path.join(folder, "scheduler.pt")
+    for groups in (1, 10):
+        scheduler = scheduler_after(steps, groups)
+        ours, old = scheduler.state_dict(), None
+        old = format_1(ours, scheduler)
+        times: dict[str, list[float]] = {"ours": [], "old": []}
+        sizes = {}
+        for round_index in range(rounds):
+            for name in ("ours", "old") if round_index % 2 == 0 else ("old", "ours"):
+                seconds, sizes[name] = save_and_load(ours if name == "ours" else old, path)
+                times[name].append(seconds)
+        ours_time, old_time = statistics.median(times["ours"]), statistics.median(times["old"])
+        rows.append(Row(f"torch.save+load(weights_only), {groups} group(s), {steps:.0e} steps: time", "s",
+                        ours_time, old_time, ours_time / old_time, 0.1))
+        rows.append(Row(f"torch.save+load(weights_only), {groups} group(s), {steps:.0e} steps: file", "MB",
+                        sizes["ours"] / 1e6, sizes["old"] / 1e6, sizes["ours"] / sizes["old"], 0.1))
+    empty = scheduler_after(steps, 10, keep=False)
+    torch_scheduler = torch.optim.lr_scheduler.CyclicLR(
+        torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))]} for _ in range(10)], lr=0.1),
+        base_lr=0.001, max_lr=0.006, step_size_up=2000)
+    ours_size = save_and_load(empty.state_dict(), path)[1]
+    torch_size = save_and_load(torch_scheduler.state_dict(), path)[1]
+    rows.append(Row(f"keep_history=False checkpoint, 10 groups, {steps:.0e} steps vs torch's CyclicLR", "kB",
+                    ours_size / 1e3, torch_size / 1e3, ours_size / torch_size, 3.0))
+    return rows
+
+
+def step_rows() -> list[Row]:
+    ours, lists = state_with(), state_with(ListHistory())
+    return [compare("ScheduleState.step(loss=...): typed columns vs lists", lambda: ours.step(loss=0.5),
+                    lambda: lists.step(loss=0.5), target=1.0, number=20_000, rounds=15)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", default=None, help="write the results to this file")
+    parser.add_argument("--steps", type=int, default=1_000_000, help="steps of each run (default 10^6)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="save/load rounds per layout (default 1: format 1 takes minutes at 10 groups)")
+    arguments = parser.parse_args()
+    warnings.simplefilter("ignore")
+    torch.set_num_threads(1)
+    started = time.perf_counter()
+    rows, extra = memory_rows(arguments.steps)
+    with tempfile.TemporaryDirectory() as folder:
+        rows += checkpoint_rows(arguments.steps, arguments.rounds, folder)
+    rows += step_rows()
+    print_rows(f"history and checkpoints of long runs (torch {torch.__version__}; reference: the list layout of "
+               f"state format 1, or the goal)", rows)
+    print(f"bytes per kept step with one metric: {extra['bytes_per_step']:.1f} (goal <= {BYTES_GOAL:g}; "
+          f"lists: {extra['list_bytes_per_step']:.1f})")
+    print(f"({time.perf_counter() - started:.1f} s)")
+    write_json(arguments.json, "history", rows, extra)
+
+
+if __name__ == "__main__":
+    main()
