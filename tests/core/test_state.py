@@ -143,7 +143,8 @@ def test_loading_a_state_of_another_custom_function_raises_and_changes_nothing()
 
 @pytest.mark.parametrize(("change", "error", "message"), [
     # the message shows the start of what it got ({saved}: the first 200 characters of the state)
-    ({"format": 99}, ValueError, "state must be a mapping from ScheduleState.state_dict() with format 1 or 2, got {saved}"),
+    ({"format": 99}, ValueError,
+     "state must be a mapping from ScheduleState.state_dict() with format 1 or 2, got {saved}"),
     ({"cycle_iterations": -1}, ValueError, "cycle_iterations must be an int >= 0, got -1"),
     ({"total_iterations": 1.5}, TypeError, "total_iterations must be an int >= 0, got float 1.5"),
     ({"schedules": []}, ValueError,
