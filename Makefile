@@ -7,8 +7,12 @@ DEV_EXTRAS := .[all,test,docs,lint]
 # The Keras backend the tests and the Keras demo use.
 DEV_PACKAGES := tensorflow-cpu
 DEMO_ARGS ?=
+# The oldest Keras 3 the Keras tests run against (pyproject.toml's lower bound), on the torch backend.
+KERAS_OLDEST := 3.0.0
+OLDEST_VENV := .venv-keras-oldest
+OLDEST_STAMP := $(OLDEST_VENV)/.installed-stamp
 
-.PHONY: bench demo docs lint test test-core test-thorough venv clean
+.PHONY: bench demo docs eval-range-test lint test test-core test-keras-oldest test-thorough venv clean
 
 venv: $(STAMP)
 
@@ -23,6 +27,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
+
+# How good the range test's suggestions are on small real problems (an evaluation, a few minutes).
+eval-range-test: $(STAMP)
+	$(PY) benchmarks/eval_range_test.py
 
 docs: $(STAMP)
 	$(PY) docs/make_figures.py
@@ -44,5 +52,17 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+$(OLDEST_STAMP): constraints.txt Makefile
+	test -x $(OLDEST_VENV)/bin/python || $(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install --quiet -c constraints.txt torch keras==$(KERAS_OLDEST) 'numpy<2' \
+		pytest hypothesis
+	touch $(OLDEST_STAMP)
+
+# The callback in real training (every data setup, interrupted fits, other lr writers, checkpoints) and the
+# torch-backend script, on the oldest supported Keras.
+test-keras-oldest: $(OLDEST_STAMP)
+	KERAS_BACKEND=torch PYTHONPATH=$(CURDIR) $(OLDEST_VENV)/bin/python -m pytest -q -p no:cacheprovider \
+		-o addopts= tests/keras/test_keras_fit.py tests/keras/test_keras_backends.py::test_torch_backend
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info demo-output site
+	rm -rf $(VENV) $(OLDEST_VENV) .pytest_cache .hypothesis *.egg-info demo-output site

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_core.py", "bench_torch.py", "bench_keras.py", "bench_range_test.py", "bench_history.py"]
+# (script, extra environment): the Keras callback is timed on each backend it supports.
+SCRIPTS = [("bench_core.py", {}), ("bench_torch.py", {}), ("bench_keras.py", {"KERAS_BACKEND": "tensorflow"}),
+           ("bench_keras.py", {"KERAS_BACKEND": "torch"}), ("bench_range_test.py", {}), ("bench_history.py", {})]
 
 
 def main() -> int:
@@ -24,14 +27,16 @@ def main() -> int:
     arguments = parser.parse_args()
     results, failed = {}, []
     with tempfile.TemporaryDirectory() as folder:
-        for script in SCRIPTS:
-            output = Path(folder) / f"{script}.json"
-            print(f"\n=== {script}", flush=True)
-            completed = subprocess.run([sys.executable, str(HERE / script), "--json", str(output)], cwd=HERE)
+        for script, environment in SCRIPTS:
+            name = " ".join([script, *environment.values()])
+            output = Path(folder) / f"{name.replace(' ', '-')}.json"
+            print(f"\n=== {name}", flush=True)
+            completed = subprocess.run([sys.executable, str(HERE / script), "--json", str(output)], cwd=HERE,
+                                       env={**os.environ, **environment})
             if completed.returncode != 0 or not output.exists():
-                failed.append(script)
+                failed.append(name)
                 continue
-            results[script] = json.loads(output.read_text())
+            results[name] = json.loads(output.read_text())
     rows = [row for result in results.values() for row in result.get("rows", [])]
     print("\n=== summary: ours / reference, measured side by side (lower is better)")
     print(f"{'comparison':66} {'ratio':>7} {'target':>8}  verdict")

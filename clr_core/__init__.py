@@ -8,7 +8,7 @@ saves to plain data. This is the user's API; adapter and schedule authors also u
 from importlib.metadata import PackageNotFoundError, version
 
 from .history import History
-from .range_test import RangeSweep, RangeTest, RangeTestResult
+from .range_test import RangeSweep, RangeTest, RangeTestResult, RangeTestWarning
 from .schedules import (
     Anneal,
     CosineRestarts,
@@ -45,6 +45,7 @@ __all__ = [
     "RangeSweep",
     "RangeTest",
     "RangeTestResult",
+    "RangeTestWarning",
     "Schedule",
     "ScheduleEnded",
     "ScheduleState",

@@ -6,7 +6,8 @@
   "one value or one per param group"), `cyclic_arguments` ("schedule= or the cyclic arguments"),
   `checked_schedule`, `CYCLIC_DEFAULTS`, `lr_at_array` (a schedule over an array of iterations), the mode
   names as `Literal` types (``typing.get_args(Mode)`` lists them), `momentum_bounds`, and
-  `describe_schedules` / `restore_schedules` for state dicts.
+  `describe_schedules` / `restore_schedules` for state dicts, and `Batches` (a range-test runner's data:
+  read again when exhausted, no batch kept).
 
 Everything else in `clr_core` is private; the adapters and `clr_tools` import only from `clr_core` and this
 module, and a test keeps it so.
@@ -16,7 +17,7 @@ from . import _checks as checks
 from ._arrays import lr_at_array
 from ._import_path import import_path_of, resolve_import_path
 from ._ops import MATH_OPS, ArrayOps, numpy_ops
-from .range_test.progress import ProgressBar
+from .range_test.data import Batches
 from .schedules._formula import Waveform
 from .schedules.base import ScheduleBase, describe_schedules, register_schedule_kind, restore_schedules
 from .schedules.cyclic import CYCLIC_DEFAULTS, Mode, ScaleMode, checked_schedule, cyclic_arguments
@@ -27,10 +28,10 @@ __all__ = [
     "CYCLIC_DEFAULTS",
     "MATH_OPS",
     "ArrayOps",
+    "Batches",
     "CustomScale",
     "ExpRange",
     "Mode",
-    "ProgressBar",
     "ScaleFunction",
     "ScaleMode",
     "ScheduleBase",

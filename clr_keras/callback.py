@@ -7,13 +7,15 @@ from typing import Any
 import keras
 import numpy as np
 
-from clr_core import History, Schedule, ScheduleState
+from clr_core import History, Schedule, ScheduleEnded, ScheduleState
 from clr_core.extend import checks, lr_at_array, momentum_bounds
 
 from .config import build_schedule
+from .fit_owner import FitOwner, caller_frame, fit_callbacks, release_on_next_fit
 from .logs import BATCH_LOSS, BatchLoss, numeric_metrics
-from .lr_table import LrTable, read_step
+from .lr_table import ATTRIBUTE, LrTable, is_variable, read_step
 from .momentum import MomentumTable, momentum_attributes, step_momentum_with
+from .other_writers import OTHER_WRITERS, ratio_of_write, scale_bounds
 
 
 class CyclicLR(keras.callbacks.Callback):
@@ -45,6 +47,13 @@ class CyclicLR(keras.callbacks.Callback):
     other optimizers are refused at the start of training with a `ValueError` that says what to use (see
     `clr_keras.momentum`). When training ends the optimizer gets its own float back.
 
+    Real training: an interrupted ``fit`` (Ctrl-C, an error in any callback or in the data) leaves the
+    optimizer obeying its own learning rate again, set to the rate the next step would have had, and an
+    assignment ``optimizer.learning_rate = value`` takes effect at once (`clr_keras.fit_owner`). A rate
+    written during training by anyone else (``ReduceLROnPlateau``, ``LearningRateScheduler``, user code)
+    scales both bounds by new / current (`other_writers`). `history` gets one entry per optimizer step that
+    ran, whatever feeds ``fit`` (see docs/keras.md).
+
     After each call of the train function it records in `history` (a ``dict`` of lists, as the classic
     callback): ``'lr'`` and ``'iterations'`` for every step (and ``'momentum'`` when it cycles it), and every
     number of the batch logs plus ``'batch_loss'``, the loss of the batch alone (Keras' ``'loss'`` is a
@@ -74,10 +83,16 @@ class CyclicLR(keras.callbacks.Callback):
         keep_history: True keeps the whole `history` (default); False records none (O(1) memory; Keras'
             logs still get ``'lr'`` for ``CSVLogger`` and ``TensorBoard``); an int N >= 1 keeps the last N
             steps. Resuming from `state_dict()` is exact in every mode.
+        other_writers: what a rate written to ``optimizer.learning_rate`` during training by another writer
+            does: ``'scale'`` (default) multiplies both bounds by new / current from the next step on (so
+            ``ReduceLROnPlateau(factor=0.5)`` halves the cycle); ``'raise'`` refuses it with a
+            `RuntimeError` raised by the assignment.
 
     Raises:
         TypeError, ValueError: for invalid arguments, with the messages of `clr_core.CyclicSchedule`; at the
             start of training, for an optimizer whose momentum cannot be cycled (``cycle_momentum=True``).
+        RuntimeError: at the start of training, on a Keras whose optimizers read or set the rate in a way
+            the callback cannot follow (the message names the version).
 
     Examples:
         ```python
@@ -96,8 +111,9 @@ class CyclicLR(keras.callbacks.Callback):
                  mode: str = "triangular", gamma: float = 1.0, scale_fn: Any = None, scale_mode: str = "cycle",
                  *, step_size_down: float | None = None, waveform: str = "triangle",
                  schedule: Schedule | None = None, cycle_momentum: bool = False, base_momentum: float = 0.8,
-                 max_momentum: float = 0.9, keep_history: bool | int = True) -> None:
+                 max_momentum: float = 0.9, keep_history: bool | int = True, other_writers: str = "scale") -> None:
         super().__init__()
+        self.other_writers = checks.choice("other_writers", other_writers, OTHER_WRITERS)
         self.state = ScheduleState(build_schedule(
             schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
             scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform),
@@ -114,6 +130,8 @@ class CyclicLR(keras.callbacks.Callback):
         self._steps_per_call = 1
         self._epoch_batches = 0
         self._training = False
+        self._ahead = 0  # steps of the running call recorded early (when another writer set the rate)
+        self._hold_every_call = False
         self._loss_scaled = False
         self._started = False
         self._cycle_chosen = False
@@ -179,6 +197,7 @@ class CyclicLR(keras.callbacks.Callback):
         self._cycle_chosen = True
         if self._training:
             self._fill_table()
+            self._table.hold(self.state.lr)
 
     def _reset(self, new_base_lr: float | None = None, new_max_lr: float | None = None,
                new_step_size: float | None = None) -> None:
@@ -195,12 +214,16 @@ class CyclicLR(keras.callbacks.Callback):
         self._cycle_chosen = True
         if self._training:
             self._fill_table()
+            self._table.hold(self.state.lr)
 
     # Keras hooks.
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         model = self.model
         optimizer = _driven_optimizer(model)
         names = momentum_attributes(optimizer) if self.cycle_momentum else None  # refuse before any change
+        previous = getattr(optimizer, ATTRIBUTE, None)
+        if previous is not None and previous.fit is not None and not previous.fit.live():
+            previous.let_go()  # a fit that ended without on_train_end (also this callback's own)
         step = read_step(optimizer)
         if not self._started and self.state.total_iterations == 0 and step > 0:
             self._start_at(step)
@@ -216,8 +239,13 @@ class CyclicLR(keras.callbacks.Callback):
                 momentum is not None and momentum.needs_new_train_function(train_function)):
             model.make_train_function(force=True)  # the step must be traced again to read the tables
         self._table, self._momentum, self._optimizer, self._next_step = table, momentum, optimizer, step
+        self._ahead = 0
         self._fill_table()
-        table.activate()
+        table.claim(FitOwner(caller_frame(), self._other_writer, self._fit_ended), self.state.lr)
+        release_on_next_fit(model)
+        # A checkpoint saved between batches saves the optimizer's variable: keep it at the next step's rate.
+        self._hold_every_call = any(getattr(callback, "save_freq", "epoch") not in ("epoch", None, False)
+                                    for callback in fit_callbacks())
         if momentum is not None:
             momentum.activate()
             momentum.function = getattr(model, "train_function", None)
@@ -227,33 +255,32 @@ class CyclicLR(keras.callbacks.Callback):
         self._batch_loss.start_epoch()
         self._epoch_batches = 0
 
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._training and self.state.ended:
+            self.state.step()  # raises ScheduleEnded (with the core's message) before a step past the end runs
+
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if not self._training:
             return
-        count = self._steps_in_call(batch)
+        count = self._steps_in_call()
         self._epoch_batches += count
         metrics = numeric_metrics(logs)
         if "loss" in metrics:
             metrics[BATCH_LOSS] = self._batch_loss.update(metrics["loss"], self._epoch_batches)
-        if self._momentum is not None:
-            metrics.pop("momentum", None)  # the state records each step's momentum, not the logs
-        if count > 0:
-            for _ in range(count - 1):
-                self.state.step()
-            self.state.step(**metrics)
-        else:
-            self.state.log(**metrics)
-        self._next_step += count
+        self._record(count, metrics)
         if logs is not None and BATCH_LOSS in metrics:
             logs[BATCH_LOSS] = metrics[BATCH_LOSS]
         self._write_logs(logs)
         if not self._table.covers(self._next_step, self._steps_per_call):
             self._fill_table()
+        if self._hold_every_call:
+            self._table.hold(self.state.lr)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._write_logs(logs)
-        if self._training:  # a checkpoint saved now records the next step's rate in the optimizer config
-            self._optimizer._learning_rate.assign(self.state.lr)
+        if self._training:  # a checkpoint saved now records the next step's rate
+            self._check_variable()
+            self._table.hold(self.state.lr)
 
     def _write_logs(self, logs: dict[str, Any] | None) -> None:
         """The latest step's lr (and momentum, when cycled) into Keras' logs, for CSVLogger and History."""
@@ -266,23 +293,81 @@ class CyclicLR(keras.callbacks.Callback):
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._training:
-            self._table.deactivate(self.state.lr)
+            self._table.release(self.state.lr)
             if self._momentum is not None:
                 self._momentum.deactivate()
         self._training = False
         self._momentum = None
 
+    # Another writer, and fits that end without on_train_end.
+    def _other_writer(self, value: Any) -> None:
+        """Someone assigned `value` to ``optimizer.learning_rate`` during the fit (`clr_keras.other_writers`)."""
+        self._catch_up()
+        shown = float(np.asarray(self.state.lr, dtype=self._table.dtype))  # what optimizer.learning_rate read
+        ratio = ratio_of_write(value, shown, self.other_writers)
+        if ratio is None:
+            return
+        scale_bounds(self.state, ratio)
+        self._fill_table()
+        self._table.hold(self.state.lr)
+
+    def _catch_up(self) -> None:
+        """Record the steps that ran since the last record (read from the optimizer's step counter)."""
+        count = read_step(self._optimizer) - self._next_step
+        if count > 0:
+            self._epoch_batches += count
+            self._record(count, {})
+            self._ahead += count
+
+    def _fit_ended(self) -> None:
+        """The fit ended without on_train_end (an exception, Ctrl-C): record what ran, give floats back."""
+        if not self._training:
+            return
+        self._training = False
+        try:
+            self._catch_up()
+        except ScheduleEnded:  # the fit stopped on it already
+            pass
+        finally:
+            if self._momentum is not None:
+                self._momentum.deactivate()
+            self._momentum = None
+
+    def _check_variable(self) -> None:
+        """Refuse to go on when the variable changed without the table seeing it (past Keras' setter)."""
+        table = self._table
+        if float(table.variable.numpy()) != float(table.owner.numpy()):
+            raise RuntimeError(
+                f"CyclicLR: the optimizer's learning-rate variable was changed during training without "
+                f"optimizer.learning_rate = ... (Keras {keras.__version__}), so the steps since ran at "
+                f"{float(table.variable.numpy())!r}, not at the cycle's rates; set the rate through "
+                f"optimizer.learning_rate, or remove CyclicLR")
+
     # Helpers.
-    def _steps_in_call(self, batch: int) -> int:
-        """How many optimizer steps the call of the train function that ended at `batch` ran."""
-        if self._loss_scaled:  # a step skipped for a non-finite gradient leaves the counter: follow it
-            return read_step(self._optimizer) - self._next_step
-        if self._steps_per_call == 1:
-            return 1
-        steps = (self.params or {}).get("steps")
-        if steps:  # the last call of an epoch may run fewer steps than steps_per_execution
-            return min(batch, steps - 1) - self._epoch_batches + 1
-        return read_step(self._optimizer) - self._next_step  # data of unknown length: ask the counter
+    def _steps_in_call(self) -> int:
+        """How many optimizer steps the call of the train function that just ended ran, not yet recorded.
+
+        One per call when ``steps_per_execution=1``, else read from the step counter, which counts every
+        setup alike (a short last call, data of unknown length, steps_per_epoch).
+        """
+        if self._steps_per_call == 1 and not self._loss_scaled:
+            count = 1 - self._ahead
+        else:  # a step skipped by loss scaling leaves the counter too: follow it
+            count = read_step(self._optimizer) - self._next_step
+        self._ahead = 0
+        return count
+
+    def _record(self, count: int, metrics: dict[str, float]) -> None:
+        """Record `count` steps, each with its own rate (and momentum, stepped by the state), metrics last."""
+        if self._momentum is not None:
+            metrics.pop("momentum", None)  # the state records each step's momentum, not the logs
+        if count > 0:
+            for _ in range(count - 1):
+                self.state.step()
+            self.state.step(**metrics)
+        elif metrics:
+            self.state.log(**metrics)
+        self._next_step += count
 
     def _fill_table(self) -> None:
         """Write the rates of the next steps into the table.
@@ -315,11 +400,13 @@ def _driven_optimizer(model: Any) -> Any:
     if isinstance(optimizer, getattr(keras.optimizers, "MultiOptimizer", ())):
         raise TypeError(f"CyclicLR drives one optimizer, but {name} hands variables to several; pass a "
                         f"clr_keras.CyclicLRSchedule(...) as the learning_rate of each inner optimizer instead")
-    learning_rate = getattr(optimizer, "_learning_rate", None)
-    if not isinstance(learning_rate, keras.Variable):
+    table = getattr(optimizer, ATTRIBUTE, None)
+    learning_rate = table.variable if table is not None else optimizer.learning_rate
+    if not is_variable(learning_rate):
+        built = type(getattr(optimizer, "_learning_rate", learning_rate)).__name__  # only to name it
         raise TypeError(
-            f"CyclicLR cannot drive {name}: it was built with learning_rate={type(learning_rate).__name__}, a "
-            f"schedule that sets every step's rate itself. Pass clr_keras.CyclicLRSchedule(...) as the "
+            f"CyclicLR cannot drive {name}: it was built with learning_rate={built}, a schedule that sets every "
+            f"step's rate itself. Pass clr_keras.CyclicLRSchedule(...) as the "
             f"optimizer's learning_rate instead of using the callback, or build {name} with a float "
             f"learning_rate (the callback's base_lr overrides it)")
     accumulation = getattr(optimizer, "gradient_accumulation_steps", None)

@@ -5,18 +5,29 @@ hooks only between calls, so a callback that sets the optimizer's learning rate 
 step of a call the same rate. `LrTable` instead keeps the rates of the coming steps in a small variable (a
 ring of `size` slots) and makes the optimizer read, at each step, the slot of its own step counter::
 
-    lr(step) = values[step % size]    while a CyclicLR callback drives it,
-    lr(step) = the optimizer's own learning_rate variable    otherwise.
+    lr(step) = values[step % size]    if variable == owner (a CyclicLR callback drives it),
+    lr(step) = variable               otherwise (the optimizer's own learning_rate variable).
 
 The host writes the ring rarely (once per `size` steps, and on a reset), without waiting for the device.
+`owner` is a second scalar: the callback sets it and the optimizer's variable to the same value when it takes
+the rate over, and to NaN when it lets go, so anything that writes the variable behind the callback's back
+wins at once, inside the compiled step too. Writes through ``optimizer.learning_rate = value`` (Keras'
+setter assigns the variable) are also seen on the host as they happen: the table hands them to the fit that
+owns it (which composes with them or refuses them) or, when that fit has ended, lets go first.
+
 The optimizer keeps its `learning_rate` variable and its saved config: a model saved while the table drives
 it loads as an ordinary model. The momentum (`clr_keras.momentum`) rides on a second ring laid out the same.
+
+Two Keras internals are relied on, and checked by `LrTable.claim` when training starts: the optimizer reads
+its rate through ``_get_current_learning_rate()`` (the one method the table replaces, on the instance), and
+its ``learning_rate`` setter assigns the variable.
 """
 
 from __future__ import annotations
 
+import math
 from contextlib import nullcontext
-from typing import Any
+from typing import Any, Protocol
 
 import keras
 import numpy as np
@@ -70,6 +81,15 @@ def ring(first_step: int, values: Any, size: int) -> np.ndarray:
     return slots
 
 
+def is_variable(value: Any) -> bool:
+    """Whether `value` is a Keras variable, on every Keras 3.
+
+    Keras 3.0's optimizers hold backend variables that are not instances of ``keras.Variable``.
+    """
+    return (hasattr(value, "assign") and hasattr(value, "value") and hasattr(value, "dtype")
+            and not callable(value) and not isinstance(value, keras.optimizers.schedules.LearningRateSchedule))
+
+
 def read_step(optimizer: Any) -> int:
     """The optimizer's step counter as a Python int (one read from the device)."""
     counter = optimizer.iterations
@@ -79,29 +99,53 @@ def read_step(optimizer: Any) -> int:
         return int(counter.numpy())
 
 
+def _owned_lookup(step: Any, size: int, values: Any, owner: Any, variable: Any) -> Any:
+    """``values[step % size]`` while ``variable == owner``, else `variable` (a NaN owner never matches)."""
+    return _LOOKUP(step, size, values, ops.equal(variable, owner), variable)
+
+
+class Fit(Protocol):
+    """What `LrTable` asks of the fit that drives it (`clr_keras.fit_owner.FitOwner`)."""
+
+    def live(self) -> bool:
+        """Whether the fit is still running (False once it has ended, also by an exception)."""
+
+    def written(self, value: Any) -> None:
+        """Another writer assigned `value` to the learning rate during the fit: compose with it or raise."""
+
+    def released(self) -> None:
+        """The table let go of the optimizer after the fit ended without telling it (an interrupted fit)."""
+
+
 class LrTable:
     """The per-step learning rates of one optimizer, read by its step counter inside the train step.
 
     Build one with `LrTable.attach`, which installs it on the optimizer (or returns the one installed).
 
     Args:
-        optimizer: a Keras optimizer whose `learning_rate` is a variable (built from a float).
+        optimizer: a Keras optimizer whose learning rate is a variable (built from a float).
+        variable: that variable (``optimizer.learning_rate`` before the table is installed).
         size: slots in the ring; at least twice the steps run per call of the train function.
         strategy: the `tf.distribute` strategy the model trains under (TensorFlow only), or None.
     """
 
-    def __init__(self, optimizer: Any, size: int, strategy: Any = None) -> None:
+    def __init__(self, optimizer: Any, variable: Any, size: int, strategy: Any = None) -> None:
         self.optimizer = optimizer
+        self.variable = variable
         self.size = int(size)
-        variable = optimizer._learning_rate
         self.dtype = variable.dtype
         scope = strategy.scope() if strategy is not None else nullcontext()
         with scope:
             self.values = keras.Variable(np.zeros(self.size), dtype=self.dtype, trainable=False,
                                          name="clr_lr_table")
-            self.active = keras.Variable(False, dtype="bool", trainable=False, name="clr_lr_table_active")
+            self.owner = keras.Variable(math.nan, dtype=self.dtype, trainable=False, name="clr_lr_table_owner")
+        self.host = np.zeros(self.size)  # what `values` holds, as written
         self.first_step = 0
         self.filled = 0
+        self.fit: Fit | None = None
+        self.reads = 0  # calls of `learning_rate` (checked when training starts)
+        self.setter_seen = False  # whether the probe write of `claim` came through the variable's assign
+        self._probing = False
         self.on_read: Any = None  # called at each read of the rate (in a compiled step: when it is traced)
 
     @classmethod
@@ -114,18 +158,105 @@ class LrTable:
         table = getattr(optimizer, ATTRIBUTE, None)
         if table is not None and table.size >= 2 * steps_per_call:
             return table, False
-        table = cls(optimizer, max(MIN_SIZE, 4 * steps_per_call), strategy)
+        variable = table.variable if table is not None else optimizer.learning_rate
+        if table is not None:
+            table.let_go()
+        table = cls(optimizer, variable, max(MIN_SIZE, 4 * steps_per_call), strategy)
         # Plain attributes, set past the optimizer's variable tracking: the table is not optimizer state.
         object.__setattr__(optimizer, ATTRIBUTE, table)
         object.__setattr__(optimizer, "_get_current_learning_rate", table.learning_rate)
+        object.__setattr__(variable, "assign", table._assigned)
         return table, True
 
     def learning_rate(self) -> Any:
         """The learning rate of the optimizer's current step (what `optimizer.learning_rate` returns)."""
+        self.reads += 1
         if self.on_read is not None:
             self.on_read()
-        return _LOOKUP(self.optimizer._iterations.value, self.size, self.values.value, self.active.value,
-                       self.optimizer._learning_rate.value)
+        if self.fit is not None and not self.fit.live():
+            self.let_go()
+        return _owned_lookup(self.optimizer.iterations.value, self.size, self.values.value, self.owner.value,
+                             self.variable.value)
+
+    def _assigned(self, value: Any) -> Any:
+        """The variable's ``assign``: a write by anyone but the table (Keras' setter, a checkpoint restore)."""
+        if self._probing:
+            self.setter_seen = True
+            self._take(value)
+            return value
+        if self.fit is not None and not self.fit.live():
+            self.let_go()
+        if self.fit is None:
+            return self._assign(self.variable, value)
+        self.fit.written(value)
+        return value
+
+    @staticmethod
+    def _assign(variable: Any, value: Any) -> Any:
+        return type(variable).assign(variable, value)  # the class's own assign, past the interception
+
+    def _take(self, lr: Any) -> None:
+        """Make the optimizer's variable hold `lr` and the table drive the steps (owner equal to it)."""
+        self._assign(self.variable, lr)
+        self._assign(self.owner, self.variable.value)
+
+    def claim(self, fit: Fit, lr: float) -> None:
+        """Drive the optimizer for `fit`, its variable set to `lr` through Keras' own setter.
+
+        Raises:
+            RuntimeError: this Keras reads or writes the learning rate in a way the table does not see.
+        """
+        reads = self.reads
+        before = keras.ops.convert_to_numpy(self.variable.value)
+        self.optimizer.learning_rate  # noqa: B018  (a read through the installed method, counted)
+        self.setter_seen, self._probing = False, True
+        try:
+            self.optimizer.learning_rate = lr
+        finally:
+            self._probing = False
+        problem = None
+        if self.reads == reads:
+            problem = "its optimizers do not read the rate through _get_current_learning_rate()"
+        elif not self.setter_seen:
+            problem = "its optimizer.learning_rate setter does not assign the learning-rate variable"
+        if problem is not None:
+            self._assign(self.variable, before)  # as it was
+            self._assign(self.owner, math.nan)
+            raise RuntimeError(
+                f"CyclicLR cannot drive the learning rate on Keras {keras.__version__}: {problem}, as the Keras "
+                f"versions it supports do. Pass clr_keras.CyclicLRSchedule(...) as the optimizer's learning_rate "
+                f"instead, or use a supported Keras (see pyproject.toml)")
+        self.fit = fit
+
+    def hold(self, lr: float) -> None:
+        """Set the optimizer's variable (what a saved model holds) to `lr`, the table still driving."""
+        self._take(lr)
+
+    def release(self, lr: float) -> None:
+        """Let go at the end of a fit: the optimizer uses its own variable again, set to `lr`."""
+        self.fit = None
+        self._assign(self.variable, lr)
+        self._assign(self.owner, math.nan)
+
+    def let_go(self) -> None:
+        """Let go after a fit that ended without saying so.
+
+        The variable gets the rate the table held for the optimizer's next step (when it has it), and the
+        fit is told.
+        """
+        fit, self.fit = self.fit, None
+        try:
+            if fit is not None:
+                fit.released()
+        finally:
+            lr = self.rate_at(read_step(self.optimizer))
+            if lr is not None:
+                self._assign(self.variable, lr)
+            self._assign(self.owner, math.nan)
+
+    def rate_at(self, step: int) -> float | None:
+        """The rate the ring holds for `step`, or None if it holds none."""
+        return float(self.host[step % self.size]) if self.covers(step, 1) else None
 
     def covers(self, step: int, count: int) -> bool:
         """Whether the ring holds the rates of steps ``step, ..., step + count - 1``."""
@@ -134,15 +265,6 @@ class LrTable:
     def write(self, first_step: int, lrs: Any) -> None:
         """Hold `lrs` (at most `size` rates) as the rates of the steps from `first_step` on."""
         lrs = np.asarray(lrs, dtype=np.float64).reshape(-1)[: self.size]
-        self.values.assign(ring(first_step, lrs, self.size).astype(self.dtype))
+        self.host = ring(first_step, lrs, self.size)
+        self._assign(self.values, self.host.astype(self.dtype))
         self.first_step, self.filled = first_step, lrs.size
-
-    def activate(self) -> None:
-        """Make the optimizer use the ring's rates."""
-        self.active.assign(True)
-
-    def deactivate(self, lr: float) -> None:
-        """Make the optimizer use its own learning rate variable again, set to `lr`."""
-        self.active.assign(False)
-        self.optimizer._learning_rate.assign(lr)
-

@@ -129,8 +129,11 @@ class StepMomentum(keras.Variable):
     """
 
     def __init__(self, read: Any, number: float, dtype: str) -> None:
-        super().__init__(initializer=float(number), dtype=dtype, trainable=False, autocast=False,
-                         name="clr_step_momentum")
+        options = {"initializer": float(number), "dtype": dtype, "trainable": False, "name": "clr_step_momentum"}
+        try:
+            super().__init__(**options, autocast=False)
+        except TypeError:  # Keras before 3.1 has no autocast (and casts no variable of its own dtype)
+            super().__init__(**options)
         self._read = read
         self.number = float(number)
 
@@ -217,7 +220,7 @@ class MomentumTable:
         optimizer = self.optimizer
 
         def read() -> Any:
-            return lookup(optimizer._iterations.value, self.table.size, self.values.value, self.active.value,
+            return lookup(optimizer.iterations.value, self.table.size, self.values.value, self.active.value,
                           number)
 
         return read

@@ -1,46 +1,66 @@
 """The LR range test for a compiled Keras model: a thin runner over `clr_core.RangeTest`.
 
 It trains with ``train_on_batch`` for up to `num_iter` steps while the lr sweeps upward, records each batch's
-loss (or the validation loss, when `validation_data` is given), and always puts the weights and the optimizer's
-variables back as they were, from copies held in memory, also when training raises.
+loss, and, with `validation_data`, the validation loss and compiled metrics every `eval_every` steps. The
+optimizer starts from a clean state (no leftover momentum, step counter 0) unless told otherwise, and the
+weights and the optimizer's variables are always put back as they were, from copies held in memory, also when
+training raises. Under a `tf.distribute` strategy ``train_on_batch`` already returns the loss reduced over
+every replica, so there is one loss, one stop decision and one result.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable, Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import keras
 import numpy as np
 
 from clr_core import RangeSweep, RangeTest, RangeTestResult
+from clr_core.extend import Batches
 
 
 def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 32, start_lr: float = 1e-7,
                end_lr: float = 10.0, num_iter: int = 100, sweep: str = "exponential", beta: float = 0.98,
-               diverge_factor: float = 4.0, validation_data: tuple[Any, Any] | None = None,
-               progress: bool = True) -> RangeTestResult:
+               diverge_factor: float = 4.0, validation_data: Any = None, eval_every: int = 1,
+               fresh_optimizer: bool = True, on_step: Callable[[int, float, float], None] | None = None,
+               val_data: Any = None) -> RangeTestResult:
     """Sweep the optimizer's lr from `start_lr` to `end_lr` and record the loss of each step.
 
     Args:
         model: a compiled model whose optimizer has a float learning rate (not a schedule object).
-        x: training inputs, cut into batches of `batch_size` (reused from the start when exhausted); or,
-            with `y` None, an iterable of ``(x, y)`` batches.
+        x: training inputs, cut into batches of `batch_size`; or, with `y` None, an iterable of ``(x, y)``
+            batches (a `tf.data.Dataset`, a list). Read again from the start when exhausted (a dataset that
+            reshuffles each iteration reshuffles); no batch is held once used.
         y: training targets.
-        batch_size: examples per step when `x` and `y` are arrays.
+        batch_size: examples per step when `x` and `y` are arrays (and per evaluation batch).
         start_lr: the first lr of the sweep (see `clr_core.RangeSweep`).
         end_lr: the last lr of the sweep.
-        num_iter: the most steps to run (fewer when the loss diverges).
+        num_iter: the most steps to run (fewer when the loss diverges); may exceed the data's length.
         sweep: ``'exponential'`` or ``'linear'``.
-        beta: loss smoothing in [0, 1) (see `clr_core.RangeTest`).
+        beta: loss smoothing of the stop decision in [0, 1) (see `clr_core.RangeTest`).
         diverge_factor: stop when the smoothed loss exceeds this many times its best.
-        validation_data: ``(x_val, y_val)``; when given, record the validation loss after each step.
-        progress: draw a progress bar on stderr.
+        validation_data: ``(x_val, y_val)`` or a dataset, evaluated every `eval_every` steps:
+            ``'val_loss'`` and ``'val_<metric>'`` for each compiled metric land in ``result.metrics``
+            (Smith's accuracy method: ``result.suggest_bounds(metric='val_accuracy')``).
+        eval_every: steps between evaluations.
+        fresh_optimizer: start the sweep from the optimizer's initial state (slots and step counter as a new
+            optimizer of the same config has them), so earlier training's momentum does not move the curve;
+            False keeps the state as it is.
+        on_step: called as ``on_step(steps_done, lr, loss)`` after each step, e.g. a progress bar's
+            ``range_step`` (`clr_tools.progress.ProgressBar`).
+        val_data: deprecated name of `validation_data`.
 
     Returns:
         The `clr_core.RangeTestResult`; ``result.suggest_bounds()`` gives ``(base_lr, max_lr)``.
     """
+    if val_data is not None:
+        if validation_data is not None:
+            raise TypeError("pass validation_data only (val_data is its deprecated name), not both")
+        warnings.warn("range_test(val_data=...) is deprecated: use validation_data=", DeprecationWarning,
+                      stacklevel=2)
+        validation_data = val_data
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
         raise ValueError("model must be compiled (model.compile(optimizer=..., loss=...)) before a range test")
@@ -48,39 +68,68 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
         raise ValueError("the range test sets the lr itself: compile the model with a float learning_rate, "
                          "not a LearningRateSchedule")
     test = RangeTest(RangeSweep(start_lr, end_lr, num_iter, sweep), beta=beta, diverge_factor=diverge_factor)
+    batches = Batches(x, "x") if y is None else _ArrayBatches(x, y, batch_size)
     if not optimizer.built:
         optimizer.build(model.trainable_variables)
     saved_weights = model.get_weights()
     saved_optimizer = [variable.numpy() for variable in optimizer.variables]
-    batches = _batches(x, y, batch_size)
+    initial_optimizer = _initial_values(optimizer, model) if fresh_optimizer else None
 
     def train_step(lr: float) -> float:
         optimizer.learning_rate = lr
-        batch_x, batch_y = next(batches)
-        loss = _loss_of(model.train_on_batch(batch_x, batch_y, return_dict=True))
-        if validation_data is not None:
-            loss = _loss_of(model.evaluate(*validation_data, verbose=0, return_dict=True))
-        return loss
+        batch_x, batch_y = batches.next()
+        return _loss_of(model.train_on_batch(batch_x, batch_y, return_dict=True))
+
+    def evaluate() -> dict[str, float]:
+        if isinstance(validation_data, tuple):
+            logs = model.evaluate(*validation_data, batch_size=batch_size, verbose=0, return_dict=True)
+        else:
+            logs = model.evaluate(validation_data, verbose=0, return_dict=True)
+        return {f"val_{name}": float(np.asarray(value)) for name, value in logs.items()}
 
     try:
-        return test.run(train_step, progress=progress)
+        if initial_optimizer is not None:
+            for variable, value in zip(optimizer.variables, initial_optimizer):
+                variable.assign(value)
+        return test.run(train_step, on_step=on_step, evaluate=None if validation_data is None else evaluate,
+                        eval_every=eval_every)
     finally:
         model.set_weights(saved_weights)
         for variable, value in zip(optimizer.variables, saved_optimizer):
             variable.assign(value)
 
 
+def _initial_values(optimizer: keras.optimizers.Optimizer, model: keras.Model) -> list[np.ndarray]:
+    """The values a new optimizer of the same config starts with, built on stand-ins of the model's weights."""
+    fresh = optimizer.__class__.from_config(optimizer.get_config())
+    fresh.build([keras.Variable(np.zeros(v.shape, v.dtype), trainable=True) for v in model.trainable_variables])
+    values = [variable.numpy() for variable in fresh.variables]
+    shapes = [(tuple(v.shape), str(v.dtype)) for v in optimizer.variables]
+    if [(tuple(np.shape(value)), str(value.dtype)) for value in values] != shapes:
+        raise ValueError(f"cannot rebuild the initial state of {type(optimizer).__name__} (a new one of the same "
+                         f"config has other variables): pass fresh_optimizer=False to keep its state")
+    return values
+
+
 def _loss_of(logs: dict[str, Any]) -> float:
     return float(np.asarray(logs["loss"]))
 
 
-def _batches(x: Any, y: Any, batch_size: int) -> Iterator[tuple[Any, Any]]:
-    if y is None:
-        if not isinstance(x, Iterable):
-            raise TypeError("x must be an array (with y) or an iterable of (x, y) batches")
-        return itertools.cycle(x)
-    count = len(x)
-    if count != len(y):
-        raise ValueError(f"x and y must have the same length, got {count} and {len(y)}")
-    starts = range(0, count, batch_size)
-    return itertools.cycle([(x[start:start + batch_size], y[start:start + batch_size]) for start in starts])
+class _ArrayBatches:
+    """Consecutive slices of `batch_size` of two arrays, from the start again at the end; nothing kept."""
+
+    def __init__(self, x: Any, y: Any, batch_size: int) -> None:
+        if len(x) != len(y):
+            raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+        if len(x) == 0:
+            raise ValueError("x must hold at least one example, got an empty array")
+        self._x, self._y, self._batch_size = x, y, batch_size
+        self._starts: Iterator[int] = iter(())
+
+    def next(self) -> tuple[Any, Any]:
+        start = next(self._starts, None)
+        if start is None:
+            self._starts = iter(range(0, len(self._x), self._batch_size))
+            start = next(self._starts)
+        return self._x[start:start + self._batch_size], self._y[start:start + self._batch_size]
+

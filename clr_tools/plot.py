@@ -7,12 +7,12 @@ given `path`, also saves it as PNG. matplotlib is an optional extra: without it 
 
 from __future__ import annotations
 
-import math
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from clr_core import RangeTestResult, Schedule
+from clr_core import RangeTestResult, RangeTestWarning, Schedule
 from clr_core.extend import checks
 
 PathLike = str | os.PathLike[str]
@@ -84,30 +84,44 @@ def plot_history(history: Mapping[str, Sequence[float]], *, metric: str = "loss"
     return _finish(figure, path)
 
 
-def plot_range_test(result: RangeTestResult, *, title: str = "LR range test", path: PathLike | None = None) -> Any:
-    """Loss against lr on a log axis, raw and smoothed, with the suggested bounds shaded.
+def plot_range_test(result: RangeTestResult, *, metric: str | None = None, title: str = "LR range test",
+                    path: PathLike | None = None) -> Any:
+    """A range test's curve against lr on a log axis, raw and as the robust trend, with the bounds shaded.
+
+    The trend is what the suggestions read; `metric` draws that curve of ``result.metrics`` and its bounds
+    (Smith's accuracy method) instead of the loss.
 
     When no bounds can be suggested the figure says why instead.
     """
     figure = _new_figure()
     axes = figure.add_subplot()
-    axes.plot(result.lrs, result.losses, color="tab:gray", alpha=0.4, label="loss")
-    axes.plot(result.lrs, result.smoothed, color="tab:blue", label="smoothed loss")
+    name = "loss" if metric is None else metric
+    if metric is None:
+        raw_lrs, raw = result.lrs, result.losses
+    else:
+        raw_lrs, raw = [result.lrs[step] for step in result.metric_steps], result.metrics.get(metric, [])
+    axes.plot(raw_lrs, raw, color="tab:gray", alpha=0.4, label=name)
     axes.set_xscale("log")
-    axes.set(xlabel="learning rate (log scale)", ylabel="loss", title=title)
+    axes.set(xlabel="learning rate (log scale)", ylabel=name, title=title)
     axes.grid(alpha=0.3, which="both")
-    finite = [loss for loss in result.smoothed if math.isfinite(loss)]
-    if finite and finite[0] > min(finite):  # show the fall in full, not the blow-up after it
-        drop = finite[0] - min(finite)
-        axes.set_ylim(min(finite) - 0.1 * drop, finite[0] + 0.5 * drop)
     try:
-        base_lr, max_lr = result.suggest_bounds()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RangeTestWarning)
+            base_lr, max_lr = result.suggest_bounds(metric=metric)
+        trend_lrs, trend = result.trend(metric)
     except ValueError as reason:
         axes.text(0.02, 0.02, f"no bounds suggested: {reason}", transform=axes.transAxes, fontsize=8, wrap=True)
     else:
+        axes.plot(trend_lrs, trend, color="tab:blue", label=f"robust trend of the {name}")
+        low, high = min(trend), max(trend)
+        if metric is None:  # a loss: its fall in full, not the blow-up after it
+            high = max(value for lr, value in zip(trend_lrs, trend) if lr <= max_lr)
+        axes.set_ylim(low - 0.15 * (high - low), high + 0.15 * (high - low))
         axes.axvspan(base_lr, max_lr, color="tab:green", alpha=0.15,
                      label=f"suggested bounds {base_lr:.2g} .. {max_lr:.2g}")
         for lr in (base_lr, max_lr):
             axes.axvline(lr, color="tab:green", linestyle="--", linewidth=1)
-    axes.legend(loc="upper left")
+        for warning in caught:
+            axes.text(0.02, 0.02, str(warning.message), transform=axes.transAxes, fontsize=8, wrap=True)
+    axes.legend(loc="best")
     return _finish(figure, path)

@@ -5,6 +5,8 @@ The figures are never drawn by hand, so they cannot drift from the code. `make d
 
 from __future__ import annotations
 
+import math
+import random
 import sys
 from pathlib import Path
 
@@ -49,24 +51,45 @@ def figures() -> dict[str, tuple]:
     }
 
 
-def range_test_figure(folder: Path) -> None:
-    """A range test on a made-up loss curve: flat, falling between 1e-4 and 1e-1, then blowing up."""
-    import math
+def noisy_training(start_lr: float, seed: int = 0) -> RangeTest:
+    """A range test on a generated problem: SGD on a noisy quadratic, validation accuracy every 5 steps.
 
-    test = RangeTest(RangeSweep(1e-6, 10.0, num_iter=300), beta=0.9)
-    while not test.done:
-        x = math.log10(test.lr)
-        loss = 2.0 if x < -4 else 2.0 - 1.5 * (x + 4) / 3 if x < -1 else 0.5 + 10 * (x + 1) ** 2
-        test.record(loss + 0.05 * math.sin(37 * x))
-    plot_range_test(test.result(), title="LR range test (illustration)", path=folder / "range_test.png")
+    The first six batches are far too high, as a fresh model's often are.
+    """
+    rng = random.Random(seed)
+    weights, curvature = [3.0] * 8, 4.0
+    test = RangeTest(RangeSweep(start_lr, 10.0, num_iter=200))
+
+    def loss_now() -> float:
+        return sum(0.5 * curvature * w * w for w in weights) / len(weights)
+
+    def step(lr: float) -> float:
+        loss = loss_now() * (1 + 0.1 * rng.gauss(0, 1)) * (6 if len(test.result().lrs) < 6 else 1)
+        for k, w in enumerate(weights):
+            weights[k] = w - lr * (curvature * w + rng.gauss(0, 0.5))
+        return loss
+
+    def accuracy() -> dict[str, float]:
+        return {"val_accuracy": 0.1 + 0.85 * math.exp(-loss_now()) + 0.01 * rng.gauss(0, 1)}
+
+    test.run(step, evaluate=accuracy, eval_every=5)
+    return test
+
+
+def range_test_figures(folder: Path) -> None:
+    """The loss with its robust trend and bounds, and Smith's accuracy method, on the generated problem."""
+    result = noisy_training(1e-6).result()
+    plot_range_test(result, title="LR range test: noisy first batches, robust trend", path=folder / "range_test.png")
+    plot_range_test(result, metric="val_accuracy", title="LR range test: bounds from validation accuracy",
+                    path=folder / "range_test_accuracy.png")
 
 
 def main(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, (schedules, labels, title) in figures().items():
         plot_schedule(schedules, ITERATIONS, labels=labels, title=title, path=folder / name)
-    range_test_figure(folder)
-    print(f"wrote {len(figures()) + 1} figures to {folder}")
+    range_test_figures(folder)
+    print(f"wrote {len(figures()) + 2} figures to {folder}")
 
 
 if __name__ == "__main__":

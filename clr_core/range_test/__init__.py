@@ -1,11 +1,12 @@
 """The LR range test (Smith, arXiv:1506.01186, section 3.3). Re-exports only.
 
-The sweep, the bookkeeping loop and the result with its suggested bounds, framework-free; each adapter adds
-a thin runner.
+The sweep, the bookkeeping loop, the result with its suggested bounds and the robust curve it reads, and the
+batches a runner trains on, framework-free; each adapter adds a thin runner.
 """
 
+from .data import Batches
 from .loop import RangeTest
-from .result import RangeTestResult
+from .result import RangeTestResult, RangeTestWarning
 from .sweep import RangeSweep
 
-__all__ = ["RangeSweep", "RangeTest", "RangeTestResult"]
+__all__ = ["Batches", "RangeSweep", "RangeTest", "RangeTestResult", "RangeTestWarning"]

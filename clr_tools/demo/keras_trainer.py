@@ -8,9 +8,9 @@ import keras
 import numpy as np
 
 from clr_core import RangeTestResult
-from clr_core.extend import ProgressBar
 from clr_keras import CyclicLR, range_test
 
+from ..progress import ProgressBar
 from .data import Digits
 from .experiment import BATCH_SIZE, Policy, Run
 
@@ -51,8 +51,12 @@ class KerasTrainer:
 
     def range_test(self, data: Digits, *, seed: int, progress: bool) -> RangeTestResult:
         model = build_model(data, seed, lr=0.01)
-        return range_test(model, data.x_train, data.y_train, batch_size=BATCH_SIZE, start_lr=1e-4, end_lr=10.0,
-                          num_iter=300, beta=0.9, progress=progress)
+        bar = ProgressBar(300, "LR range test", enabled=progress)
+        try:
+            return range_test(model, data.x_train, data.y_train, batch_size=BATCH_SIZE, start_lr=1e-4,
+                              end_lr=10.0, num_iter=300, beta=0.9, on_step=bar.range_step)
+        finally:
+            bar.close()
 
     def train(self, policy: Policy, data: Digits, *, seed: int, epochs: int, eval_every: int,
               progress: bool) -> Run:

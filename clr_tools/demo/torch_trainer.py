@@ -6,9 +6,9 @@ import torch
 from torch import nn
 
 from clr_core import RangeTestResult
-from clr_core.extend import ProgressBar
 from clr_torch import CyclicLR, range_test
 
+from ..progress import ProgressBar
 from .data import Digits
 from .experiment import BATCH_SIZE, Policy, Run
 
@@ -39,8 +39,12 @@ class TorchTrainer:
         model = build_model(data, seed)
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=MOMENTUM)
         batches = [(x[k:k + BATCH_SIZE], y[k:k + BATCH_SIZE]) for k in range(0, len(y), BATCH_SIZE)]
-        return range_test(model, optimizer, self.loss_fn, batches, start_lr=1e-4, end_lr=10.0, num_iter=300,
-                          beta=0.9, progress=progress)
+        bar = ProgressBar(300, "LR range test", enabled=progress)
+        try:
+            return range_test(model, optimizer, self.loss_fn, batches, start_lr=1e-4, end_lr=10.0, num_iter=300,
+                              beta=0.9, on_step=bar.range_step)
+        finally:
+            bar.close()
 
     def train(self, policy: Policy, data: Digits, *, seed: int, epochs: int, eval_every: int,
               progress: bool) -> Run:

@@ -4,6 +4,7 @@ The backend and the logical devices must be chosen before Keras (or TensorFlow) 
 subprocesses. Each script prints one ``RESULT`` JSON line that the test checks.
 """
 
+import functools
 import importlib.util
 
 import pytest
@@ -33,7 +34,7 @@ clr = CyclicLR(**arguments)
 model.fit(*ones(6), batch_size=2, epochs=2, verbose=0, shuffle=False, callbacks=[clr])
 out["callback_weight"] = [weight(model), float(expected)]
 out["callback_lr"] = bool(np.array_equal(clr.history["lr"], core_lrs(0, 12, **arguments)))
-out["callback_iterations"] = clr.history["iterations"]
+out["callback_iterations"] = list(clr.history["iterations"])
 
 model = one_weight_model(0.5)
 model.compile(keras.optimizers.SGD(0.5, momentum=0.5), loss=model.loss)
@@ -112,7 +113,7 @@ with strategy.scope():
     model = one_weight_model(0.5)
 clr = CyclicLR(**arguments)
 model.fit(**data, callbacks=[clr])
-out["callback"] = [steps_taken(model), weight(model), expected, clr.history["iterations"]]
+out["callback"] = [steps_taken(model), weight(model), expected, list(clr.history["iterations"])]
 with strategy.scope():
     model = one_weight_model(0.5)
     model.compile(keras.optimizers.SGD(0.5, momentum=0.5), loss=model.loss)
@@ -121,6 +122,34 @@ model.fit(**data, callbacks=[clr])
 momentums = core_momentums(0, steps, **arguments)
 expected = float(sgd_momentum_weights(core_lrs(0, steps, **arguments), momentums, gradient=gradient)[-1])
 out["momentum"] = [weight(model), expected, bool(np.array_equal(clr.history["momentum"], momentums))]
+
+# The range test: train_on_batch returns the loss reduced over both replicas, so there is one stop decision;
+# it must equal the loss of the same model on one device, and restore the mirrored variables.
+from clr_keras import range_test
+rng = np.random.default_rng(0)
+x = rng.normal(size=(96, 8)).astype("float32")
+y = (x.sum(axis=1) > 0).astype("int32")
+def classifier():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(2)])
+    model.compile(keras.optimizers.SGD(0.1, momentum=0.9), metrics=["accuracy"],
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+options = dict(batch_size=32, start_lr=1e-3, end_lr=100.0, num_iter=60, validation_data=(x, y), eval_every=10)
+single = range_test(classifier(), x, y, **options)
+with strategy.scope():
+    model = classifier()
+weights = [w.copy() for w in model.get_weights()]
+model.fit(x, y, batch_size=32, verbose=0)  # leave momentum behind in the mirrored slots, then the same weights
+model.set_weights(weights)
+slots = [np.array(v.numpy()) for v in model.optimizer.variables]
+mirrored = range_test(model, x, y, **options)
+out["range_test"] = {
+    "losses": [single.losses, mirrored.losses], "stopped_early": [single.stopped_early, mirrored.stopped_early],
+    "metrics": [single.metrics, mirrored.metrics],
+    "restored": all(np.array_equal(a, b) for a, b in zip(model.get_weights(), weights))
+    and all(np.array_equal(np.array(v.numpy()), s) for v, s in zip(model.optimizer.variables, slots)),
+}
 print("RESULT" + json.dumps(out))
 """
 
@@ -140,8 +169,13 @@ def test_torch_backend():
 
 
 @pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="tensorflow is not installed")
+@functools.cache
+def mirrored_run() -> dict:
+    return run_script(MIRRORED_SCRIPT, env={"KERAS_BACKEND": "tensorflow"})
+
+
 def test_mirrored_strategy_applies_the_schedule_once_per_global_step():
-    out = run_script(MIRRORED_SCRIPT, env={"KERAS_BACKEND": "tensorflow"})
+    out = mirrored_run()
     assert out["replicas"] == 2 and out["steps"] >= 6 and out["gradient"] in (1.0, 2.0)
     steps, got, expected = out["schedule"]
     assert steps == out["steps"] and got == expected
@@ -149,3 +183,31 @@ def test_mirrored_strategy_applies_the_schedule_once_per_global_step():
     assert steps == out["steps"] and got == expected and iterations == list(range(1, steps + 1))
     got, expected, history = out["momentum"]
     assert got == expected and history
+
+
+def test_mirrored_strategy_range_test_takes_one_decision_on_the_reduced_loss_and_restores():
+    out = mirrored_run()["range_test"]
+    single, mirrored = out["losses"]
+    assert out["stopped_early"] == [True, True] and len(single) == len(mirrored) < 60
+    assert mirrored == pytest.approx(single, rel=1e-4)  # the loss of the global batch, as on one device
+    assert out["metrics"][1]["val_accuracy"] == pytest.approx(out["metrics"][0]["val_accuracy"], abs=1e-6)
+    assert out["restored"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
+def test_real_training_cases_on_the_torch_backend():
+    """test_keras_fit.py (data setups, interrupted fits, other lr writers, checkpoints) again on torch."""
+    import os
+    import subprocess
+    import sys
+
+    from .keras_helpers import REPO
+
+    env = {**os.environ, "KERAS_BACKEND": "torch", "TF_CPP_MIN_LOG_LEVEL": "3",
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+         str(REPO / "tests" / "keras" / "test_keras_fit.py")],
+        capture_output=True, text=True, env=env, cwd=str(REPO), timeout=600)
+    assert completed.returncode == 0, completed.stdout[-6000:] + completed.stderr[-3000:]
+    assert " passed" in completed.stdout and "failed" not in completed.stdout

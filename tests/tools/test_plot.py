@@ -49,3 +49,19 @@ def test_range_test_plot_marks_the_suggested_bounds_or_says_why_not(tmp_path):
         flat.record(1.0)
     figure = plot_range_test(flat.result())
     assert "no bounds suggested: the smoothed loss never fell" in figure.axes[0].texts[0].get_text()
+
+
+def test_range_test_plot_draws_a_metric_curve_and_its_bounds():
+    test = RangeTest(RangeSweep(1e-5, 1.0, num_iter=100))
+    lrs = []
+
+    def step(lr):
+        lrs.append(lr)
+        return 1.0
+
+    def accuracy():
+        return {"val_accuracy": 0.1 + 0.8 * min(1.0, max(0.0, (math.log10(lrs[-1]) + 4) / 2))}
+
+    figure = plot_range_test(test.run(step, evaluate=accuracy, eval_every=2), metric="val_accuracy")
+    assert figure.axes[0].get_ylabel() == "val_accuracy"
+    assert "suggested bounds 0.0001 .. 0.0" in figure.axes[0].get_legend().get_texts()[-1].get_text()

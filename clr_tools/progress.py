@@ -1,4 +1,7 @@
-"""A one-line text progress bar for range tests and the demo (standard library only, no tqdm needed)."""
+"""A one-line text progress bar for range tests and the demo (standard library only, no tqdm needed).
+
+The core stays silent: a range test reports each step through ``on_step``, and this bar is one listener.
+"""
 
 from __future__ import annotations
 
@@ -49,6 +52,10 @@ class ProgressBar:
         bar = "#" * filled + " " * (self.width - filled)
         self.stream.write(f"\r{self.label} [{bar}] {self.done}/{self.total} {now - self._started:.1f}s {self.note}")
         self.stream.flush()
+
+    def range_step(self, steps_done: int, lr: float, loss: float) -> None:
+        """An ``on_step`` listener for a range test: ``range_test(..., on_step=bar.range_step)``."""
+        self.advance(steps_done - self.done, note=f"lr {lr:.2e} loss {loss:.4g}")
 
     def close(self) -> None:
         """Draw the final state and end the line."""
