@@ -235,9 +235,10 @@ class ScheduleState:
         values = self._metric_values(metrics) if metrics else None
         total = self.total_iterations + 1
         recorded = self._lrs + momentums if momentums else self._lrs
-        self.history.add_lrs(total, self._record_keys, recorded)
-        if values:
-            self.history._append(total, values)
+        if values:  # the metrics go along with the lrs (and momenta): one append each
+            self.history.add_lrs(total, (*self._record_keys, *values), [*recorded, *values.values()])
+        else:
+            self.history.add_lrs(total, self._record_keys, recorded)
         self.cycle_iterations += 1
         self.total_iterations = total
         self._latest = (recorded, values)
