@@ -15,7 +15,7 @@ from .config import build_schedule
 from .fit_owner import FitOwner, caller_frame, fit_callbacks, release_on_next_fit
 from .logs import BATCH_LOSS, BatchLoss, numeric_metrics
 from .lr_table import ATTRIBUTE, LrTable, is_variable, read_step
-from .momentum import MomentumTable, momentum_attributes, momentum_schedule
+from .momentum import MomentumTable, momentum_attributes, step_momentum_with
 from .other_writers import OTHER_WRITERS, ratio_of_write, scale_bounds
 
 
@@ -123,9 +123,8 @@ class CyclicLR(keras.callbacks.Callback):
             keep_history=keep_history)
         self.cycle_momentum = checks.flag("cycle_momentum", cycle_momentum)
         self.base_momentum, self.max_momentum = momentum_bounds(base_momentum, max_momentum)
-        self._momentum_of: tuple[Schedule, Schedule] | None = None  # (lr schedule, its momentum schedule)
-        if cycle_momentum:
-            self._momentum_schedule()  # a schedule without a momentum fails here, not when training starts
+        if cycle_momentum:  # the state steps and records the momentum; a schedule without one fails here
+            step_momentum_with(self.state, self.base_momentum, self.max_momentum)
         self._momentum: MomentumTable | None = None
         self._batch_loss = BatchLoss()
         self._table: LrTable | None = None
@@ -189,7 +188,7 @@ class CyclicLR(keras.callbacks.Callback):
         """The momentum of the next optimizer step (None unless ``cycle_momentum=True``)."""
         if not self.cycle_momentum:
             return None
-        return float(self._momentum_schedule().lr_at(self.state.cycle_iterations))
+        return self.state.momentum
 
     def reset(self, base_lr: float | None = None, max_lr: float | None = None,
               step_size: float | None = None) -> None:
@@ -365,11 +364,10 @@ class CyclicLR(keras.callbacks.Callback):
         return count
 
     def _record(self, count: int, metrics: dict[str, float]) -> None:
-        """Record `count` steps, each with its own rate (and momentum), `metrics` with the last."""
+        """Record `count` steps, each with its own rate (and momentum, stepped by the state), metrics last."""
         if self._momentum is not None:
-            metrics.pop("momentum", None)  # recorded per step below, not taken from the logs
-            self._step_with_momentum(count, metrics)
-        elif count > 0:
+            metrics.pop("momentum", None)  # the state records each step's momentum, not the logs
+        if count > 0:
             for _ in range(count - 1):
                 self.state.step()
             self.state.step(**metrics)
@@ -391,25 +389,8 @@ class CyclicLR(keras.callbacks.Callback):
             self._momentum.write(self._next_step, lr_at_array(self._momentum_schedule().evaluate, iterations))
 
     def _momentum_schedule(self) -> Schedule:
-        """The momentum schedule of the lr schedule now in use (derived again after a reset or a load)."""
-        schedule = self.state.schedule
-        if self._momentum_of is None or self._momentum_of[0] is not schedule:
-            self._momentum_of = (schedule, momentum_schedule(schedule, self.base_momentum, self.max_momentum))
-        return self._momentum_of[1]
-
-    def _step_with_momentum(self, count: int, metrics: dict[str, float]) -> None:
-        """Record `count` steps, each with the momentum of its own cycle iteration; `metrics` with the last."""
-        if count <= 0:
-            if metrics:
-                self.state.log(**metrics)
-            return
-        schedule = self._momentum_schedule()
-        for left in range(count - 1, -1, -1):
-            momentum = float(schedule.lr_at(self.state.cycle_iterations))
-            if left:
-                self.state.step(momentum=momentum)
-            else:
-                self.state.step(momentum=momentum, **metrics)
+        """The momentum schedule of the lr schedule now in use (the state derives it again after a reset)."""
+        return self.state.momentum_schedules[0]
 
     def _start_at(self, step: int) -> None:
         """Continue a model trained before: the counters start at the optimizer's step counter."""

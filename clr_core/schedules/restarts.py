@@ -80,6 +80,10 @@ class CosineRestarts(ScheduleBase):
             lr = ops.where(k >= self.cycles, self.min_lr, lr)
         return lr
 
+    def lr_range(self) -> tuple[float, float]:
+        """``(min_lr, max_lr)``: the floor and the first peak (later peaks decay towards the floor)."""
+        return self.min_lr, self.max_lr
+
     def to_config(self) -> dict[str, Any]:
         return {"max_lr": self.max_lr, "period": self.period, "period_mult": self.period_mult,
                 "min_lr": self.min_lr, "decay": self.decay, "cycles": self.cycles}
