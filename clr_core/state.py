@@ -227,7 +227,11 @@ class ScheduleState:
         """
         if self._ended is not None:
             raise ScheduleEnded(str(self._ended))
-        next_lrs, ended = self._lrs_or_last(self.cycle_iterations + 1)
+        ended = None
+        try:  # _lrs_or_last, written out: this runs at every optimizer step
+            next_lrs = self._lrs_at(self.cycle_iterations + 1)
+        except ScheduleEnded as reason:
+            next_lrs, ended = self._lrs, reason
         momentums = self._momentums
         if momentums:
             next_momentums = self._momentums_at(self.cycle_iterations + (ended is None), self._momentum_schedules,

@@ -20,22 +20,6 @@ from typing import Any, Literal, get_args
 from .._ops import ArrayOps
 from .scale import ScaleFunction
 
-
-def cycle_and_height(iteration: Any, step_size_up: float, step_size_down: float, ops: ArrayOps) -> tuple[Any, Any]:
-    """Return the 1-based cycle number and the triangle's height in [0, 1] at `iteration`.
-
-    Examples:
-        >>> from clr_core._ops import MATH_OPS
-        >>> [cycle_and_height(i, 2.0, 2.0, MATH_OPS) for i in (0, 1, 2, 3, 4)]
-        [(1.0, 0.0), (1.0, 0.5), (1.0, 1.0), (1.0, 0.5), (2.0, 0.0)]
-    """
-    period = step_size_up + step_size_down
-    position = ops.fmod(iteration, period)
-    cycle = ops.floor((iteration - position) / period + 0.5) + 1.0
-    height = ops.minimum(position / step_size_up, (period - position) / step_size_down)
-    return cycle, height
-
-
 Waveform = Literal["triangle", "cosine"]
 WAVEFORMS: tuple[str, ...] = get_args(Waveform)
 
@@ -54,7 +38,11 @@ def cyclic_lr(iteration: Any, base_lr: float, max_lr: float, step_size_up: float
         >>> [cyclic_lr(i, 1.0, 5.0, 4.0, 4.0, triangular, "cycle", MATH_OPS) for i in range(0, 9, 2)]
         [1.0, 3.0, 5.0, 3.0, 1.0]
     """
-    cycle, height = cycle_and_height(iteration, step_size_up, step_size_down, ops)
+    # The 1-based cycle number and the triangle's height in [0, 1], from the exact position in the cycle.
+    period = step_size_up + step_size_down
+    position = ops.fmod(iteration, period)
+    cycle = ops.floor((iteration - position) / period + 0.5) + 1.0
+    height = ops.minimum(position / step_size_up, (period - position) / step_size_down)
     if waveform == "cosine":
         height = (1.0 - ops.cos(math.pi * height)) / 2.0
     factor = scale.evaluate(cycle if scale_mode == "cycle" else iteration, ops)
