@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# [all] brings jax and optax too: the clr_optax tests and Keras on the JAX backend run in `make test`.
 DEV_EXTRAS := .[all,test,docs,lint]
 # The Keras backend the tests and the Keras demo use.
 DEV_PACKAGES := tensorflow-cpu

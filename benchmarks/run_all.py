@@ -18,7 +18,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # (script, extra environment): the Keras callback is timed on each backend it supports.
 SCRIPTS = [("bench_core.py", {}), ("bench_torch.py", {}), ("bench_keras.py", {"KERAS_BACKEND": "tensorflow"}),
-           ("bench_keras.py", {"KERAS_BACKEND": "torch"}), ("bench_range_test.py", {}), ("bench_history.py", {})]
+           ("bench_keras.py", {"KERAS_BACKEND": "torch"}), ("bench_optax.py", {}),
+           ("bench_range_test.py", {}), ("bench_history.py", {})]
 
 
 def main() -> int:

@@ -10,6 +10,8 @@
   read again when exhausted, no batch kept).
 - Loading and saving safely: `ImportRefused` (a config's import path refused in safe mode), `atomic_path` /
   `atomic_write_text` (files written to a temporary name and moved into place).
+- Computing a schedule in float32 (JAX without x64): `CountOps`, the namespace for an array module that keeps
+  the step counter an exact integer, so every int32 step is exact to float32 rounding.
 
 Everything else in `clr_core` is private; the adapters and `clr_tools` import only from `clr_core` and this
 module, and a test keeps it so.
@@ -17,6 +19,7 @@ module, and a test keeps it so.
 
 from . import _checks as checks
 from ._arrays import lr_at_array
+from ._counts import CountOps
 from ._files import atomic_path, atomic_write_text
 from ._import_path import import_path_of, resolve_import_path
 from ._ops import MATH_OPS, ArrayOps, numpy_ops
@@ -37,6 +40,7 @@ from .schedules.scale import (
 
 __all__ = [
     "CYCLIC_DEFAULTS",
+    "CountOps",
     "MATH_OPS",
     "ArrayOps",
     "Batches",

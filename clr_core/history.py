@@ -179,10 +179,11 @@ class History(dict):  # type: ignore[type-arg]
         """Record one completed step: ``lrs[k]`` (floats) under ``keys[k]``, `iteration` under 'iterations'.
 
         The per-step hot path: one list ``append`` per column; the bound ``append`` methods are kept while
-        `keys` (the same tuple object) and the columns stay.
+        `keys` (the same tuple, or an equal one) and the columns stay. The step's metrics may come along
+        (keys after the lrs'), so a metric logged at every step costs one ``append`` too.
         """
         recorder = self._recorder
-        if recorder is None or recorder[0] is not keys:
+        if recorder is None or (recorder[0] is not keys and recorder[0] != keys):
             recorder = self._recorder = self._recorder_for(keys)
         for append, lr in zip(recorder[1], lrs):
             append(lr)
@@ -198,9 +199,11 @@ class History(dict):  # type: ignore[type-arg]
         if not self._keep:  # records nothing
             return keys, (), (), ()
         iterations = self._iterations
-        for key in keys:  # the lr columns come first, as in the classic callback's dict
+        for key in keys[:1]:  # 'lr' and 'iterations' first, as in the classic callback's dict
             self._column(key)
         self._column("iterations")
+        for key in keys[1:]:
+            self._column(key)
         own_at = []
         for key in keys:
             column = self[key]

@@ -3,7 +3,9 @@
 The counters follow DESIGN.md section 2: the first step runs at ``lr_at(0)``; after each completed step both
 `cycle_iterations` (what the formula receives, set back to 0 by `reset`) and `total_iterations` (never reset;
 what the history records) grow by one. Several schedules (one per optimizer param group) share the counters;
-``history['lr']`` follows the first and ``history['lr_group1']``, ... the others.
+``history['lr']`` follows the first and ``history['lr_group1']``, ... the others. With momentum bounds the
+state also holds each schedule's momentum (`momentum_for`) and records it the same way, in
+``history['momentum']``, ``'momentum_group1'``, ...: every adapter records momentum through here.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from . import _checks
 from .history import History
 from .schedules.base import Schedule, describe_schedules, restore_schedules
 from .schedules.join import ScheduleEnded
+from .schedules.momentum import Mirrored, momentum_bounds, momentum_for
 
 #: The layout of `ScheduleState.state_dict()`: 2 packs the history (`clr_core._packing`); 1 (plain lists) loads too.
 STATE_FORMAT = 2
@@ -31,6 +34,9 @@ class ScheduleState:
         keep_history: True keeps the whole history (default); False records none (O(1) memory, a state
             dict of a few hundred bytes at any length); an int N >= 1 keeps the last N steps. The counters
             and schedules are the state, so resuming is exact in every mode.
+        momentum: None (no momentum), or ``(base_momentum, max_momentum)`` for every schedule, or a sequence
+            with one such pair per schedule: the state then also steps ``momentum_for(schedule, base, max)``
+            and records it (see `set_momentum`).
 
     Examples:
         >>> from clr_core import CyclicSchedule
@@ -42,9 +48,15 @@ class ScheduleState:
         >>> state.reset(max_lr=5.0)
         >>> state.lr, state.cycle_iterations, state.total_iterations
         (1.0, 0, 4)
+        >>> cycled = ScheduleState(CyclicSchedule(base_lr=1.0, max_lr=3.0, step_size=2), momentum=(0.5, 0.75))
+        >>> cycled.step(), cycled.step()
+        (2.0, 3.0)
+        >>> cycled.history['momentum'], cycled.momentum
+        ([0.75, 0.625], 0.5)
     """
 
-    def __init__(self, schedule: Schedule | Sequence[Schedule], keep_history: bool | int = True) -> None:
+    def __init__(self, schedule: Schedule | Sequence[Schedule], keep_history: bool | int = True,
+                 momentum: Any = None) -> None:
         schedules = tuple(schedule) if isinstance(schedule, Sequence) else (schedule,)
         if not schedules:
             raise ValueError("schedule must be a schedule or a non-empty sequence of schedules, got an empty one")
@@ -61,6 +73,12 @@ class ScheduleState:
         self._sharing: tuple[Any, bool] = (None, False)
         self._ended: ScheduleEnded | None = None
         self._lrs = self._lrs_at(0)
+        self._momentum_bounds: tuple[tuple[float, float], ...] | None = None
+        self._momentum_schedules: tuple[Schedule, ...] | None = None
+        self._momentum_sharing: tuple[Any, bool] = (None, False)
+        self._momentums: list[float] = []
+        self._record_keys = self._lr_keys
+        self.set_momentum(momentum)
 
     @property
     def schedule(self) -> Schedule:
@@ -93,12 +111,90 @@ class ScheduleState:
 
     @property
     def latest(self) -> dict[str, float]:
-        """The lrs (``'lr'``, ``'lr_group1'``, ...) and metrics of the latest completed step.
+        """The lrs (``'lr'``, ``'lr_group1'``, ...), momenta (when stepped) and metrics of the latest step.
 
         Kept whatever the history keeps; empty before the first step and after a load.
         """
         lrs, metrics = self._latest
-        return {**dict(zip(self._lr_keys, lrs)), **(metrics or {})}
+        return {**dict(zip(self._record_keys, lrs)), **(metrics or {})}
+
+    @property
+    def momentum(self) -> float | None:
+        """The momentum the next step runs at (first schedule), or None without momentum bounds."""
+        return self._momentums[0] if self._momentums else None
+
+    @property
+    def momentums(self) -> list[float] | None:
+        """The momentum the next step runs at, one per schedule, or None without momentum bounds."""
+        return list(self._momentums) if self._momentum_schedules is not None else None
+
+    @property
+    def momentum_schedules(self) -> tuple[Schedule, ...] | None:
+        """The momentum schedule of each lr schedule (derived again after a reset or a load), or None."""
+        return self._momentum_schedules
+
+    @property
+    def momentum_bounds(self) -> tuple[tuple[float, float], ...] | None:
+        """``(base_momentum, max_momentum)`` per schedule, or None."""
+        return self._momentum_bounds
+
+    def set_momentum(self, momentum: Any) -> None:
+        """Step a momentum with the lr from now on (or stop, with None), recorded as ``history['momentum']``.
+
+        Args:
+            momentum: ``(base_momentum, max_momentum)`` for every schedule, or one such pair per schedule.
+                Each schedule's momentum is ``momentum_for(schedule, base, max)``: `max_momentum` at its
+                lowest lr, `base_momentum` at its highest (a `OneCycle` brings its own phases).
+
+        Raises:
+            ValueError, TypeError: bad bounds, or a schedule whose lr range cannot be told. Nothing changes.
+        """
+        if momentum is None:
+            bounds = None
+        else:
+            pairs = list(momentum) if _is_pair_sequence(momentum) else [momentum] * len(self._schedules)
+            if len(pairs) != len(self._schedules):
+                raise ValueError(f"momentum must be one (base_momentum, max_momentum) pair or one per schedule "
+                                 f"({len(self._schedules)}), got {len(pairs)} pairs")
+            bounds = tuple(_momentum_pair(pair, k if len(self._schedules) > 1 else None)
+                           for k, pair in enumerate(pairs))
+        derived = self._derived_momentum(self._schedules, bounds)
+        momentums = self._momentums_at(self.cycle_iterations - (self._ended is not None), derived,
+                                       self._schedules, self._lrs)
+        count = len(self._schedules)
+        momentum_keys = () if bounds is None else ("momentum", *(f"momentum_group{k}" for k in range(1, count)))
+        self._momentum_bounds, self._momentum_schedules, self._momentums = bounds, derived, momentums
+        self._record_keys = (*self._lr_keys, *momentum_keys)
+
+    @staticmethod
+    def _derived_momentum(schedules: tuple[Schedule, ...],
+                          bounds: tuple[tuple[float, float], ...] | None) -> tuple[Schedule, ...] | None:
+        """The momentum schedule of each of `schedules` (those sharing a schedule and bounds share one)."""
+        if bounds is None:
+            return None
+        built: dict[tuple[int, tuple[float, float]], Schedule] = {}
+        for schedule, pair in zip(schedules, bounds):
+            key = (id(schedule), pair)
+            if key not in built:
+                built[key] = momentum_for(schedule, *pair)
+        return tuple(built[(id(schedule), pair)] for schedule, pair in zip(schedules, bounds))
+
+    def _momentums_at(self, iteration: int, derived: tuple[Schedule, ...] | None, schedules: tuple[Schedule, ...],
+                      lrs: list[float]) -> list[float]:
+        """The momentum of each schedule at `iteration`, where `lrs` are the schedules' lrs there."""
+        if derived is None:
+            return []
+        first = derived[0]
+        if first.__class__ is Mirrored and first.schedule is schedules[0]:  # the usual case, inlined
+            value = first.from_lr(lrs[0])
+        else:
+            value = _momentum_at(first, schedules[0], lrs[0], iteration)
+        if derived is not self._momentum_sharing[0]:
+            self._momentum_sharing = (derived, all(item is first for item in derived))
+        if self._momentum_sharing[1]:  # one momentum schedule for every group: computed once
+            return [value] * len(derived)
+        return [value if item is first else _momentum_at(item, schedule, lr, iteration)
+                for item, schedule, lr in zip(derived, schedules, lrs)]
 
     @property
     def ended(self) -> bool:
@@ -132,16 +228,28 @@ class ScheduleState:
         """
         if self._ended is not None:
             raise ScheduleEnded(str(self._ended))
-        next_lrs, ended = self._lrs_or_last(self.cycle_iterations + 1)
+        ended = None
+        try:  # _lrs_or_last, written out: this runs at every optimizer step
+            next_lrs = self._lrs_at(self.cycle_iterations + 1)
+        except ScheduleEnded as reason:
+            next_lrs, ended = self._lrs, reason
+        momentums = self._momentums
+        if momentums:
+            next_momentums = self._momentums_at(self.cycle_iterations + (ended is None), self._momentum_schedules,
+                                                self._schedules, next_lrs)
         values = self._metric_values(metrics) if metrics else None
         total = self.total_iterations + 1
-        self.history.add_lrs(total, self._lr_keys, self._lrs)
-        if values:
-            self.history._append(total, values)
+        recorded = self._lrs + momentums if momentums else self._lrs
+        if values:  # the metrics go along with the lrs (and momenta): one append each
+            self.history.add_lrs(total, (*self._record_keys, *values), [*recorded, *values.values()])
+        else:
+            self.history.add_lrs(total, self._record_keys, recorded)
         self.cycle_iterations += 1
         self.total_iterations = total
-        self._latest = (self._lrs, values)
+        self._latest = (recorded, values)
         self._lrs, self._ended = next_lrs, ended
+        if momentums:
+            self._momentums = next_momentums
         return next_lrs[0]
 
     def start_at(self, total_iterations: int, cycle_iterations: int | None = None) -> None:
@@ -159,7 +267,9 @@ class ScheduleState:
         total = _checks.count("total_iterations", total_iterations)
         cycle = total if cycle_iterations is None else _checks.count("cycle_iterations", cycle_iterations)
         lrs, ended = self._lrs_or_last(cycle)
+        momentums = self._momentums_at(cycle - (ended is not None), self._momentum_schedules, self._schedules, lrs)
         self.total_iterations, self.cycle_iterations, self._lrs, self._ended = total, cycle, lrs, ended
+        self._momentums = momentums
 
     def log(self, **metrics: Any) -> None:
         """Record metrics at the current total iteration without stepping (e.g. a report after N steps)."""
@@ -167,10 +277,10 @@ class ScheduleState:
 
     def _metric_values(self, metrics: Mapping[str, Any]) -> dict[str, float]:
         """`metrics` as floats, refusing the names the state records itself (``'lr'``, ``'lr_group1'``...)."""
-        reserved = [name for name in metrics if name in self._lr_keys]
+        reserved = [name for name in metrics if name in self._record_keys]
         if reserved:
-            raise ValueError(f"metric name {reserved[0]!r} is recorded by the state itself (the lr of each step); "
-                             f"log metrics under other names")
+            raise ValueError(f"metric name {reserved[0]!r} is recorded by the state itself (the lr or momentum of "
+                             f"each step); log metrics under other names")
         return self.history._as_floats(metrics)
 
     def reset(self, base_lr: Any = None, max_lr: Any = None, step_size: Any = None) -> None:
@@ -194,7 +304,12 @@ class ScheduleState:
                 replaced.append(built[key])
             schedules = tuple(replaced)
         lrs = self._lrs_at(0, schedules)
+        derived = self._momentum_schedules
+        if schedules is not self._schedules:
+            derived = self._derived_momentum(schedules, self._momentum_bounds)
+        momentums = self._momentums_at(0, derived, schedules, lrs)
         self._schedules, self.cycle_iterations, self._lrs, self._ended = schedules, 0, lrs, None
+        self._momentum_schedules, self._momentums = derived, momentums
 
     def state_dict(self) -> dict[str, Any]:
         """Plain Python data (no functions).
@@ -232,8 +347,11 @@ class ScheduleState:
             raise ValueError("state 'schedules' is nested too deeply to be a saved schedule") from error
         history = History.from_state_dict(state["history"])
         lrs, ended = self._lrs_or_last(cycle_iterations, schedules)
+        derived = self._derived_momentum(schedules, self._momentum_bounds)
+        momentums = self._momentums_at(cycle_iterations - (ended is not None), derived, schedules, lrs)
         self._schedules, self.cycle_iterations, self.total_iterations, self._lrs, self._ended = (
             schedules, cycle_iterations, total_iterations, lrs, ended)
+        self._momentum_schedules, self._momentums = derived, momentums
         self.history.adopt(history)
         self._latest = ([], None)
 
@@ -244,6 +362,22 @@ def _preview(value: Any) -> str:
         return repr(value)[:200]
     except Exception:  # a broken __repr__ must not hide the real error
         return type(value).__name__
+def _is_pair_sequence(momentum: Any) -> bool:
+    """True for ``[(base, max), ...]`` (one pair per schedule), False for one ``(base, max)`` pair."""
+    return isinstance(momentum, Sequence) and bool(momentum) and isinstance(momentum[0], Sequence)
+
+
+def _momentum_pair(pair: Any, index: int | None) -> tuple[float, float]:
+    if not isinstance(pair, Sequence) or isinstance(pair, (str, bytes)) or len(pair) != 2:
+        raise ValueError(f"momentum must be a (base_momentum, max_momentum) pair, got {pair!r:.200}")
+    return momentum_bounds(pair[0], pair[1], "" if index is None else f" (schedule {index})")
+
+
+def _momentum_at(momentum: Schedule, schedule: Schedule, lr: float, iteration: int) -> float:
+    """From the lr computed already when the momentum mirrors that very schedule, else from the iteration."""
+    if momentum.__class__ is Mirrored and momentum.schedule is schedule:
+        return momentum.from_lr(lr)
+    return _as_float(momentum.lr_at(iteration))
 
 
 def _as_float(lr: Any) -> float:

@@ -10,11 +10,12 @@ import numpy as np
 from clr_core import History, Schedule, ScheduleEnded, ScheduleState
 from clr_core.extend import checks, lr_at_array, momentum_bounds
 
+from . import jax_state
 from .config import build_schedule
 from .fit_owner import FitOwner, caller_frame, fit_callbacks, release_on_next_fit
 from .logs import BATCH_LOSS, BatchLoss, numeric_metrics
 from .lr_table import ATTRIBUTE, LrTable, is_variable, read_step
-from .momentum import MomentumTable, momentum_attributes, momentum_schedule
+from .momentum import MomentumTable, momentum_attributes, step_momentum_with
 from .other_writers import OTHER_WRITERS, ratio_of_write, scale_bounds
 
 
@@ -35,6 +36,8 @@ class CyclicLR(keras.callbacks.Callback):
     the host by `clr_core` and read inside the train step by the optimizer's step counter (see
     `clr_keras.lr_table`), so the callback adds a few operations per step on the device and no wait for it
     (one read of the step counter per call only for data of unknown length with ``steps_per_execution > 1``).
+    On the JAX backend the tables travel in the trainer's state with the optimizer's own variables (see
+    `clr_keras.jax_state`), so every step gets its own rate there too.
     Works with every built-in optimizer whose learning rate is a float, across repeated ``fit`` calls
     (history and counters carry on), and on a model loaded from a ``.keras`` file: a new callback starts at
     the optimizer's step counter (call `reset` before ``fit`` to start a new cycle at 0 instead).
@@ -120,9 +123,8 @@ class CyclicLR(keras.callbacks.Callback):
             keep_history=keep_history)
         self.cycle_momentum = checks.flag("cycle_momentum", cycle_momentum)
         self.base_momentum, self.max_momentum = momentum_bounds(base_momentum, max_momentum)
-        self._momentum_of: tuple[Schedule, Schedule] | None = None  # (lr schedule, its momentum schedule)
-        if cycle_momentum:
-            self._momentum_schedule()  # a schedule without a momentum fails here, not when training starts
+        if cycle_momentum:  # the state steps and records the momentum; a schedule without one fails here
+            step_momentum_with(self.state, self.base_momentum, self.max_momentum)
         self._momentum: MomentumTable | None = None
         self._batch_loss = BatchLoss()
         self._table: LrTable | None = None
@@ -186,7 +188,7 @@ class CyclicLR(keras.callbacks.Callback):
         """The momentum of the next optimizer step (None unless ``cycle_momentum=True``)."""
         if not self.cycle_momentum:
             return None
-        return float(self._momentum_schedule().lr_at(self.state.cycle_iterations))
+        return self.state.momentum
 
     def reset(self, base_lr: float | None = None, max_lr: float | None = None,
               step_size: float | None = None) -> None:
@@ -235,6 +237,8 @@ class CyclicLR(keras.callbacks.Callback):
         momentum = None if names is None else MomentumTable.attach(table, names, _strategy(model))
         if momentum is None:
             MomentumTable.release(optimizer)
+        jax_state.track(model, optimizer, [table.values, table.owner] + (
+            [] if momentum is None else [momentum.values, momentum.active]))
         train_function = getattr(model, "train_function", None)
         if (installed and train_function is not None) or (
                 momentum is not None and momentum.needs_new_train_function(train_function)):
@@ -275,6 +279,7 @@ class CyclicLR(keras.callbacks.Callback):
         if not self._table.covers(self._next_step, self._steps_per_call):
             self._fill_table()
         if self._hold_every_call:
+            jax_state.sync(self)
             self._table.hold(self.state.lr)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -314,7 +319,7 @@ class CyclicLR(keras.callbacks.Callback):
 
     def _catch_up(self) -> None:
         """Record the steps that ran since the last record (read from the optimizer's step counter)."""
-        count = read_step(self._optimizer) - self._next_step
+        count = jax_state.current_step(self, self._optimizer) - self._next_step
         if count > 0:
             self._epoch_batches += count
             self._record(count, {})
@@ -354,16 +359,15 @@ class CyclicLR(keras.callbacks.Callback):
         if self._steps_per_call == 1 and not self._loss_scaled:
             count = 1 - self._ahead
         else:  # a step skipped by loss scaling leaves the counter too: follow it
-            count = read_step(self._optimizer) - self._next_step
+            count = jax_state.current_step(self, self._optimizer) - self._next_step
         self._ahead = 0
         return count
 
     def _record(self, count: int, metrics: dict[str, float]) -> None:
-        """Record `count` steps, each with its own rate (and momentum), `metrics` with the last."""
+        """Record `count` steps, each with its own rate (and momentum, stepped by the state), metrics last."""
         if self._momentum is not None:
-            metrics.pop("momentum", None)  # recorded per step below, not taken from the logs
-            self._step_with_momentum(count, metrics)
-        elif count > 0:
+            metrics.pop("momentum", None)  # the state records each step's momentum, not the logs
+        if count > 0:
             for _ in range(count - 1):
                 self.state.step()
             self.state.step(**metrics)
@@ -377,6 +381,7 @@ class CyclicLR(keras.callbacks.Callback):
         Past the end of an ``after='raise'`` schedule the last one is held there, and the state raises when
         such a step is recorded.
         """
+        jax_state.sync(self)  # on JAX, so that the train step reads the values written here
         cycle = self.state.cycle_iterations
         iterations = np.arange(cycle, cycle + self._table.size)
         self._table.write(self._next_step, lr_at_array(self.state.schedule.evaluate, iterations))
@@ -384,25 +389,8 @@ class CyclicLR(keras.callbacks.Callback):
             self._momentum.write(self._next_step, lr_at_array(self._momentum_schedule().evaluate, iterations))
 
     def _momentum_schedule(self) -> Schedule:
-        """The momentum schedule of the lr schedule now in use (derived again after a reset or a load)."""
-        schedule = self.state.schedule
-        if self._momentum_of is None or self._momentum_of[0] is not schedule:
-            self._momentum_of = (schedule, momentum_schedule(schedule, self.base_momentum, self.max_momentum))
-        return self._momentum_of[1]
-
-    def _step_with_momentum(self, count: int, metrics: dict[str, float]) -> None:
-        """Record `count` steps, each with the momentum of its own cycle iteration; `metrics` with the last."""
-        if count <= 0:
-            if metrics:
-                self.state.log(**metrics)
-            return
-        schedule = self._momentum_schedule()
-        for left in range(count - 1, -1, -1):
-            momentum = float(schedule.lr_at(self.state.cycle_iterations))
-            if left:
-                self.state.step(momentum=momentum)
-            else:
-                self.state.step(momentum=momentum, **metrics)
+        """The momentum schedule of the lr schedule now in use (the state derives it again after a reset)."""
+        return self.state.momentum_schedules[0]
 
     def _start_at(self, step: int) -> None:
         """Continue a model trained before: the counters start at the optimizer's step counter."""
@@ -434,10 +422,6 @@ def _driven_optimizer(model: Any) -> Any:
             f"CyclicLR counts one optimizer step per batch, but {name} accumulates gradients over "
             f"gradient_accumulation_steps={accumulation} batches; pass clr_keras.CyclicLRSchedule(...) as its "
             f"learning_rate instead")
-    if keras.backend.backend() == "jax":
-        raise RuntimeError(
-            "CyclicLR does not support the JAX backend: the JAX train step only sees variables changed between "
-            "epochs. Pass clr_keras.CyclicLRSchedule(...) as the optimizer's learning_rate instead")
     return optimizer
 
 

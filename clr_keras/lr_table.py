@@ -47,8 +47,20 @@ def _lookup(step: Any, size: int, values: Any, active: Any, fallback: Any) -> An
 
 
 def _lookup_function() -> Any:
-    """`_lookup` in TensorFlow's own operations where it runs (5 operations per step instead of 12)."""
-    if keras.backend.backend() != "tensorflow":
+    """`_lookup` in the backend's own operations where that is faster or more exact.
+
+    TensorFlow: 5 operations per step instead of 12. JAX: the slot in integers (JAX has no float64 for it
+    unless ``jax_enable_x64`` is set).
+    """
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax.numpy as jnp
+
+        def jax_lookup(step: Any, size: int, values: Any, active: Any, fallback: Any) -> Any:
+            return jnp.where(active, jnp.take(values, jnp.remainder(step, size)), fallback)
+
+        return jax_lookup
+    if backend != "tensorflow":
         return _lookup
     import tensorflow as tf
 
@@ -180,6 +192,8 @@ class LrTable:
 
     def _assigned(self, value: Any) -> Any:
         """The variable's ``assign``: a write by anyone but the table (Keras' setter, a checkpoint restore)."""
+        if getattr(self.variable, "_value", True) is None:  # Keras' JAX trainer restoring a purged variable
+            return self._assign(self.variable, value)
         if self._probing:
             self.setter_seen = True
             self._take(value)
@@ -198,7 +212,7 @@ class LrTable:
     def _take(self, lr: Any) -> None:
         """Make the optimizer's variable hold `lr` and the table drive the steps (owner equal to it)."""
         self._assign(self.variable, lr)
-        self._assign(self.owner, self.variable.value)
+        self._assign(self.owner, ops.copy(self.variable.value))  # a buffer of its own (JAX donates each once)
 
     def claim(self, fit: Fit, lr: float) -> None:
         """Drive the optimizer for `fit`, its variable set to `lr` through Keras' own setter.

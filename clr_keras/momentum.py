@@ -37,7 +37,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from clr_core import Schedule, momentum_for
+from clr_core import ScheduleState
 
 from .lr_table import LrTable, lookup, ring
 
@@ -59,10 +59,10 @@ INSTEAD = ("use SGD(momentum=0.9), RMSprop(momentum=0.9) or the Adam family (Ada
            "Lamb, Lion), or cycle_momentum=False")
 
 
-def momentum_schedule(schedule: Schedule, base_momentum: float, max_momentum: float) -> Schedule:
-    """The core momentum schedule that goes with the lr `schedule` (`clr_core.momentum_for`)."""
+def step_momentum_with(state: ScheduleState, base_momentum: float, max_momentum: float) -> None:
+    """Have `state` step (and record) the momentum that goes with its lr schedule (`clr_core.momentum_for`)."""
     try:
-        return momentum_for(schedule, base_momentum, max_momentum)
+        state.set_momentum((base_momentum, max_momentum))
     except TypeError as error:
         raise TypeError(f"cycle_momentum=True: {error}") from error
 

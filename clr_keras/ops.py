@@ -17,10 +17,16 @@ Everything runs in float64, which `keras.ops` alone does not give:
 
 The int64 step becomes float64 exactly (up to 2**53), and `fmod` is exact in IEEE arithmetic, so the position
 inside a cycle is exact at every step the optimizer's counter can reach.
+
+JAX has no float64 unless ``jax_enable_x64`` is set. There `evaluate_at_step` runs the formula through
+`clr_core.extend.CountOps` on `jax.numpy` in float32 instead, which keeps the int32 step counter an integer
+where the formula needs whole steps: exact to float32 rounding at every step up to 2**31 - 1, the counter's
+limit (see `warn_if_inexact` for the schedules that cannot be).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -29,7 +35,8 @@ import keras
 import numpy
 from keras import ops
 
-from clr_core.extend import checks
+from clr_core import Schedule
+from clr_core.extend import CountOps, checks
 
 FLOAT = "float64"
 NATIVE_NAMES = ("fmod", "floor", "minimum", "maximum", "where", "power", "cos", "log")
@@ -154,3 +161,54 @@ def _cannot_trace(fn: Callable[[Any], Any], error: Exception) -> str:
 
 
 KERAS_OPS = KerasOps()
+
+
+def jax_without_x64() -> bool:
+    """Whether Keras runs on JAX with 32-bit numbers only (JAX's default): no float64 for the formula."""
+    if keras.backend.backend() != "jax":
+        return False
+    import jax
+
+    return not jax.config.jax_enable_x64
+
+
+def count_ops() -> CountOps:
+    """A fresh float32 `CountOps` on `jax.numpy`, for `jax_without_x64`."""
+    import jax.numpy as jnp
+
+    return CountOps(jnp, "float32")
+
+
+def evaluate_at_step(schedule: Schedule, step: Any) -> Any:
+    """`schedule` at the optimizer step counter `step` inside the train step, as a ``floatx`` tensor.
+
+    In float64 with `KERAS_OPS`, or on JAX without x64 in float32 with the step an exact integer.
+    """
+    if jax_without_x64():
+        count_namespace = count_ops()
+        counter = ops.convert_to_tensor(step)
+        lr = count_namespace.to_float(schedule.evaluate(count_namespace.count(counter), count_namespace))
+    else:
+        lr = KERAS_OPS.to_float(schedule.evaluate(KERAS_OPS.to_float(step), KERAS_OPS))
+    return ops.cast(lr, keras.backend.floatx())
+
+
+def warn_if_inexact(schedule: Schedule) -> None:
+    """On JAX without x64, warn when `schedule` cannot be exact to float32 rounding up to 2**31 - 1 steps.
+
+    That is a period or boundary that is not a whole number, or a custom `scale_fn` of the iteration.
+    """
+    if not jax_without_x64():
+        return
+    import jax
+    import jax.numpy as jnp
+
+    count_namespace = count_ops()
+    try:
+        jax.eval_shape(lambda step: schedule.evaluate(count_namespace.count(step), count_namespace),
+                       jax.ShapeDtypeStruct((), jnp.int32))
+    except TypeError:  # a scale_fn that needs a Python number: the train step says so when it traces it
+        return
+    message = count_namespace.exactness_warning(f"{type(schedule).__name__} on JAX without jax_enable_x64")
+    if message is not None:
+        warnings.warn(message, UserWarning, stacklevel=3)

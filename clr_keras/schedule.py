@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import keras
-from keras import ops
 
 from clr_core import Schedule
 
 from .config import arguments_from_config, build_schedule, schedule_config
-from .ops import KERAS_OPS
+from .ops import evaluate_at_step, warn_if_inexact
 
 
 @keras.saving.register_keras_serializable(package="clr")
@@ -27,10 +26,12 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
     with ``s = cycle`` (``scale_mode='cycle'``) or ``s = i`` (``'iterations'``), through the one formula of
     `clr_core` run on float64 Keras tensors (`clr_keras.ops`): exact at every step an int64 counter can
     reach below 2**53, where float32 schedules lose whole steps past 2**24 (from 2**53 on, the counter
-    rounds to the nearest float64 and the rate is that of the rounded step, still within the bounds). The
-    result is cast to ``keras.backend.floatx()``. Nothing happens on the host, so it costs no time per
-    batch, and every step of a ``steps_per_execution`` call and every replica of a distributed step gets
-    the same, right rate.
+    rounds to the nearest float64 and the rate is that of the rounded step, still within the bounds). On JAX
+    without ``jax_enable_x64`` (no float64) it runs in float32 with the int32 counter kept an integer, exact
+    to float32 rounding at every step up to 2**31 - 1 (a warning says so when a schedule cannot be: a step
+    size that is not a whole number, a custom `scale_fn` of the iteration). The result is cast to
+    ``keras.backend.floatx()``. Nothing happens on the host, so it costs no time per batch, and every step
+    of a ``steps_per_execution`` call and every replica of a distributed step gets the same, right rate.
 
     Saving: `get_config` holds the constructor's arguments as JSON-safe data, and the class is registered
     with Keras (``"clr>CyclicLRSchedule"``), so a model saved to ``.keras`` loads with
@@ -76,11 +77,11 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
         self.schedule = build_schedule(
             schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
             scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform)
+        warn_if_inexact(self.schedule)
 
     def __call__(self, step: Any) -> Any:
         """The learning rate at optimizer step `step` (a tensor, variable or int), as a floatx tensor."""
-        lr = self.schedule.evaluate(KERAS_OPS.to_float(step), KERAS_OPS)
-        return ops.cast(KERAS_OPS.to_float(lr), keras.backend.floatx())
+        return evaluate_at_step(self.schedule, step)
 
     def lr_at(self, step: Any) -> Any:
         """The same rate computed on the host in float64 (an int, a float or a numpy array of steps)."""

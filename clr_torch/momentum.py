@@ -1,9 +1,10 @@
 """Momentum cycled inversely to the learning rate, computed by `clr_core`, written where the optimizer keeps it.
 
 Smith (arXiv:1803.09820) pairs a rising lr with a falling momentum. The momentum of each param group is a
-core schedule, ``clr_core.momentum_for(lr_schedule, base_momentum, max_momentum)``, evaluated at the same
-cycle iteration as the lr; this module only writes its values. For a `CyclicSchedule` that is the lr mapped
-from its range onto the momentum range, reversed (`clr_core.Mirrored`)::
+core schedule, ``clr_core.momentum_for(lr_schedule, base_momentum, max_momentum)``, stepped and recorded by
+the scheduler's `clr_core.ScheduleState` at the same cycle iteration as the lr; this module only checks the
+bounds and writes the values. For any kind but a one-cycle that is the lr mapped from the schedule's
+``lr_range()`` onto the momentum range, reversed (`clr_core.Mirrored`); for a `CyclicSchedule`::
 
     momentum = max_momentum - (max_momentum - base_momentum) * (lr - base_lr) / (max_lr - base_lr)
 
@@ -11,7 +12,8 @@ clipped to ``[base_momentum, max_momentum]``. So the momentum is `max_momentum` 
 `base_momentum` at ``lr == max_lr``; amplitude scaling (``'triangular2'``, ``'exp_range'``, a custom
 ``scale_fn``) shrinks both swings alike, as in PyTorch's ``CyclicLR``, and a group with
 ``base_lr == max_lr`` keeps `max_momentum`. A `clr_core.OneCycle` brings its own momentum (PyTorch's
-``OneCycleLR`` phases).
+``OneCycleLR`` phases) and, when no bounds are given, OneCycleLR's defaults (0.85, 0.95) instead of
+CyclicLR's (0.8, 0.9).
 
 The value goes to ``group['betas'][0]`` for the Adam family and to ``group['momentum']`` for SGD and
 RMSprop; an optimizer with neither is refused with a clear error.
@@ -25,7 +27,7 @@ from typing import Any
 from torch import Tensor
 from torch.optim import Optimizer
 
-from clr_core import Schedule, momentum_for
+from clr_core import OneCycle, Schedule
 from clr_core.extend import checks, momentum_bounds
 
 from .groups import write_value
@@ -53,91 +55,97 @@ def momentum_key(optimizer: Optimizer, index: int) -> str:
                      f"neither; use cycle_momentum=False with this optimizer")
 
 
+#: PyTorch's defaults: ``CyclicLR``'s ``(base_momentum, max_momentum)``, and ``OneCycleLR``'s for a one-cycle.
+CYCLIC_MOMENTUM = (0.8, 0.9)
+ONE_CYCLE_MOMENTUM = (0.85, 0.95)
+
+
+def default_bounds(schedules: Sequence[Schedule], base_momentum: Any, max_momentum: Any) -> tuple[Any, Any]:
+    """The bounds to use when the caller left one or both as None: PyTorch's default for each group's kind.
+
+    Examples:
+        >>> from clr_core import CyclicSchedule, OneCycle
+        >>> default_bounds([CyclicSchedule(), OneCycle(0.1, 100)], None, None)
+        ([0.8, 0.85], [0.9, 0.95])
+        >>> default_bounds([CyclicSchedule()], 0.7, None)
+        (0.7, 0.9)
+    """
+    defaults = [ONE_CYCLE_MOMENTUM if isinstance(item, OneCycle) else CYCLIC_MOMENTUM for item in schedules]
+    if len(set(defaults)) == 1:  # one default for every group: one value, as if the caller had given it
+        base_default, top_default = defaults[0]
+    else:
+        base_default, top_default = [low for low, _ in defaults], [high for _, high in defaults]
+    return (base_default if base_momentum is None else base_momentum,
+            top_default if max_momentum is None else max_momentum)
+
+
 class MomentumCycler:
-    """Per param group: the momentum bounds, the core momentum schedule, and where to write its value.
+    """Per param group: the momentum bounds, and where to write the momentum the core state computed.
+
+    The momentum itself is stepped (and recorded in ``history['momentum']``) by `clr_core.ScheduleState`
+    from these bounds (`bounds`); this class checks them against the optimizer and writes the values.
 
     Args:
         optimizer: the optimizer whose groups receive the momentum.
         base_momentum: lowest momentum (at the highest lr), one float or a list/tuple per group, in [0, 1).
         max_momentum: highest momentum (at the lowest lr), one float or a list/tuple per group, in
             [base_momentum, 1).
-        schedules: the lr schedule of each group; ``clr_core.momentum_for`` turns each into its momentum.
 
     Raises:
-        ValueError, TypeError: bad bounds, a list of the wrong length, a group without momentum, or an lr
-            schedule the core cannot derive a momentum from. Nothing is written to the optimizer here.
+        ValueError, TypeError: bad bounds, a list of the wrong length, or a group without momentum. Nothing
+            is written to the optimizer here.
 
     Examples:
         >>> import torch
-        >>> from clr_core import CyclicSchedule
         >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
-        >>> cycler = MomentumCycler(optimizer, 0.8, 0.9, [CyclicSchedule(0.1, 0.3, step_size=2)])
-        >>> [round(cycler.momentums(i)[0], 12) for i in range(5)]
-        [0.9, 0.85, 0.8, 0.85, 0.9]
-        >>> cycler.write(optimizer.param_groups, 2); optimizer.param_groups[0]["momentum"]
-        0.8
+        >>> cycler = MomentumCycler(optimizer, 0.8, 0.9)
+        >>> cycler.bounds
+        [(0.8, 0.9)]
+        >>> cycler.write(optimizer.param_groups, [0.85]); optimizer.param_groups[0]["momentum"]
+        0.85
     """
 
-    def __init__(self, optimizer: Optimizer, base_momentum: Any, max_momentum: Any,
-                 schedules: Sequence[Schedule]) -> None:
+    def __init__(self, optimizer: Optimizer, base_momentum: Any, max_momentum: Any) -> None:
         count = len(optimizer.param_groups)
         self.keys = [momentum_key(optimizer, index) for index in range(count)]
         self._in_betas = [key == "betas" for key in self.keys]
+        self._all_betas = all(self._in_betas)
+        self._no_betas = not any(self._in_betas)
         bases = checks.per_item("base_momentum", base_momentum, count)
         maxes = checks.per_item("max_momentum", max_momentum, count)
         per_group_bounds = isinstance(base_momentum, (list, tuple)) or isinstance(max_momentum, (list, tuple))
         self.base_momentums, self.max_momentums = _checked_bounds(bases, maxes, per_group_bounds)
-        self.rebind(schedules)
 
-    def rebind(self, schedules: Sequence[Schedule]) -> None:
-        """Derive the momentum schedules from new lr schedules (after a reset or a load)."""
-        built: dict[tuple[int, float, float], Schedule] = {}
-        derived = []
-        for index, (schedule, base, top) in enumerate(zip(schedules, self.base_momentums, self.max_momentums)):
-            key = (id(schedule), base, top)
-            if key not in built:
-                try:
-                    built[key] = momentum_for(schedule, base, top)
-                except TypeError as error:
-                    raise TypeError(f"cycle_momentum=True, param group {index}: {error}") from error
-            derived.append(built[key])
-        self.schedules: list[Schedule] = derived
-        # One momentum schedule and one place to write it for every group (the usual case): one value a step.
-        self._shared = all(item is derived[0] for item in derived) and len(set(self._in_betas)) == 1
+    @property
+    def bounds(self) -> list[tuple[float, float]]:
+        """``(base_momentum, max_momentum)`` of each group, as `clr_core.ScheduleState` takes them."""
+        return list(zip(self.base_momentums, self.max_momentums))
 
-    def momentums(self, iteration: int) -> list[float]:
-        """The momentum of each group at cycle iteration `iteration`."""
-        first = self.schedules[0]
-        value = first.lr_at(iteration)
-        return [value if item is first else item.lr_at(iteration) for item in self.schedules]
-
-    def write(self, groups: Sequence[dict[str, Any]], iteration: int) -> None:
-        """Write each group's momentum at cycle iteration `iteration` into its ``momentum`` or ``betas[0]``.
+    def write(self, groups: Sequence[dict[str, Any]], momentums: Sequence[float]) -> None:
+        """Write each group's momentum into its ``momentum`` or ``betas[0]``.
 
         A number is replaced and a tensor filled in place; ``type(x) is float`` is tested before
         ``isinstance(x, Tensor)``, which is slow, since this runs at every step.
         """
-        if self._shared:
-            momentum = self.schedules[0].lr_at(iteration)
-            if self._in_betas[0]:
-                for group in groups:
-                    betas = group["betas"]
-                    if type(betas[0]) is float:
-                        group["betas"] = (momentum, *betas[1:])
-                    else:
-                        _write_beta1(group, momentum)
-            else:
-                for group in groups:
-                    if type(group["momentum"]) is float:
-                        group["momentum"] = momentum
-                    else:
-                        write_value(group, "momentum", momentum)
-            return
-        for group, in_betas, momentum in zip(groups, self._in_betas, self.momentums(iteration)):
-            if in_betas:
-                _write_beta1(group, momentum)
-            else:
-                write_value(group, "momentum", momentum)
+        if self._no_betas:
+            for group, momentum in zip(groups, momentums):
+                if type(group["momentum"]) is float:
+                    group["momentum"] = momentum
+                else:
+                    write_value(group, "momentum", momentum)
+        elif self._all_betas:
+            for group, momentum in zip(groups, momentums):
+                betas = group["betas"]
+                if type(betas[0]) is float:
+                    group["betas"] = (momentum, *betas[1:])
+                else:
+                    _write_beta1(group, momentum)
+        else:
+            for group, in_betas, momentum in zip(groups, self._in_betas, momentums):
+                if in_betas:
+                    _write_beta1(group, momentum)
+                else:
+                    write_value(group, "momentum", momentum)
 
     def state_dict(self) -> dict[str, list[float]]:
         """The bounds, as plain data (the momentum schedules are derived from the lr schedules)."""
@@ -152,10 +160,9 @@ class MomentumCycler:
         maxes = checks.per_item("max_momentum", state.get("max_momentum"), count)
         return _checked_bounds(bases, maxes, count > 1)
 
-    def adopt(self, bounds: tuple[list[float], list[float]], schedules: Sequence[Schedule]) -> None:
-        """Take bounds from `checked_state` and derive the momentum from `schedules`."""
+    def adopt(self, bounds: tuple[list[float], list[float]]) -> None:
+        """Take bounds from `checked_state`."""
         self.base_momentums, self.max_momentums = bounds
-        self.rebind(schedules)
 
 
 def _write_beta1(group: dict[str, Any], momentum: float) -> None:

@@ -7,24 +7,42 @@ the core's momentum schedules (`clr_torch.momentum`). There is no formula here.
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import torch
 from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-from clr_core import History, Schedule, ScheduleState
+from clr_core import CyclicSchedule, History, Schedule, ScheduleState
 from clr_core.extend import checks
 
 from .groups import value_copy, write_value
-from .momentum import MomentumCycler
+from .momentum import MomentumCycler, default_bounds
 from .schedules import build_schedules
 
 #: The version of the `CyclicLR.state_dict()` layout: 2 holds a packed history; 1 (plain lists) loads too.
 STATE_FORMAT = 2
 _LOADABLE_FORMATS = (1, 2)
+
+_STEP_SIZE = 2000.0  # the default of step_size (and of PyTorch's step_size_up)
+
+# PyTorch's own call-order warnings, word for word, so that warnings filters written for its schedulers work.
+REPLACED_STEP_WARNING = (
+    "Seems like `optimizer.step()` has been overridden after learning rate scheduler "
+    "initialization. Please, make sure to call `optimizer.step()` before "
+    "`lr_scheduler.step()`. See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate")
+CALL_ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
+    "In PyTorch 1.1.0 and later, you should call them in the opposite order: "
+    "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this "
+    "will result in PyTorch skipping the first value of the learning rate schedule. "
+    "See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate")
 
 
 class CyclicLR(LRScheduler):
@@ -56,17 +74,28 @@ class CyclicLR(LRScheduler):
         scale_mode: ``'cycle'`` or ``'iterations'``: what a custom `scale_fn` receives.
         last_epoch: ``-1`` starts the cycle; ``k >= 0`` starts as if batches ``0..k`` were done, so the
             first step runs at ``lr_at(k + 1)`` (to resume with history, use `load_state_dict`).
+        step_size_up: PyTorch's name for `step_size` (give one of them).
         step_size_down: optimizer steps in the falling half (default `step_size`).
         waveform: ``'triangle'`` or ``'cosine'`` (a smooth rise and fall between the same bounds).
         schedule: instead of the cyclic arguments, any `clr_core.Schedule` object (shared by every group)
             or a list/tuple with one per param group.
-        cycle_momentum: cycle momentum inversely to the lr (``group['momentum']`` or ``group['betas'][0]``);
-            see `clr_torch.momentum` for the mapping. Off by default, so any optimizer works.
-        base_momentum: the momentum at ``lr == max_lr``, in [0, 1), one or one per group.
-        max_momentum: the momentum at ``lr == base_lr``, in [base_momentum, 1), one or one per group.
+        cycle_momentum: cycle momentum inversely to the lr (``group['momentum']`` or ``group['betas'][0]``)
+            and record it in ``history['momentum']``; see `clr_torch.momentum` for the mapping, which works
+            for every schedule kind with an ``lr_range()``. Off by default (PyTorch's is on), so any
+            optimizer works.
+        base_momentum: the momentum at the highest lr, in [0, 1), one or one per group; default 0.8
+            (PyTorch's CyclicLR), 0.85 for a `clr_core.OneCycle` (PyTorch's OneCycleLR).
+        max_momentum: the momentum at the lowest lr, in [base_momentum, 1), one or one per group; default
+            0.9, 0.95 for a `clr_core.OneCycle`.
         keep_history: True keeps the whole `history` (default); False records none (O(1) memory, a
             `state_dict()` of a few KB at any length; log to TensorBoard or a CSV instead); an int N >= 1
             keeps the last N steps. Resuming is exact in every mode: the counters and schedules are the state.
+
+    PyTorch's attributes are there, read-only and with its values: `base_lrs`, `max_lrs`, `mode`, `gamma`,
+    `scale_mode`, `total_size`, `step_ratio` (for the cyclic schedule) and, with momentum cycling,
+    `base_momentums` and `max_momentums`. As PyTorch's class, construction sets each group's lr to its first
+    value, so ``group['initial_lr']`` (where `SequentialLR` and schedulers built later start) is `base_lr`
+    unless a scheduler built earlier set it.
 
     Raises:
         TypeError, ValueError: for any bad argument, with its name, range and value. Everything is checked
@@ -91,25 +120,40 @@ class CyclicLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, base_lr: Any = 0.001, max_lr: Any = 0.006,
-                 step_size: float = 2000.0, mode: str = "triangular", gamma: float = 1.0, scale_fn: Any = None,
-                 scale_mode: str = "cycle", last_epoch: int = -1, *, step_size_down: float | None = None,
-                 waveform: str = "triangle", schedule: Any = None, cycle_momentum: bool = False,
-                 base_momentum: Any = 0.8, max_momentum: Any = 0.9, keep_history: bool | int = True) -> None:
+                 step_size: float = _STEP_SIZE, mode: str = "triangular", gamma: float = 1.0, scale_fn: Any = None,
+                 scale_mode: str = "cycle", last_epoch: int = -1, *, step_size_up: float | None = None,
+                 step_size_down: float | None = None, waveform: str = "triangle", schedule: Any = None,
+                 cycle_momentum: bool = False, base_momentum: Any = None, max_momentum: Any = None,
+                 keep_history: bool | int = True) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+        if step_size_up is not None:
+            if step_size != _STEP_SIZE:
+                raise TypeError(f"give step_size or step_size_up (PyTorch's name for it), not both: got "
+                                f"step_size={step_size!r} and step_size_up={step_size_up!r}")
+            step_size = step_size_up
         schedules = build_schedules(len(optimizer.param_groups), schedule, base_lr=base_lr, max_lr=max_lr,
                                     step_size=step_size, mode=mode, gamma=gamma, scale_fn=scale_fn,
                                     scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform)
-        state = ScheduleState(schedules, keep_history=keep_history)
-        state.start_at(_completed_steps(last_epoch))
         checks.flag("cycle_momentum", cycle_momentum)
-        momentum = MomentumCycler(optimizer, base_momentum, max_momentum, state.schedules) if cycle_momentum \
-            else None
+        momentum = None
+        if cycle_momentum:
+            momentum = MomentumCycler(optimizer, *default_bounds(schedules, base_momentum, max_momentum))
+        state = ScheduleState(schedules, keep_history=keep_history)
+        if momentum is not None:
+            try:
+                state.set_momentum(momentum.bounds)
+            except TypeError as error:
+                raise TypeError(f"cycle_momentum=True: {error}") from error
+        state.start_at(_completed_steps(last_epoch))
         # Everything is valid: from here on the optimizer is changed.
         self._state = state
         self._momentum = momentum
         self._group_count = len(optimizer.param_groups)
         self.cycle_momentum = cycle_momentum
+        # As PyTorch's CyclicLR, the groups start at the first lrs, so `initial_lr` (set by LRScheduler unless
+        # a scheduler built before this one did) is the cycle's start, where SequentialLR begins.
+        self._write(optimizer.param_groups, state.lrs)
         # LRScheduler wraps optimizer.step (for the call-order warning) and calls self.step() once, which
         # writes the first lrs; last_epoch is ours to count, so the base class always sees a fresh start.
         super().__init__(optimizer, last_epoch=-1)
@@ -122,7 +166,10 @@ class CyclicLR(LRScheduler):
 
     @property
     def history(self) -> History:
-        """``history['lr']`` (first group), ``'lr_group1'``, ..., ``'iterations'`` and logged metrics."""
+        """``history['lr']`` (first group), ``'lr_group1'``, ..., ``'iterations'`` and logged metrics.
+
+        With momentum cycling also ``'momentum'`` (first group), ``'momentum_group1'``, ...
+        """
         return self._state.history
 
     @property
@@ -133,10 +180,17 @@ class CyclicLR(LRScheduler):
     def step(self, epoch: int | None = None) -> None:
         """Record the optimizer step just taken and write the next lrs (and momentum) into the optimizer.
 
+        Inside a function compiled with ``torch.compile`` the step runs in Python, as PyTorch's own schedulers
+        do (their module is skipped by the compiler), so the graphs never hold a step count and the number
+        of graphs stays constant.
+
         Args:
             epoch: accepted for compatibility only when it is the next count (``last_epoch + 1``); this
                 scheduler counts optimizer steps itself.
         """
+        if _compile_region() is not None:  # a compiled function is running: step again, outside its graphs
+            _outside_graphs()(self, epoch)
+            return
         if epoch is not None:
             self._check_epoch(epoch)
         count = self._step_count
@@ -166,8 +220,20 @@ class CyclicLR(LRScheduler):
                 write_value(group, "lr", lr)
                 tensors = tensors or isinstance(group["lr"], Tensor)
         if self._momentum is not None:
-            self._momentum.write(groups, self._state.cycle_iterations)
+            self._momentum.write(groups, self._state.momentums)
         self._last_lr = [value_copy(group["lr"]) for group in groups] if tensors else lrs
+
+    def _update_lr(self, epoch: int | None = None) -> None:
+        """What `SequentialLR` calls at this scheduler's milestone (``_update_lr(0)``): restart the cycle.
+
+        As PyTorch's CyclicLR does; the history and `total_iterations` carry on.
+        """
+        if epoch != 0:
+            raise ValueError(f"CyclicLR._update_lr takes only epoch=0 (SequentialLR's restart at a milestone), "
+                             f"got {epoch!r}; call step() to advance")
+        if self._state.cycle_iterations:
+            self._state.reset()
+        self._write(self.optimizer.param_groups, self._state.lrs)
 
     def get_lr(self) -> list[float]:
         """The lrs the next optimizer step runs at, one per param group (as `get_last_lr()` after `step`)."""
@@ -187,14 +253,62 @@ class CyclicLR(LRScheduler):
         Needs schedules with a ``replace`` method (as `CyclicSchedule`) when arguments are given.
         """
         self._state.reset(base_lr=base_lr, max_lr=max_lr, step_size=step_size)
-        if self._momentum is not None:
-            self._momentum.rebind(self._state.schedules)
         self._write(self.optimizer.param_groups, self._state.lrs)
         self._refresh_bounds()
 
     def _reset(self, new_base_lr: Any = None, new_max_lr: Any = None, new_step_size: Any = None) -> None:
         """The classic Keras callback's spelling of `reset`."""
         self.reset(base_lr=new_base_lr, max_lr=new_max_lr, step_size=new_step_size)
+
+    # PyTorch's CyclicLR attributes, read-only (they follow the schedule, which a reset or a load changes).
+    @property
+    def mode(self) -> str:
+        """The cyclic schedule's mode (``'triangular'``, ...), as PyTorch's attribute."""
+        return self._cyclic("mode").mode
+
+    @property
+    def gamma(self) -> float:
+        """The cyclic schedule's ``'exp_range'`` decay."""
+        return self._cyclic("gamma").gamma
+
+    @property
+    def scale_mode(self) -> str:
+        """What the scale function receives: the mode's own, or the one given with a custom `scale_fn`."""
+        return self._cyclic("scale_mode").scale_mode
+
+    @property
+    def total_size(self) -> float:
+        """Optimizer steps in one cycle, ``step_size + step_size_down``."""
+        schedule = self._cyclic("total_size")
+        return schedule.step_size + schedule.falling_steps
+
+    @property
+    def step_ratio(self) -> float:
+        """The rising fraction of a cycle, ``step_size / total_size``."""
+        schedule = self._cyclic("step_ratio")
+        return schedule.step_size / (schedule.step_size + schedule.falling_steps)
+
+    @property
+    def base_momentums(self) -> list[float]:
+        """The momentum of each group at its highest lr (only with ``cycle_momentum=True``, as PyTorch's)."""
+        return list(self._cycler("base_momentums").base_momentums)
+
+    @property
+    def max_momentums(self) -> list[float]:
+        """The momentum of each group at its lowest lr (only with ``cycle_momentum=True``)."""
+        return list(self._cycler("max_momentums").max_momentums)
+
+    def _cyclic(self, name: str) -> CyclicSchedule:
+        schedule = self._state.schedule
+        if not isinstance(schedule, CyclicSchedule):
+            raise AttributeError(f"CyclicLR.{name} belongs to the cyclic schedule, but this scheduler runs a "
+                                 f"{type(schedule).__name__}; see .schedules")
+        return schedule
+
+    def _cycler(self, name: str) -> MomentumCycler:
+        if self._momentum is None:
+            raise AttributeError(f"CyclicLR.{name} exists only with cycle_momentum=True")
+        return self._momentum
 
     def state_dict(self) -> dict[str, Any]:
         """Plain Python data (safe for ``torch.load(weights_only=True)``, and for ``json``).
@@ -235,8 +349,9 @@ class CyclicLR(LRScheduler):
                              f"{own}; build it with cycle_momentum={saved == 'on'} before loading")
         bounds = None if self._momentum is None else self._momentum.checked_state(saved_momentum)
         self._state.load_state_dict(state_dict.get("schedule_state"))
-        if self._momentum is not None and bounds is not None:
-            self._momentum.adopt(bounds, self._state.schedules)
+        if self._momentum is not None and bounds is not None:  # checked above: adopting them cannot fail
+            self._momentum.adopt(bounds)
+            self._state.set_momentum(self._momentum.bounds)
         self._step_count = max(step_count, 1)
         self._write(self.optimizer.param_groups, self._state.lrs)
         self.last_epoch = self._state.total_iterations
@@ -258,11 +373,25 @@ class CyclicLR(LRScheduler):
         """PyTorch's check at the first real step: was ``optimizer.step()`` called (and not replaced)?"""
         optimizer_step = self.optimizer.step
         if not hasattr(optimizer_step, "_wrapped_by_lr_sched"):
-            warnings.warn("optimizer.step() was replaced after the scheduler was built, so the scheduler cannot "
-                          "see it; call optimizer.step() before scheduler.step()", UserWarning, stacklevel=3)
+            warnings.warn(REPLACED_STEP_WARNING, UserWarning, stacklevel=3)
         elif not getattr(self.optimizer, "_opt_called", False):
-            warnings.warn("scheduler.step() was called before optimizer.step(); call optimizer.step() first, "
-                          "or the first lr of the cycle is skipped", UserWarning, stacklevel=3)
+            warnings.warn(CALL_ORDER_WARNING, UserWarning, stacklevel=3)
+
+
+def _always_in_region() -> bool:
+    return True
+
+
+# The compiler's frame hook, None unless a compiled function is running (one C call, no import of the
+# compiler); a torch without it takes the safe path at every step.
+_compile_region: Callable[[], Any] = getattr(getattr(torch._C, "_dynamo", None), "eval_frame", None) and \
+    getattr(torch._C._dynamo.eval_frame, "get_eval_frame_callback", None) or _always_in_region
+
+
+@functools.cache
+def _outside_graphs() -> Callable[[CyclicLR, int | None], None]:
+    """``scheduler.step(epoch)`` run by Python, with the compiler's frame hook off (``torch.compiler.disable``)."""
+    return torch.compiler.disable(lambda scheduler, epoch: scheduler.step(epoch))
 
 
 def _completed_steps(last_epoch: Any) -> int:

@@ -52,5 +52,9 @@ class RangeSweep(ScheduleBase):
             return self.start_lr + (self.end_lr - self.start_lr) * fraction
         return self.start_lr * ops.power(self.end_lr / self.start_lr, fraction)
 
+    def lr_range(self) -> tuple[float, float]:
+        """``(start_lr, end_lr)``."""
+        return self.start_lr, self.end_lr
+
     def to_config(self) -> dict[str, Any]:
         return {"start_lr": self.start_lr, "end_lr": self.end_lr, "num_iter": self.num_iter, "sweep": self.sweep}

@@ -20,22 +20,6 @@ from typing import Any, Literal, get_args
 from .._ops import ArrayOps
 from .scale import ScaleFunction
 
-
-def cycle_and_height(iteration: Any, step_size_up: float, step_size_down: float, ops: ArrayOps) -> tuple[Any, Any]:
-    """Return the 1-based cycle number and the triangle's height in [0, 1] at `iteration`.
-
-    Examples:
-        >>> from clr_core._ops import MATH_OPS
-        >>> [cycle_and_height(i, 2.0, 2.0, MATH_OPS) for i in (0, 1, 2, 3, 4)]
-        [(1.0, 0.0), (1.0, 0.5), (1.0, 1.0), (1.0, 0.5), (2.0, 0.0)]
-    """
-    period = step_size_up + step_size_down
-    position = ops.fmod(iteration, period)
-    cycle = ops.floor((iteration - position) / period + 0.5) + 1.0
-    height = ops.minimum(position / step_size_up, (period - position) / step_size_down)
-    return cycle, height
-
-
 Waveform = Literal["triangle", "cosine"]
 WAVEFORMS: tuple[str, ...] = get_args(Waveform)
 
@@ -54,12 +38,15 @@ def cyclic_lr(iteration: Any, base_lr: float, max_lr: float, step_size_up: float
         >>> [cyclic_lr(i, 1.0, 5.0, 4.0, 4.0, triangular, "cycle", MATH_OPS) for i in range(0, 9, 2)]
         [1.0, 3.0, 5.0, 3.0, 1.0]
     """
-    cycle, height = cycle_and_height(iteration, step_size_up, step_size_down, ops)
+    # The 1-based cycle number and the triangle's height in [0, 1], from the exact position in the cycle.
+    period = step_size_up + step_size_down
+    position = ops.fmod(iteration, period)
+    cycle = ops.floor((iteration - position) / period + 0.5) + 1.0
+    height = ops.minimum(position / step_size_up, (period - position) / step_size_down)
     if waveform == "cosine":
         height = (1.0 - ops.cos(math.pi * height)) / 2.0
     factor = scale.evaluate(cycle if scale_mode == "cycle" else iteration, ops)
-    amplitude = height * factor
-    # The sum can round one ulp above max_lr (0.3 + 0.69999 * 1.0 > 0.99999), never below base_lr: cap that
-    # rounding at max_lr. The cap rises with a custom factor above 1, which stays visible rather than clamped.
-    cap = max_lr + (max_lr - base_lr) * ops.maximum(0.0, amplitude - 1.0)
-    return ops.minimum(base_lr + (max_lr - base_lr) * amplitude, cap)
+    # The sum can round one ulp above max_lr (0.3 + 0.69999 * 1.0 > 0.99999), never below base_lr. Scale
+    # factors are checked to lie in [0, 1] wherever the host can check them, so the cap only removes that
+    # rounding (inside a compiled graph it also holds an unchecked factor above 1 at max_lr).
+    return ops.minimum(base_lr + (max_lr - base_lr) * (height * factor), max_lr)

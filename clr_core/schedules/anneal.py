@@ -47,5 +47,9 @@ class Anneal(ScheduleBase):
             return self.end + (self.start - self.end) / 2.0 * (ops.cos(math.pi * progress) + 1.0)
         return (self.end - self.start) * progress + self.start
 
+    def lr_range(self) -> tuple[float, float]:
+        """The lowest and highest value: `start` and `end`, in order."""
+        return min(self.start, self.end), max(self.start, self.end)
+
     def to_config(self) -> dict[str, Any]:
         return {"start": self.start, "end": self.end, "steps": self.steps, "shape": self.shape}

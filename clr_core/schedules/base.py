@@ -9,6 +9,7 @@ and ``to_config``; the base gives it the checked door `lr_at` for numbers and nu
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
@@ -29,6 +30,11 @@ class Schedule(Protocol):
     - `describe()` / `restore(description)`: plain data for a state dict, never failing; `restore` takes
       every function (a custom `scale_fn`) from the object it is called on and never imports anything.
     - `kind`: the name the kind is registered under (a class attribute).
+
+    Optional: `lr_range()` returns ``(lowest, highest)``, bounds of every value the schedule gives. Momentum
+    cycling (`momentum_for`, ``cycle_momentum=True`` in the adapters) mirrors the lr over that range, so a
+    kind without it works everywhere except there. Every built-in kind has one (a `Join`'s is the union of
+    its pieces').
     """
 
     @property
@@ -103,6 +109,29 @@ class ScheduleBase:
     def restore(self, description: dict[str, Any]) -> Any:
         """The schedule a `describe()` output holds."""
         return self.from_config(description)
+
+
+def lr_range_of(schedule: Schedule) -> tuple[float, float]:
+    """``schedule.lr_range()`` checked: two finite floats, lowest first.
+
+    Raises:
+        TypeError: the kind has no `lr_range` (the message says how to give it one).
+        ValueError: the range it gives is not two finite numbers ``low <= high``.
+
+    Examples:
+        >>> from clr_core import CyclicSchedule
+        >>> lr_range_of(CyclicSchedule(base_lr=0.01, max_lr=0.1))
+        (0.01, 0.1)
+    """
+    lr_range = getattr(schedule, "lr_range", None)
+    if not callable(lr_range):
+        raise TypeError(f"cannot tell the lr range of a {type(schedule).__name__}: give the kind an lr_range() "
+                        f"method returning (lowest lr, highest lr)")
+    low, high = lr_range()
+    if not (isinstance(low, (int, float)) and isinstance(high, (int, float)) and 0 <= low <= high < math.inf):
+        raise ValueError(f"{type(schedule).__name__}.lr_range() must return two finite numbers 0 <= low <= high, "
+                         f"got {(low, high)!r}")
+    return float(low), float(high)
 
 
 SCHEDULE_KINDS: dict[str, Any] = {}

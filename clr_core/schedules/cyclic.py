@@ -108,6 +108,10 @@ class CyclicSchedule(ScheduleBase):
                             ("scale", scale), ("falling_steps", step_size_down or step_size)):
             object.__setattr__(self, name, value)
 
+    def lr_range(self) -> tuple[float, float]:
+        """``(base_lr, max_lr)``: the lowest and highest lr the schedule can give (what momentum mirrors)."""
+        return self.base_lr, self.max_lr
+
     def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
         """The formula on `iteration` as the array kind of `ops` (no checks: `lr_at` is the checked door).
 

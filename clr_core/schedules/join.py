@@ -18,6 +18,7 @@ from .base import (
     ScheduleBase,
     describe_schedules,
     init_fields,
+    lr_range_of,
     register_schedule_kind,
     restore_schedules,
     schedule_from_config,
@@ -99,6 +100,11 @@ class Join(ScheduleBase):
             local = schedule.evaluate(ops.maximum(iteration - start, 0.0), ops)
             value = ops.where(iteration >= start, local, value)
         return value
+
+    def lr_range(self) -> tuple[float, float]:
+        """The union of its pieces' ranges (each piece's `lr_range`; raises `TypeError` if one has none)."""
+        ranges = [lr_range_of(item) for item in self.schedules]
+        return min(low for low, _ in ranges), max(high for _, high in ranges)
 
     def to_config(self) -> dict[str, Any]:
         return {"schedules": [schedule_to_config(item) for item in self.schedules],

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .. import _checks
-from .._ops import ArrayOps
+from .._ops import MATH_OPS, ArrayOps
 from .base import (
     Schedule,
     ScheduleBase,
     init_fields,
+    lr_range_of,
     register_schedule_kind,
     schedule_from_config,
     schedule_to_config,
@@ -55,9 +56,25 @@ class Mirrored(ScheduleBase):
     def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
         if self.lr_high == self.lr_low:
             return self.high + 0.0 * iteration
-        lr = self.schedule.evaluate(iteration, ops)
+        return self._mirror(self.schedule.evaluate(iteration, ops), ops)
+
+    def from_lr(self, lr: float) -> float:
+        """The value for an lr of `schedule` computed already (a float): `value_at` of that lr's iteration.
+
+        The state steps an lr and its momentum together and so evaluates the lr schedule once.
+        """
+        if self.lr_high == self.lr_low:
+            return self.high
+        value: float = self._mirror(lr, MATH_OPS)
+        return value
+
+    def _mirror(self, lr: Any, ops: ArrayOps) -> Any:
         value = self.high - (self.high - self.low) * (lr - self.lr_low) / (self.lr_high - self.lr_low)
         return ops.maximum(ops.minimum(value, self.high), self.low)
+
+    def lr_range(self) -> tuple[float, float]:
+        """``(low, high)``: the value stays within them."""
+        return self.low, self.high
 
     def to_config(self) -> dict[str, Any]:
         return {**self.describe(), "schedule": schedule_to_config(self.schedule)}
@@ -101,8 +118,18 @@ def momentum_bounds(base_momentum: Any, max_momentum: Any, where: str = "") -> t
 def momentum_for(schedule: Schedule, base_momentum: float = 0.85, max_momentum: float = 0.95) -> Schedule:
     """The momentum schedule that goes with `schedule`: `max_momentum` at its lowest lr, `base_momentum` at its highest.
 
-    A `OneCycle` gives its own (PyTorch's phases); a schedule with `base_lr` and `max_lr` (`CyclicSchedule`)
-    is mirrored over that range; for anything else build a `Mirrored` with the lr range yourself.
+    A `OneCycle` gives its own (PyTorch's phases); any other kind is mirrored over its `lr_range()` (a
+    `Join`'s, warmup's included, is the union of its pieces'), so every built-in kind and every user kind
+    with an `lr_range` works.
+
+    Raises:
+        TypeError: the kind has no `lr_range` (give it one, or build a `Mirrored` with the range yourself).
+
+    Examples:
+        >>> from clr_core import CosineRestarts, warmup
+        >>> momentum = momentum_for(warmup(CosineRestarts(max_lr=1.0, period=4), steps=2), 0.8, 0.9)
+        >>> [round(momentum.lr_at(i), 3) for i in range(4)]
+        [0.9, 0.85, 0.8, 0.815]
     """
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be a clr_core schedule, got {type(schedule).__name__} "
@@ -112,7 +139,9 @@ def momentum_for(schedule: Schedule, base_momentum: float = 0.85, max_momentum: 
     if callable(own):
         momentum: Schedule = own(base_momentum, max_momentum)
         return momentum
-    if hasattr(schedule, "base_lr") and hasattr(schedule, "max_lr"):
-        return Mirrored(schedule, schedule.base_lr, schedule.max_lr, base_momentum, max_momentum)
-    raise TypeError(f"momentum_for cannot tell the lr range of a {type(schedule).__name__}; build "
-                    f"Mirrored(schedule, lr_low, lr_high, base_momentum, max_momentum) instead")
+    try:
+        low, high = lr_range_of(schedule)
+    except TypeError as error:
+        raise TypeError(f"momentum_for {error}, or build Mirrored(schedule, lr_low, lr_high, base_momentum, "
+                        f"max_momentum) yourself") from error
+    return Mirrored(schedule, low, high, base_momentum, max_momentum)

@@ -105,6 +105,10 @@ class OneCycle(ScheduleBase):
         base, top = momentum_bounds(base_momentum, max_momentum)
         return self.shaped(top, base, top)
 
+    def lr_range(self) -> tuple[float, float]:
+        """``(min_lr, max_lr)`` (the lowest of the run is its last lr)."""
+        return self.phases.lr_range()
+
     def lr_at(self, iteration: Any) -> Any:
         return self.phases.lr_at(iteration)
 

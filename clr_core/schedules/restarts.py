@@ -73,20 +73,26 @@ class CosineRestarts(ScheduleBase):
         return self.period * (ops.power(self.period_mult, k) - 1.0) / (self.period_mult - 1.0)
 
     def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
-        if self.period_mult == 1.0:
-            k = ops.floor(iteration / self.period)
+        if self.period_mult == 1.0:  # the position in the cycle by fmod, exact (as the cyclic formula's)
+            into = ops.fmod(iteration, self.period)
+            k = ops.floor((iteration - into) / self.period + 0.5)
+            length = self.period
         else:  # invert cycle_start, then correct the rounding of the logarithm by one cycle either way
             ratio = iteration * (self.period_mult - 1.0) / self.period + 1.0
             k = ops.floor(ops.log(ratio) / math.log(self.period_mult))
             k = ops.where(iteration < self.cycle_start(k, ops), k - 1.0, k)
             k = ops.where(iteration >= self.cycle_start(k + 1.0, ops), k + 1.0, k)
-        length = self.period * ops.power(self.period_mult, k)
-        into = iteration - self.cycle_start(k, ops)
+            length = self.period * ops.power(self.period_mult, k)
+            into = iteration - self.cycle_start(k, ops)
         lr = self.min_lr + (self.max_lr - self.min_lr) * ops.power(self.decay, k) * (
             1.0 + ops.cos(math.pi * into / length)) / 2.0
         if self.cycles is not None:
             lr = ops.where(k >= self.cycles, self.min_lr, lr)
         return lr
+
+    def lr_range(self) -> tuple[float, float]:
+        """``(min_lr, max_lr)``: the floor and the first peak (later peaks decay towards the floor)."""
+        return self.min_lr, self.max_lr
 
     def to_config(self) -> dict[str, Any]:
         return {"max_lr": self.max_lr, "period": self.period, "period_mult": self.period_mult,

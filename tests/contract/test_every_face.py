@@ -1,8 +1,11 @@
 """One contract, every face: each schedule kind gives the same lr per step through the core state, the torch
-scheduler, the Keras callback and the Keras in-graph schedule, measured as the lr each step really applied.
-And with ``base_lr == max_lr`` training equals training at that fixed lr, exactly, although the optimizer was
-built with another lr (so a scheduler that never writes its lr fails).
+scheduler, the Keras callback and the Keras in-graph schedule (on the TensorFlow backend, and on JAX in a fresh
+Python), measured as the lr each step really applied. And with ``base_lr == max_lr`` training equals training
+at that fixed lr, exactly, although the optimizer was built with another lr (so a scheduler that never writes
+its lr fails).
 """
+
+import importlib.util
 
 import numpy as np
 import pytest
@@ -58,8 +61,12 @@ def keras_lrs(schedule, face: str) -> list[float]:
     learning_rate = CyclicLRSchedule(schedule=schedule) if face == "schedule" else 123.0
     model.compile(keras.optimizers.SGD(learning_rate), loss=lambda y_true, y_pred: keras.ops.mean(y_pred))
     weights = []
-    probe = keras.callbacks.LambdaCallback(
-        on_train_batch_end=lambda batch, logs: weights.append(float(model.layers[0].kernel[0, 0])))
+
+    class Probe(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):  # self.model: on JAX, the weights of this very step
+            weights.append(float(self.model.layers[0].kernel[0, 0]))
+
+    probe = Probe()
     callbacks = [CyclicLR(schedule=schedule), probe] if face == "callback" else [probe]
     model.fit(np.ones((STEPS, 1), "float32"), np.zeros((STEPS, 1), "float32"), batch_size=1, epochs=1,
               shuffle=False, verbose=0, callbacks=callbacks)
@@ -75,6 +82,17 @@ def test_every_face_applies_the_same_lr_at_every_step(name):
     for face in ("callback", "schedule"):
         # float32: the lr is rounded (6e-8 relative) and the weight, near 0.5, moves in steps of 6e-8
         assert keras_lrs(schedule, face) == pytest.approx(expected, rel=1e-6, abs=1.5e-7), face
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None or importlib.util.find_spec("keras") is None,
+                    reason="jax or keras is not installed")
+def test_keras_on_jax_applies_the_same_lr_at_every_step():
+    from tests.keras.jax_session import jax_session
+
+    applied = jax_session()["every_face"]
+    for name, schedule in SCHEDULES.items():
+        for face, lrs in zip(("callback", "schedule"), applied[name]):
+            assert lrs == pytest.approx(core_lrs(schedule), rel=1e-6, abs=1.5e-7), (name, face)
 
 
 def test_equal_bounds_train_torch_exactly_like_a_fixed_lr():

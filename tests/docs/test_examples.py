@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 FRAMEWORKS = {"torch": "torch", "keras": "keras", "clr_torch": "torch", "clr_keras": "keras",
-              "matplotlib": "matplotlib", "clr_tools": "matplotlib"}
+              "matplotlib": "matplotlib", "clr_tools": "matplotlib", "jax": "jax", "optax": "optax",
+              "clr_optax": "optax"}
 
 
 def python_blocks(page: Path) -> list[str]:

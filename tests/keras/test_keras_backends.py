@@ -1,4 +1,4 @@
-"""Other setups, each in a fresh Python: the torch backend, and tf.distribute with two logical CPUs.
+"""Other setups, each in a fresh Python: the torch and JAX backends, and tf.distribute with two logical CPUs.
 
 The backend and the logical devices must be chosen before Keras (or TensorFlow) first runs, hence the
 subprocesses. Each script prints one ``RESULT`` JSON line that the test checks.
@@ -11,6 +11,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+from .jax_session import jax_session  # noqa: E402
 from .keras_helpers import run_script  # noqa: E402
 
 TORCH_SCRIPT = """
@@ -166,6 +167,27 @@ def test_torch_backend():
     assert out["huge"][0] == out["huge"][1]
     assert out["float64_error"] <= 1e-12
     assert out["huge_callback"][0] == out["huge_callback"][1]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
+def test_jax_backend_without_x64():
+    out = jax_session()
+    assert out["callback_weight"][0] == out["callback_weight"][1]
+    assert out["callback_lr"] and out["callback_iterations"] == list(range(1, 13))
+    weights, expected, steps = out["steps_per_execution"]
+    assert weights == expected and steps == 10  # each of the 4 steps of a call at its own rate
+    got, expected, history = out["refill"]
+    assert got == expected and history
+    assert out["momentum_weight"][0] == out["momentum_weight"][1]
+    assert out["momentum_history"] and out["momentum_after"] == "0.5"
+    assert out["reset_weight"][0] == out["reset_weight"][1]
+    variables, iterations, got, expected = out["resume"]
+    assert variables == [4, 2] and iterations == [4, 5, 6] and got == expected  # the 2 tables are not saved
+    assert out["huge_callback"][0] == out["huge_callback"][1]
+    got, exact = out["huge"]
+    assert got == pytest.approx(exact, rel=2**-22)  # float32 rounding of the exact rates, also past 2**24
+    assert out["schedule_weight"][0] == out["schedule_weight"][1]
+    assert len(out["warning"]) == 1 and "exact only below 2**24 steps" in out["warning"][0]
 
 
 @pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="tensorflow is not installed")

@@ -280,6 +280,12 @@ def test_optimizers_without_a_momentum_to_cycle_are_refused_when_training_starts
     model.fit(*ones(2), batch_size=2, verbose=0, callbacks=[CyclicLR(**ARGUMENTS)])  # the lr alone: fine
 
 
+class NoRange(Anneal):
+    """A user kind that does not say its lr range (`lr_range` hidden)."""
+
+    lr_range = None
+
+
 BAD = [
     ({"base_momentum": 1.0}, ValueError, "base_momentum must be a finite number in [0, 1), got 1.0"),
     ({"base_momentum": -0.1}, ValueError, "base_momentum must be a finite number in [0, 1), got -0.1"),
@@ -287,8 +293,9 @@ BAD = [
     ({"base_momentum": 0.9, "max_momentum": 0.8}, ValueError, "max_momentum must be >= base_momentum (0.9), got 0.8"),
     ({"base_momentum": "0.8"}, TypeError, "base_momentum must be a real number (int or float), got str '0.8'"),
     ({"cycle_momentum": 1}, TypeError, "cycle_momentum must be True or False, got int 1"),
-    ({"schedule": Anneal(0.1, 0.01, 10.0)}, TypeError, "cycle_momentum=True: momentum_for cannot tell the lr "
-     "range of a Anneal; build Mirrored(schedule, lr_low, lr_high, base_momentum, max_momentum) instead"),
+    ({"schedule": NoRange(0.1, 0.01, 10.0)}, TypeError, "cycle_momentum=True: momentum_for cannot tell the lr "
+     "range of a NoRange: give the kind an lr_range() method returning (lowest lr, highest lr), or build "
+     "Mirrored(schedule, lr_low, lr_high, base_momentum, max_momentum) yourself"),
 ]
 
 

@@ -109,8 +109,10 @@ def test_momentum_follows_a_reset() -> None:
 def test_helpers() -> None:
     optimizer = make_optimizer(1, torch.optim.RMSprop, momentum=0.1)
     assert momentum_key(optimizer, 0) == "momentum"
-    cycler = MomentumCycler(optimizer, 0.8, 0.9, [CyclicSchedule(0.1, 0.3, 2)])
-    assert cycler.momentums(0) == [0.9] and cycler.momentums(2) == [pytest.approx(0.8)]
+    cycler = MomentumCycler(optimizer, 0.8, 0.9)
+    assert cycler.bounds == [(0.8, 0.9)]
+    cycler.write(optimizer.param_groups, [0.85])
+    assert optimizer.param_groups[0]["momentum"] == 0.85
     assert cycler.state_dict() == {"base_momentum": [0.8], "max_momentum": [0.9]}
 
 

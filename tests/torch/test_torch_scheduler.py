@@ -141,8 +141,9 @@ BAD_ARGUMENTS = [
     ({"cycle_momentum": True, "base_momentum": [0.8, 0.8, 0.8]}, ValueError,
      f"base_momentum {PER_GROUP} 3 values: [0.8, 0.8, 0.8]"),
     ({"cycle_momentum": True, "schedule": Constant(0.1)}, TypeError,
-     "cycle_momentum=True, param group 0: momentum_for cannot tell the lr range of a Constant; build "
-     "Mirrored(schedule, lr_low, lr_high, base_momentum, max_momentum) instead"),
+     "cycle_momentum=True: momentum_for cannot tell the lr range of a Constant: give the kind an lr_range() "
+     "method returning (lowest lr, highest lr), or build Mirrored(schedule, lr_low, lr_high, base_momentum, "
+     "max_momentum) yourself"),
 ]
 
 
@@ -217,11 +218,30 @@ def test_step_epoch_argument() -> None:
     assert scheduler.last_epoch == 1
 
 
+def first_warning(step: Any) -> warnings.WarningMessage:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        step()
+    assert len(caught) == 1
+    return caught[0]
+
+
+@pytest.mark.parametrize("replaced", [False, True], ids=["scheduler first", "optimizer.step replaced"])
+def test_call_order_warnings_are_pytorchs_word_for_word(replaced: bool) -> None:
+    """A warnings filter written for PyTorch's text catches ours; the warning points at the caller's line."""
+    messages = []
+    for cls, arguments in ((CyclicLR, {"step_size": 4}), (torch.optim.lr_scheduler.CyclicLR, {"step_size_up": 4})):
+        optimizer = make_optimizer(1, momentum=0.5)
+        scheduler = cls(optimizer, base_lr=0.01, max_lr=0.05, **arguments)
+        if replaced:
+            optimizer.step = optimizer.step.__wrapped__.__get__(optimizer)  # type: ignore[attr-defined]
+        caught = first_warning(scheduler.step)
+        assert caught.category is UserWarning and caught.filename == __file__
+        messages.append(str(caught.message))
+    assert messages[0] == messages[1]
+
+
 def test_call_order_warning_like_pytorch() -> None:
-    optimizer = make_optimizer(1)
-    scheduler = CyclicLR(optimizer, base_lr=0.01, max_lr=0.05, step_size=4)
-    with pytest.warns(UserWarning, match=r"scheduler.step\(\) was called before optimizer.step\(\)"):
-        scheduler.step()
     optimizer = make_optimizer(1)
     scheduler = CyclicLR(optimizer, base_lr=0.01, max_lr=0.05, step_size=4)
     with warnings.catch_warnings():
