@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
@@ -150,3 +151,20 @@ def per_item(name: str, value: Any, count: int, item: str = "param group") -> li
                              f"got {len(value)} values: {list(value)!r}")
         return list(value)
     return [value] * count
+
+
+def renamed(name: str, value: Any, old_name: str, old_value: Any, where: str) -> Any:
+    """`value`, or `old_value` given under the deprecated `old_name` (with a `DeprecationWarning`).
+
+    `None` means "not given"; both given is a `TypeError`. The warning points at the caller of `where`.
+
+    Examples:
+        >>> renamed("validation_data", [1], "val_data", None, "range_test")
+        [1]
+    """
+    if old_value is None:
+        return value
+    if value is not None:
+        raise TypeError(f"pass {name} only ({old_name} is its deprecated name), not both")
+    warnings.warn(f"{where}({old_name}=...) is deprecated: use {name}=", DeprecationWarning, stacklevel=3)
+    return old_value

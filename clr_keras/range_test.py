@@ -10,7 +10,6 @@ every replica, so there is one loss, one stop decision and one result.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,7 +17,7 @@ import keras
 import numpy as np
 
 from clr_core import RangeSweep, RangeTest, RangeTestResult
-from clr_core.extend import Batches
+from clr_core.extend import Batches, checks
 
 
 def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 32, start_lr: float = 1e-7,
@@ -55,12 +54,7 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
     Returns:
         The `clr_core.RangeTestResult`; ``result.suggest_bounds()`` gives ``(base_lr, max_lr)``.
     """
-    if val_data is not None:
-        if validation_data is not None:
-            raise TypeError("pass validation_data only (val_data is its deprecated name), not both")
-        warnings.warn("range_test(val_data=...) is deprecated: use validation_data=", DeprecationWarning,
-                      stacklevel=2)
-        validation_data = val_data
+    validation_data = checks.renamed("validation_data", validation_data, "val_data", val_data, "range_test")
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
         raise ValueError("model must be compiled (model.compile(optimizer=..., loss=...)) before a range test")

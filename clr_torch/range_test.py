@@ -11,7 +11,6 @@ they are recorded, so every rank takes the same stop decision and returns the sa
 from __future__ import annotations
 
 import copy
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -20,7 +19,7 @@ from torch import Tensor, nn
 from torch.optim import Optimizer
 
 from clr_core import RangeSweep, RangeTest, RangeTestResult
-from clr_core.extend import Batches
+from clr_core.extend import Batches, checks
 
 from .groups import write_value
 
@@ -74,12 +73,7 @@ def range_test(model: nn.Module, optimizer: Optimizer, loss_fn: Callable[[Any, A
         >>> len(result.lrs) <= 50
         True
     """
-    if val_data is not None:
-        if validation_data is not None:
-            raise TypeError("pass validation_data only (val_data is its deprecated name), not both")
-        warnings.warn("range_test(val_data=...) is deprecated: use validation_data=", DeprecationWarning,
-                      stacklevel=2)
-        validation_data = val_data
+    validation_data = checks.renamed("validation_data", validation_data, "val_data", val_data, "range_test")
     if metrics and validation_data is None:
         raise ValueError("metrics are evaluated on validation_data: pass validation_data too")
     test = RangeTest(RangeSweep(start_lr, end_lr, num_iter, sweep), beta=beta, diverge_factor=diverge_factor)
