@@ -85,9 +85,12 @@ class ScheduleBase:
         A number gives a float, an array an array of the same shape (computed with whole-array numpy
         operations). Raises `ValueError` for an iteration out of range and for a non-finite result.
         """
-        if iteration.__class__ is int or iteration.__class__ is float:  # the per-step hot path
+        kind = iteration.__class__
+        if kind is int or kind is float:  # the per-step hot path
             if 0 <= iteration < ITERATION_LIMIT:
-                value = float(self.evaluate(float(iteration), MATH_OPS))
+                value = self.evaluate(float(iteration), MATH_OPS)
+                if value.__class__ is not float:
+                    value = float(value)
                 if value - value == 0.0:  # neither NaN nor an infinity
                     return value
                 raise ValueError(f"the schedule gave a non-finite lr ({value!r}) at iteration {iteration!r}")
