@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import keras
@@ -78,6 +79,7 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
             schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
             scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform)
         warn_if_inexact(self.schedule)
+        _warn_if_unsavable(self.schedule)
 
     def __call__(self, step: Any) -> Any:
         """The learning rate at optimizer step `step` (a tensor, variable or int), as a floatx tensor."""
@@ -102,3 +104,17 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __repr__(self) -> str:
         return f"CyclicLRSchedule({self.schedule!r})"
+
+
+def _warn_if_unsavable(schedule: Schedule) -> None:
+    """Warn now when `model.save` would fail later.
+
+    Keras opens (and so empties) the file before it asks for the config, so a `ModelCheckpoint` would replace
+    a good file with an empty one.
+    """
+    try:
+        schedule_config(schedule)
+    except ValueError as error:
+        warnings.warn(f"this CyclicLRSchedule cannot be saved with its model: {error}. model.save() and "
+                      f"ModelCheckpoint would raise only after Keras has opened the file, leaving it empty",
+                      UserWarning, stacklevel=3)

@@ -2,6 +2,7 @@
 
 import inspect
 import json
+import warnings
 
 import pytest
 
@@ -85,10 +86,20 @@ def test_saved_model_resumes_its_schedule_exactly(tmp_path):
     assert weight(loaded) == weight(uninterrupted) == sgd_weights(core_lrs(0, 12, **arguments))[-1]
 
 
-def test_a_lambda_schedule_refuses_to_be_saved(tmp_path):
-    model = one_weight_model(CyclicLRSchedule(scale_fn=lambda s: 1.0))
+def test_a_lambda_schedule_warns_when_built_and_refuses_to_be_saved(tmp_path):
+    with pytest.warns(UserWarning, match=r"this CyclicLRSchedule cannot be saved with its model: .*lambda.*"
+                                         r"would raise only after Keras has opened the file, leaving it empty"):
+        schedule = CyclicLRSchedule(scale_fn=lambda s: 1.0)
+    model = one_weight_model(schedule)
     with pytest.raises(ValueError, match="cannot be saved in a config"):
         model.save(tmp_path / "model.keras")
+
+
+def test_a_savable_schedule_builds_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        CyclicLRSchedule(scale_fn=keras_scale_fns.halve_each_cycle, step_size=4.0)
+        CyclicLRSchedule(mode="exp_range", gamma=0.99)
 
 
 def test_callback_resumes_a_loaded_model_from_its_step_counter(tmp_path):
