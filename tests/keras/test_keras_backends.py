@@ -18,51 +18,16 @@ TORCH_SCRIPT = """
 import os, sys
 os.environ["KERAS_BACKEND"] = "torch"
 sys.modules["tensorflow"] = None  # as for a user who has only torch (and Keras' saving would import it: 5 s)
-import json, tempfile
+import json
 import numpy as np
 import keras
-from clr_keras import CyclicLR, CyclicLRSchedule
-from tests.keras.keras_helpers import (core_lrs, core_momentums, ones, one_weight_model, sgd_momentum_weights,
-                                      sgd_weights, weight)
+from clr_keras import CyclicLRSchedule
+from tests.keras.backend_checks import shared_checks
+from tests.keras.keras_helpers import core_lrs
 
 assert keras.backend.backend() == "torch"
 out = {}
-arguments = {"base_lr": 0.01, "max_lr": 0.05, "step_size": 3.0, "mode": "triangular2"}
-expected = sgd_weights(core_lrs(0, 12, **arguments))[-1]
-
-model = one_weight_model(0.5)
-clr = CyclicLR(**arguments)
-model.fit(*ones(6), batch_size=2, epochs=2, verbose=0, shuffle=False, callbacks=[clr])
-out["callback_weight"] = [weight(model), float(expected)]
-out["callback_lr"] = bool(np.array_equal(clr.history["lr"], core_lrs(0, 12, **arguments)))
-out["callback_iterations"] = list(clr.history["iterations"])
-
-model = one_weight_model(0.5)
-model.compile(keras.optimizers.SGD(0.5, momentum=0.5), loss=model.loss)
-clr = CyclicLR(**arguments, cycle_momentum=True)
-model.fit(*ones(6), batch_size=2, epochs=2, verbose=0, shuffle=False, callbacks=[clr])
-momentums = core_momentums(0, 12, **arguments)
-out["momentum_weight"] = [weight(model), float(sgd_momentum_weights(core_lrs(0, 12, **arguments), momentums)[-1])]
-out["momentum_history"] = bool(np.array_equal(clr.history["momentum"], momentums))
-out["momentum_after"] = repr(model.optimizer.momentum)
-
-model = one_weight_model(0.5)
-clr = CyclicLR(**arguments)
-class Reset(keras.callbacks.Callback):
-    def on_train_batch_end(self, batch, logs=None):
-        if batch == 2:
-            clr._reset(new_max_lr=0.03)
-model.fit(*ones(5), batch_size=2, verbose=0, callbacks=[clr, Reset()])
-lrs = np.concatenate([core_lrs(0, 3, **arguments), core_lrs(0, 2, **{**arguments, "max_lr": 0.03})])
-out["reset_weight"] = [weight(model), float(sgd_weights(lrs)[-1])]
-
-model = one_weight_model(CyclicLRSchedule(**arguments))
-model.fit(*ones(7), batch_size=2, verbose=0)
-path = os.path.join(tempfile.mkdtemp(), "model.keras")
-model.save(path)
-loaded = keras.saving.load_model(path)
-loaded.fit(*ones(5), batch_size=2, verbose=0)
-out["schedule_weight"] = [weight(loaded), float(expected)]
+shared_checks(out)
 
 from clr_keras import KERAS_OPS
 schedule = CyclicLRSchedule(base_lr=0.001, max_lr=0.006, step_size=1000.0, mode="exp_range", gamma=0.99994)
@@ -70,13 +35,6 @@ steps = [0, 999, 1000, 10**9 + 1, 2**40 + 3]
 float64 = [float(schedule.schedule.evaluate(KERAS_OPS.to_float(step), KERAS_OPS)) for step in steps]
 exact = [schedule.lr_at(step) for step in steps]
 out["float64_error"] = max(abs(a - b) / b for a, b in zip(float64, exact))
-
-model = one_weight_model(0.5)
-start = 2**31 - 10  # the optimizer's step counter is int32 on torch
-model.optimizer.iterations.assign(start)
-clr = CyclicLR(**arguments)
-model.fit(*ones(4), batch_size=2, verbose=0, callbacks=[clr])
-out["huge_callback"] = [weight(model), float(sgd_weights(core_lrs(start, 4, **arguments))[-1])]
 out["huge"] = [[float(schedule(step)) for step in steps],
                [float(np.float32(core_lrs(step, 1, base_lr=0.001, max_lr=0.006, step_size=1000.0,
                                          mode="exp_range", gamma=0.99994)[0])) for step in steps]]
