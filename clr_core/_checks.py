@@ -131,6 +131,7 @@ def scale_factor(factor: Any, s: Any) -> float:
                          f"(the share of the amplitude)")
     return value
 
+
 def per_item(name: str, value: Any, count: int, item: str = "param group") -> list[Any]:
     """`value` repeated `count` times, or a list/tuple of exactly `count` values as a list.
 

@@ -54,9 +54,9 @@ class CyclicSchedule(ScheduleBase):
             (``gamma**i``). Each fixes its own scale mode, as in the classic callback; ignored when
             `scale_fn` is given.
         gamma: the decay of ``'exp_range'``, a float in (0, 1].
-        scale_fn: a function of one float returning the amplitude factor (normally in [0, 1]), or a
-            built-in scale object such as ``exp_range(0.99)``; overrides `mode`. It must not return NaN or
-            infinity: `lr_at` raises if it does.
+        scale_fn: a function of one float returning the amplitude factor, a number in [0, 1], or a
+            built-in scale object such as ``exp_range(0.99)``; overrides `mode`. `lr_at` raises if it
+            returns anything else (NaN, infinity, a negative factor or one above 1).
         scale_mode: ``'cycle'`` or ``'iterations'``: what a custom `scale_fn` receives.
         step_size_down: iterations in the falling half, a finite float > 0; default `step_size` (the
             paper's symmetric triangle).
@@ -93,7 +93,8 @@ class CyclicSchedule(ScheduleBase):
         step_size = _checks.positive("step_size", self.step_size)
         step_size_down = None if self.step_size_down is None else _checks.positive("step_size_down",
                                                                                     self.step_size_down)
-        _countable_cycle(step_size, step_size if step_size_down is None else step_size_down)
+        falling_steps = step_size if step_size_down is None else step_size_down
+        _countable_cycle(step_size, falling_steps)
         mode = _checks.choice("mode", self.mode, MODES)
         gamma = ExpRange(self.gamma).gamma
         scale_mode = _checks.choice("scale_mode", self.scale_mode, SCALE_MODES)
@@ -105,7 +106,7 @@ class CyclicSchedule(ScheduleBase):
             scale_mode = _MODE_SCALE_MODE[mode]
         for name, value in (("base_lr", base_lr), ("max_lr", max_lr), ("step_size", step_size),
                             ("step_size_down", step_size_down), ("gamma", gamma), ("scale_mode", scale_mode),
-                            ("scale", scale), ("falling_steps", step_size_down or step_size)):
+                            ("scale", scale), ("falling_steps", falling_steps)):
             object.__setattr__(self, name, value)
 
     def lr_range(self) -> tuple[float, float]:
