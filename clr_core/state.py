@@ -64,18 +64,16 @@ class ScheduleState:
             if not isinstance(item, Schedule):
                 raise TypeError(f"schedule must follow clr_core.Schedule (lr_at, evaluate, to_config, describe, "
                                 f"restore), got {type(item).__name__}")
-        self._schedules = schedules
+        self._count = len(schedules)
         self.cycle_iterations = 0
         self.total_iterations = 0
         self.history = History(keep=keep_history)
         self._latest: tuple[list[float], dict[str, float] | None] = ([], None)
         self._lr_keys = ("lr", *(f"lr_group{k}" for k in range(1, len(schedules))))
-        self._sharing: tuple[Any, bool] = (None, False)
         self._ended: ScheduleEnded | None = None
-        self._lrs = self._lrs_at(0)
+        self._lrs = self._lrs_at(0, schedules)
         self._momentum_bounds: tuple[tuple[float, float], ...] | None = None
-        self._momentum_schedules: tuple[Schedule, ...] | None = None
-        self._momentum_sharing: tuple[Any, bool] = (None, False)
+        self._adopt(schedules, None)
         self._momentums: list[float] = []
         self._record_keys = self._lr_keys
         self.set_momentum(momentum)
@@ -163,7 +161,8 @@ class ScheduleState:
                                        self._schedules, self._lrs)
         count = len(self._schedules)
         momentum_keys = () if bounds is None else ("momentum", *(f"momentum_group{k}" for k in range(1, count)))
-        self._momentum_bounds, self._momentum_schedules, self._momentums = bounds, derived, momentums
+        self._momentum_bounds, self._momentums = bounds, momentums
+        self._adopt(self._schedules, derived)
         self._record_keys = (*self._lr_keys, *momentum_keys)
 
     @staticmethod
@@ -179,22 +178,32 @@ class ScheduleState:
                 built[key] = momentum_for(schedule, *pair)
         return tuple(built[(id(schedule), pair)] for schedule, pair in zip(schedules, bounds))
 
-    def _momentums_at(self, iteration: int, derived: tuple[Schedule, ...] | None, schedules: tuple[Schedule, ...],
+    @staticmethod
+    def _momentums_at(iteration: int, derived: tuple[Schedule, ...] | None, schedules: tuple[Schedule, ...],
                       lrs: list[float]) -> list[float]:
         """The momentum of each schedule at `iteration`, where `lrs` are the schedules' lrs there."""
         if derived is None:
             return []
         first = derived[0]
-        if first.__class__ is Mirrored and first.schedule is schedules[0]:  # the usual case, inlined
-            value = first.from_lr(lrs[0])
-        else:
-            value = _momentum_at(first, schedules[0], lrs[0], iteration)
-        if derived is not self._momentum_sharing[0]:
-            self._momentum_sharing = (derived, all(item is first for item in derived))
-        if self._momentum_sharing[1]:  # one momentum schedule for every group: computed once
-            return [value] * len(derived)
+        value = _momentum_at(first, schedules[0], lrs[0], iteration)
         return [value if item is first else _momentum_at(item, schedule, lr, iteration)
                 for item, schedule, lr in zip(derived, schedules, lrs)]
+
+    def _adopt(self, schedules: tuple[Schedule, ...], derived: tuple[Schedule, ...] | None) -> None:
+        """Take `schedules` and their momentum schedules, and the shortcuts `step` takes with them.
+
+        `step` runs at every optimizer step, so what it can skip is decided here, once per change: one lr
+        schedule object for every group (one lr for all), and one momentum that mirrors it (computed from
+        that lr, without evaluating the schedule again).
+        """
+        first = schedules[0]
+        self._schedules, self._momentum_schedules = schedules, derived
+        self._shared = all(item is first for item in schedules)
+        mirror = None if derived is None else derived[0]
+        shared = derived is not None and all(item is mirror for item in derived)
+        if not (shared and self._shared and type(mirror) is Mirrored and mirror.schedule is first):
+            mirror = None
+        self._mirror = mirror
 
     @property
     def ended(self) -> bool:
@@ -204,19 +213,16 @@ class ScheduleState:
     def _lrs_or_last(self, iteration: int, schedules: tuple[Schedule, ...] | None = None
                      ) -> tuple[list[float], ScheduleEnded | None]:
         """The lrs at `iteration`, or past the end of a schedule that raises there, the last ones and why."""
+        schedules = self._schedules if schedules is None else schedules
         try:
             return self._lrs_at(iteration, schedules), None
         except ScheduleEnded as ended:
             return self._lrs_at(iteration - 1, schedules), ended
 
-    def _lrs_at(self, iteration: int, schedules: tuple[Schedule, ...] | None = None) -> list[float]:
-        schedules = self._schedules if schedules is None else schedules
+    @staticmethod
+    def _lrs_at(iteration: int, schedules: tuple[Schedule, ...]) -> list[float]:
         first = schedules[0]
-        first_lr = _as_float(first.lr_at(iteration))
-        if schedules is not self._sharing[0]:
-            self._sharing = (schedules, all(item is first for item in schedules))
-        if self._sharing[1]:  # one schedule object for every group (one lr for all): computed once
-            return [first_lr] * len(schedules)
+        first_lr = _as_float(first.lr_at(iteration))  # groups sharing the first schedule share its lr
         return [first_lr if item is first else _as_float(item.lr_at(iteration)) for item in schedules]
 
     def step(self, **metrics: Any) -> float:
@@ -229,14 +235,21 @@ class ScheduleState:
         if self._ended is not None:
             raise ScheduleEnded(str(self._ended))
         ended = None
-        try:  # _lrs_or_last, written out: this runs at every optimizer step
-            next_lrs = self._lrs_at(self.cycle_iterations + 1)
+        try:  # _lrs_or_last, written out with the shortcuts of `_adopt`: this runs at every optimizer step
+            if self._shared:
+                lr = self._schedules[0].lr_at(self.cycle_iterations + 1)
+                next_lrs = [lr if lr.__class__ is float else float(lr)] * self._count
+            else:
+                next_lrs = self._lrs_at(self.cycle_iterations + 1, self._schedules)
         except ScheduleEnded as reason:
             next_lrs, ended = self._lrs, reason
         momentums = self._momentums
         if momentums:
-            next_momentums = self._momentums_at(self.cycle_iterations + (ended is None), self._momentum_schedules,
-                                                self._schedules, next_lrs)
+            if self._mirror is not None:
+                next_momentums = [self._mirror.from_lr(next_lrs[0])] * self._count
+            else:
+                next_momentums = self._momentums_at(self.cycle_iterations + (ended is None),
+                                                    self._momentum_schedules, self._schedules, next_lrs)
         values = self._metric_values(metrics) if metrics else None
         total = self.total_iterations + 1
         recorded = self._lrs + momentums if momentums else self._lrs
@@ -308,8 +321,8 @@ class ScheduleState:
         if schedules is not self._schedules:
             derived = self._derived_momentum(schedules, self._momentum_bounds)
         momentums = self._momentums_at(0, derived, schedules, lrs)
-        self._schedules, self.cycle_iterations, self._lrs, self._ended = schedules, 0, lrs, None
-        self._momentum_schedules, self._momentums = derived, momentums
+        self.cycle_iterations, self._lrs, self._ended, self._momentums = 0, lrs, None, momentums
+        self._adopt(schedules, derived)
 
     def state_dict(self) -> dict[str, Any]:
         """Plain Python data (no functions).
@@ -349,9 +362,9 @@ class ScheduleState:
         lrs, ended = self._lrs_or_last(cycle_iterations, schedules)
         derived = self._derived_momentum(schedules, self._momentum_bounds)
         momentums = self._momentums_at(cycle_iterations - (ended is not None), derived, schedules, lrs)
-        self._schedules, self.cycle_iterations, self.total_iterations, self._lrs, self._ended = (
-            schedules, cycle_iterations, total_iterations, lrs, ended)
-        self._momentum_schedules, self._momentums = derived, momentums
+        self.cycle_iterations, self.total_iterations, self._lrs, self._ended, self._momentums = (
+            cycle_iterations, total_iterations, lrs, ended, momentums)
+        self._adopt(schedules, derived)
         self.history.adopt(history)
         self._latest = ([], None)
 

@@ -7,7 +7,7 @@ picks the right one for a schedule (the one-cycle policy has its own, matching P
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .. import _checks
@@ -43,18 +43,24 @@ class Mirrored(ScheduleBase):
     lr_high: float
     low: float = 0.85
     high: float = 0.95
+    # ``high - low`` and ``lr_high - lr_low``, computed once (the same floats the formula would compute).
+    span: float = field(init=False, repr=False, compare=False)
+    width: float = field(init=False, repr=False, compare=False)
     kind: ClassVar[str] = "mirrored"
 
     def __post_init__(self) -> None:
         if not isinstance(self.schedule, Schedule):
             raise TypeError(f"schedule must be a clr_core schedule, got {type(self.schedule).__name__}")
         lr_low = _checks.non_negative("lr_low", self.lr_low)
-        _checks.finite("lr_high", self.lr_high, low=lr_low, low_inclusive=True, range_text=f">= lr_low ({lr_low!r})")
+        lr_high = _checks.finite("lr_high", self.lr_high, low=lr_low, low_inclusive=True,
+                                 range_text=f">= lr_low ({lr_low!r})")
         low = _checks.non_negative("low", self.low)
-        _checks.finite("high", self.high, low=low, low_inclusive=True, range_text=f">= low ({low!r})")
+        high = _checks.finite("high", self.high, low=low, low_inclusive=True, range_text=f">= low ({low!r})")
+        object.__setattr__(self, "span", high - low)
+        object.__setattr__(self, "width", lr_high - lr_low)
 
     def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
-        if self.lr_high == self.lr_low:
+        if self.width == 0.0:
             return self.high + 0.0 * iteration
         return self._mirror(self.schedule.evaluate(iteration, ops), ops)
 
@@ -63,14 +69,14 @@ class Mirrored(ScheduleBase):
 
         The state steps an lr and its momentum together and so evaluates the lr schedule once.
         """
-        if self.lr_high == self.lr_low:
+        if self.width == 0.0:
             return self.high
         value: float = self._mirror(lr, MATH_OPS)
         return value
 
     def _mirror(self, lr: Any, ops: ArrayOps) -> Any:
-        value = self.high - (self.high - self.low) * (lr - self.lr_low) / (self.lr_high - self.lr_low)
-        return ops.maximum(ops.minimum(value, self.high), self.low)
+        high = self.high
+        return ops.maximum(ops.minimum(high - self.span * (lr - self.lr_low) / self.width, high), self.low)
 
     def lr_range(self) -> tuple[float, float]:
         """``(low, high)``: the value stays within them."""

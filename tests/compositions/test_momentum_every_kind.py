@@ -118,3 +118,32 @@ def test_bad_bounds_are_refused_and_change_nothing():
     state.set_momentum(None)
     state.step()
     assert state.momentum is None and "momentum" not in state.history
+
+
+@pytest.mark.parametrize("groups", ["one schedule, one pair", "one schedule, a pair each", "a schedule each"])
+def test_the_stepped_momentum_is_exactly_the_momentum_schedules_value(groups):
+    # The state takes shortcuts for shared schedules (the momentum computed from the lr just computed); the
+    # values must be the momentum schedules' own, bit for bit, through a reset, a load and the end of a schedule.
+    ending = Join([Anneal(0.1, 0.4, 5), CyclicSchedule(0.02, 0.3, step_size=3)], [6], length=12, after="raise")
+    schedules, pairs = {
+        "one schedule, one pair": ([ending] * 3, (0.8, 0.9)),
+        "one schedule, a pair each": ([CyclicSchedule(0.01, 0.1, step_size=3)] * 2, [(0.8, 0.9), (0.5, 0.7)]),
+        "a schedule each": ([CyclicSchedule(0.01, 0.1, step_size=3), Anneal(0.2, 0.05, 9)], (0.8, 0.9)),
+    }[groups]
+    state = ScheduleState(schedules, momentum=pairs)
+    steps = []
+    for k in range(30):
+        if k == 5:
+            state.reset(**({"max_lr": 0.3} if groups == "one schedule, a pair each" else {}))
+        if k == 7:
+            copy = ScheduleState(schedules, momentum=pairs)
+            copy.load_state_dict(state.state_dict())
+            state = copy
+        if state.ended:
+            break
+        expected = [item.value_at(state.cycle_iterations) for item in state.momentum_schedules]
+        assert state.momentums == expected
+        steps.append(state.step())
+    assert len(steps) == (17 if groups == "one schedule, one pair" else 30)
+    if groups == "one schedule, one pair":  # the step that reached the end holds the last momentum
+        assert state.ended and state.momentums == [item.value_at(11) for item in state.momentum_schedules]
