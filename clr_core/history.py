@@ -187,9 +187,11 @@ class History(dict):  # type: ignore[type-arg]
             recorder = self._recorder = self._recorder_for(keys)
         for append, lr in zip(recorder[1], lrs):
             append(lr)
-        for append in recorder[2]:
-            append(iteration)
-        if len(recorder[3]) >= _CHUNK:
+        recorder[2](iteration)
+        if recorder[3]:  # columns with iterations of their own (rare)
+            for append in recorder[3]:
+                append(iteration)
+        if len(recorder[4]) >= _CHUNK:
             self._settle()
 
     def _recorder_for(self, keys: tuple[str, ...]) -> tuple[Any, ...]:
@@ -197,7 +199,7 @@ class History(dict):  # type: ignore[type-arg]
         if "iterations" in keys:
             raise ValueError("'iterations' is recorded by the history itself; log metrics under other names")
         if not self._keep:  # records nothing
-            return keys, (), (), ()
+            return keys, (), _ignore, (), ()
         iterations = self._iterations
         for key in keys[:1]:  # 'lr' and 'iterations' first, as in the classic callback's dict
             self._column(key)
@@ -212,7 +214,7 @@ class History(dict):  # type: ignore[type-arg]
             if column._at is not iterations:
                 own_at.append(column._at.recent.append)
         appends = [self[key]._values.recent.append for key in keys]
-        return keys, appends, [iterations.recent.append, *own_at], iterations.recent
+        return keys, appends, iterations.recent.append, tuple(own_at), iterations.recent
 
     def _column(self, key: str) -> Column:
         """The column `key`, created empty (in step with 'iterations' while it is as long) when new."""
@@ -520,3 +522,7 @@ def _restored(keep: bool | int, state: Mapping[str, Any]) -> History:
     history = History(keep)
     history.load_state_dict(state)
     return history
+
+
+def _ignore(iteration: int) -> None:
+    """The 'iterations' append of a history that keeps nothing."""
