@@ -47,7 +47,7 @@ def main() -> None:
     def the_range_test() -> None:
         # diverge_factor so high that every run does all STEPS steps
         range_test(model, optimizer, loss_fn, batches, start_lr=1e-5, end_lr=1e-2, num_iter=STEPS,
-                   diverge_factor=1e9, progress=False)
+                   diverge_factor=1e9)
 
     rows = [compare(f"range test vs plain training, {STEPS} steps (torch)", the_range_test, plain_training,
                     target=1.1, number=1, rounds=arguments.rounds, unit="ms", scale=1e3)]
