@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     print_rows(f"clr_optax against optax's schedules (jax {jax.__version__}, {platform.processor() or 'cpu'})",
                rows)
     write_json(args.json, "optax", rows)
-    return 0 if all(row.met for row in rows) else 1
+    return 0  # a missed target is a verdict in the table; run_all reports a non-zero exit as a broken script
 
 
 if __name__ == "__main__":
