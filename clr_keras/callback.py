@@ -199,8 +199,7 @@ class CyclicLR(keras.callbacks.Callback):
         self.state.reset(base_lr=base_lr, max_lr=max_lr, step_size=step_size)
         self._cycle_chosen = True
         if self._training:
-            self._fill_table()
-            self._table.hold(self.state.lr)
+            self._rates_changed()
 
     def _reset(self, new_base_lr: float | None = None, new_max_lr: float | None = None,
                new_step_size: float | None = None) -> None:
@@ -216,8 +215,7 @@ class CyclicLR(keras.callbacks.Callback):
         self.state.load_state_dict(state)
         self._cycle_chosen = True
         if self._training:
-            self._fill_table()
-            self._table.hold(self.state.lr)
+            self._rates_changed()
 
     # Keras hooks.
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
@@ -314,8 +312,7 @@ class CyclicLR(keras.callbacks.Callback):
         if ratio is None:
             return
         scale_bounds(self.state, ratio)
-        self._fill_table()
-        self._table.hold(self.state.lr)
+        self._rates_changed()
 
     def _catch_up(self) -> None:
         """Record the steps that ran since the last record (read from the optimizer's step counter)."""
@@ -387,6 +384,14 @@ class CyclicLR(keras.callbacks.Callback):
         self._table.write(self._next_step, lr_at_array(self.state.schedule.evaluate, iterations))
         if self._momentum is not None:
             self._momentum.write(self._next_step, lr_at_array(self._momentum_schedule().evaluate, iterations))
+
+    def _rates_changed(self) -> None:
+        """During training, after a reset, a load or another writer: the new rates from the next step on.
+
+        The table gets the coming steps' rates, and the optimizer's variable (what a checkpoint saves) the next.
+        """
+        self._fill_table()
+        self._table.hold(self.state.lr)
 
     def _momentum_schedule(self) -> Schedule:
         """The momentum schedule of the lr schedule now in use (the state derives it again after a reset)."""
