@@ -33,6 +33,7 @@ PathLike = str | os.PathLike[str]
 
 _ALL = sys.maxsize  # the window of a history that keeps everything
 _CHUNK = 256  # appends wait in a list this long before they move into the typed array
+_ITERATIONS_RESERVED = "'iterations' is recorded by the history itself; log metrics under other names"
 
 
 class _Buffer:
@@ -195,9 +196,13 @@ class History(dict):  # type: ignore[type-arg]
             self._settle()
 
     def _recorder_for(self, keys: tuple[str, ...]) -> tuple[Any, ...]:
-        """Bound appends for `keys`: a column in step with 'iterations' appends its value only."""
+        """Bound appends for `keys`: a column in step with 'iterations' appends its value only.
+
+        The recorder is ``(keys, value appends, the 'iterations' append, the appends of columns with
+        iterations of their own, the 'iterations' list whose length says when to settle)``.
+        """
         if "iterations" in keys:
-            raise ValueError("'iterations' is recorded by the history itself; log metrics under other names")
+            raise ValueError(_ITERATIONS_RESERVED)
         if not self._keep:  # records nothing
             return keys, (), _ignore, (), ()
         iterations = self._iterations
@@ -294,7 +299,7 @@ class History(dict):  # type: ignore[type-arg]
         converted = {}
         for key, value in values.items():
             if key == "iterations":
-                raise ValueError("'iterations' is recorded by the history itself; log metrics under other names")
+                raise ValueError(_ITERATIONS_RESERVED)
             try:
                 converted[key] = float(value)
             except OverflowError as error:

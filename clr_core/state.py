@@ -64,7 +64,6 @@ class ScheduleState:
             if not isinstance(item, Schedule):
                 raise TypeError(f"schedule must follow clr_core.Schedule (lr_at, evaluate, to_config, describe, "
                                 f"restore), got {type(item).__name__}")
-        self._count = len(schedules)
         self.cycle_iterations = 0
         self.total_iterations = 0
         self.history = History(keep=keep_history)
@@ -238,7 +237,7 @@ class ScheduleState:
         try:  # _lrs_or_last, written out with the shortcuts of `_adopt`: this runs at every optimizer step
             if self._shared:
                 lr = self._schedules[0].lr_at(self.cycle_iterations + 1)
-                next_lrs = [lr if lr.__class__ is float else float(lr)] * self._count
+                next_lrs = [lr if lr.__class__ is float else float(lr)] * len(self._schedules)
             else:
                 next_lrs = self._lrs_at(self.cycle_iterations + 1, self._schedules)
         except ScheduleEnded as reason:
@@ -246,7 +245,7 @@ class ScheduleState:
         momentums = self._momentums
         if momentums:
             if self._mirror is not None:
-                next_momentums = [self._mirror.from_lr(next_lrs[0])] * self._count
+                next_momentums = [self._mirror.from_lr(next_lrs[0])] * len(self._schedules)
             else:
                 next_momentums = self._momentums_at(self.cycle_iterations + (ended is None),
                                                     self._momentum_schedules, self._schedules, next_lrs)
