@@ -72,13 +72,25 @@ def choice(name: str, value: Any, allowed: Iterable[str]) -> str:
     return value
 
 
-def count(name: str, value: Any, low: int = 0) -> int:
-    """A whole number >= `low` (iteration counters, sizes), ints only."""
+#: The most steps (or cycles) a schedule can be asked to count: every iteration it meets is below 2**53.
+STEP_LIMIT = 2**53
+
+
+def count(name: str, value: Any, low: int = 0, high: int | None = None) -> int:
+    """A whole number >= `low` (iteration counters, sizes), ints only; at most `high` when given.
+
+    A count that the formulas divide by or compare with floats gets ``high=STEP_LIMIT``: a larger int
+    would overflow a float there instead of being refused here.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int >= {low}, got {type(value).__name__} {value!r}")
-    if value < low:
+    number = int(value)
+    if number < low:
         raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    return int(value)
+    if high is not None and number > high:
+        limit = "2**53" if high == STEP_LIMIT else str(high)
+        raise ValueError(f"{name} must be an int in [{low}, {limit}], got {shown(value)}")
+    return number
 
 
 def flag(name: str, value: Any) -> bool:

@@ -41,7 +41,7 @@ class RangeSweep(ScheduleBase):
             raise ValueError(f"end_lr must be > start_lr ({start!r}), got {self.end_lr!r}")
         if not math.isfinite(end / start):
             raise ValueError(f"end_lr / start_lr must be a finite ratio, got end_lr={end!r} over start_lr={start!r}")
-        _checks.count("num_iter", self.num_iter, low=2)
+        _checks.count("num_iter", self.num_iter, low=2, high=_checks.STEP_LIMIT)
         _checks.choice("sweep", self.sweep, SWEEPS)
         object.__setattr__(self, "start_lr", start)
         object.__setattr__(self, "end_lr", end)

@@ -32,7 +32,7 @@ class OneCycle(ScheduleBase):
 
     Args:
         max_lr: the peak, a finite float > 0.
-        total_steps: the optimizer steps of the whole run, an int > 1.
+        total_steps: the optimizer steps of the whole run, an int in [2, 2**53].
         pct_start: the fraction of the run spent rising, in (0, 1) (three-phase: in (0, 0.5)).
         anneal_strategy: ``'cos'`` or ``'linear'``.
         div_factor: ``initial_lr = max_lr / div_factor``, a float >= 1.
@@ -60,7 +60,7 @@ class OneCycle(ScheduleBase):
 
     def __post_init__(self) -> None:
         _checks.positive("max_lr", self.max_lr)
-        total = _checks.count("total_steps", self.total_steps, low=2)
+        total = _checks.count("total_steps", self.total_steps, low=2, high=_checks.STEP_LIMIT)
         _checks.finite("pct_start", self.pct_start, low=0.0, low_inclusive=False, high=1.0, range_text="in (0, 1)")
         _checks.choice("anneal_strategy", self.anneal_strategy, STRATEGIES)
         for name in ("div_factor", "final_div_factor"):

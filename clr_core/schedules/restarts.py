@@ -29,7 +29,7 @@ class CosineRestarts(ScheduleBase):
         period_mult: each cycle is this many times longer than the one before, a float >= 1.
         min_lr: the floor, a finite float >= 0.
         decay: each cycle's peak amplitude is this fraction of the previous one, in (0, 1].
-        cycles: how many cycles to run before holding `min_lr`, an int >= 1, or None for no limit.
+        cycles: how many cycles to run before holding `min_lr`, an int in [1, 2**53], or None for no limit.
 
     Examples:
         >>> schedule = CosineRestarts(max_lr=1.0, period=4, min_lr=0.0)
@@ -54,7 +54,7 @@ class CosineRestarts(ScheduleBase):
         _checks.finite("decay", self.decay, low=0.0, low_inclusive=False, high=1.0, high_inclusive=True,
                        range_text="in (0, 1]")
         if self.cycles is not None:
-            _checks.count("cycles", self.cycles, low=1)
+            _checks.count("cycles", self.cycles, low=1, high=_checks.STEP_LIMIT)
         self._check_countable()
 
     def _check_countable(self) -> None:

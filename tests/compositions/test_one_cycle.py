@@ -69,6 +69,8 @@ def test_one_cycle_saves_and_resumes():
 @pytest.mark.parametrize(("arguments", "error", "message"), [
     ({"max_lr": 0, "total_steps": 10}, ValueError, "max_lr must be a finite number > 0, got 0"),
     ({"max_lr": 1, "total_steps": 10.0}, TypeError, "total_steps must be an int >= 2, got float 10.0"),
+    ({"max_lr": 1, "total_steps": 2**53 + 1}, ValueError,
+     "total_steps must be an int in [2, 2**53], got 9007199254740993"),
     ({"max_lr": 1, "total_steps": 10, "pct_start": 1.2}, ValueError,
      "pct_start must be a finite number in (0, 1), got 1.2"),
     ({"max_lr": 1, "total_steps": 3, "pct_start": 0.1}, ValueError,

@@ -84,6 +84,7 @@ def test_unknown_waveforms_are_refused():
     ({"max_lr": 0.1, "period": 5, "min_lr": 0.2}, r"max_lr must be >= min_lr \(0.2\), got 0.1"),
     ({"max_lr": 0.1, "period": 5, "decay": 0}, r"decay must be a finite number in \(0, 1\], got 0"),
     ({"max_lr": 0.1, "period": 5, "cycles": 0}, "cycles must be an int >= 1, got 0"),
+    ({"max_lr": 0.1, "period": 5, "cycles": 10**400}, r"cycles must be an int in \[1, 2\*\*53\], got 1000000000000"),
 ])
 def test_bad_restart_arguments_are_refused(arguments, message):
     with pytest.raises(ValueError, match=message):

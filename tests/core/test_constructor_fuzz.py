@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from clr_core import (
@@ -108,6 +108,7 @@ def test_anneal(arguments):
               anneal_strategy=st.sampled_from(["cos", "linear"]), div_factor=st.floats(1, 1e300),
               final_div_factor=st.floats(1, 1e300), three_phase=st.booleans(),
               after=st.sampled_from(["hold", "repeat", "raise"])))
+@example({"max_lr": 1.0, "total_steps": 10**400})  # overflowed a float in the phase ends
 def test_one_cycle(arguments):
     check(OneCycle, arguments)
 
@@ -115,6 +116,7 @@ def test_one_cycle(arguments):
 @FUZZ
 @given(fuzzed(max_lr=st.floats(1.0, 1e300), period=positive(), period_mult=st.floats(1, 1e300),
               min_lr=unit(), decay=unit(exclude_min=True), cycles=st.one_of(st.none(), st.integers(1, 2**64))))
+@example({"max_lr": 0.1, "period": 4.0, "cycles": 10**400})  # overflowed comparing with k
 def test_cosine_restarts(arguments):
     check(CosineRestarts, arguments)
 
@@ -122,6 +124,7 @@ def test_cosine_restarts(arguments):
 @FUZZ
 @given(fuzzed(start_lr=positive(1.0), end_lr=st.floats(1.0, 1e300), num_iter=st.integers(2, 2**40),
               sweep=st.sampled_from(["exponential", "linear"])))
+@example({"start_lr": 1e-4, "end_lr": 1.0, "num_iter": 10**400})  # overflowed at lr_at
 def test_range_sweep(arguments):
     check(RangeSweep, arguments)
 
