@@ -7,15 +7,15 @@ from typing import Any
 import keras
 import numpy as np
 
-from clr_core import History, Schedule, ScheduleEnded, ScheduleState
-from clr_core.extend import checks, lr_at_array, momentum_bounds
+from clr_core import History, Schedule, ScheduleEnded
+from clr_core.extend import checks, face_state, lr_at_array
 
 from . import jax_state
-from .config import build_schedule
+from .config import face_arguments
 from .fit_owner import FitOwner, caller_frame, fit_callbacks, release_on_next_fit
 from .logs import BATCH_LOSS, BatchLoss, numeric_metrics
 from .lr_table import ATTRIBUTE, LrTable, is_variable, read_step
-from .momentum import MomentumTable, momentum_attributes, step_momentum_with
+from .momentum import MomentumTable, momentum_attributes
 from .other_writers import OTHER_WRITERS, ratio_of_write, scale_bounds
 
 
@@ -80,9 +80,10 @@ class CyclicLR(keras.callbacks.Callback):
         waveform: ``'triangle'`` (the paper's) or ``'cosine'`` (the same bounds, a smooth turn at both ends).
         schedule: a ready `clr_core` schedule (e.g. ``clr_core.CyclicSchedule``) instead of the arguments.
         cycle_momentum: cycle the optimizer's momentum inversely to the rate. Default False.
-        base_momentum: the momentum at the highest rate, a float in [0, 1). Default 0.8.
+        base_momentum: the momentum at the highest rate, a float in [0, 1). Default 0.8, or 0.85 for a
+            `clr_core.OneCycle` (PyTorch's OneCycleLR), as on every face (`clr_core.extend.default_momentum`).
         max_momentum: the momentum at the lowest rate (the first step's), a float in [base_momentum, 1).
-            Default 0.9.
+            Default 0.9, or 0.95 for a `clr_core.OneCycle`. Saved in `state_dict()` and resumed from it.
         keep_history: True keeps the whole `history` (default); False records none (O(1) memory; Keras'
             logs still get ``'lr'`` for ``CSVLogger`` and ``TensorBoard``); an int N >= 1 keeps the last N
             steps. Resuming from `state_dict()` is exact in every mode.
@@ -113,30 +114,31 @@ class CyclicLR(keras.callbacks.Callback):
     def __init__(self, base_lr: float = 0.001, max_lr: float = 0.006, step_size: float = 2000.0,
                  mode: str = "triangular", gamma: float = 1.0, scale_fn: Any = None, scale_mode: str = "cycle",
                  *, step_size_down: float | None = None, waveform: str = "triangle",
-                 schedule: Schedule | None = None, cycle_momentum: bool = False, base_momentum: float = 0.8,
-                 max_momentum: float = 0.9, keep_history: bool | int = True, other_writers: str = "scale") -> None:
+                 schedule: Schedule | None = None, cycle_momentum: bool = False, base_momentum: float | None = None,
+                 max_momentum: float | None = None, keep_history: bool | int = True,
+                 other_writers: str = "scale") -> None:
         super().__init__()
         self.other_writers = checks.choice("other_writers", other_writers, OTHER_WRITERS)
-        self.state = ScheduleState(build_schedule(
+        self.state = face_state(**face_arguments(
             schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
             scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform),
+            cycle_momentum=cycle_momentum, base_momentum=base_momentum, max_momentum=max_momentum,
             keep_history=keep_history)
-        self.cycle_momentum = checks.flag("cycle_momentum", cycle_momentum)
-        self.base_momentum, self.max_momentum = momentum_bounds(base_momentum, max_momentum)
-        if cycle_momentum:  # the state steps and records the momentum; a schedule without one fails here
-            step_momentum_with(self.state, self.base_momentum, self.max_momentum)
+        self.cycle_momentum = bool(cycle_momentum)
         self._momentum: MomentumTable | None = None
         self._batch_loss = BatchLoss()
         self._table: LrTable | None = None
         self._optimizer: Any = None
-        self._next_step = 0
+        self._next_step: int | None = None  # the optimizer's step counter at the state's next step
+        self._calls = 0  # calls of the train function seen in the running fit
+        self._in_call = False  # between a call's batch hooks: its steps not recorded yet
+        self._before_fit = (0, 0, None)  # the counters before the running fit anchored them
         self._steps_per_call = 1
         self._epoch_batches = 0
         self._training = False
         self._ahead = 0  # steps of the running call recorded early (when another writer set the rate)
         self._hold_every_call = False
         self._loss_scaled = False
-        self._started = False
         self._cycle_chosen = False
 
     # The classic callback's attributes.
@@ -174,6 +176,18 @@ class CyclicLR(keras.callbacks.Callback):
     def trn_iterations(self) -> int:
         """Steps recorded in total (never reset)."""
         return self.state.total_iterations
+
+    @property
+    def base_momentum(self) -> float | None:
+        """The momentum at the highest rate (as saved in the state); None unless ``cycle_momentum=True``."""
+        bounds = self.state.momentum_bounds
+        return None if bounds is None else bounds[0][0]
+
+    @property
+    def max_momentum(self) -> float | None:
+        """The momentum at the lowest rate (as saved in the state); None unless ``cycle_momentum=True``."""
+        bounds = self.state.momentum_bounds
+        return None if bounds is None else bounds[0][1]
 
     @property
     def momentum_schedule(self) -> Schedule | None:
@@ -216,6 +230,8 @@ class CyclicLR(keras.callbacks.Callback):
         self._cycle_chosen = True
         if self._training:
             self._rates_changed()
+        else:  # the loaded counters are the position: the next fit anchors them on its optimizer's counter
+            self._next_step = None
 
     # Keras hooks.
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
@@ -225,10 +241,11 @@ class CyclicLR(keras.callbacks.Callback):
         previous = getattr(optimizer, ATTRIBUTE, None)
         if previous is not None and previous.fit is not None and not previous.fit.live():
             previous.let_go()  # a fit that ended without on_train_end (also this callback's own)
-        step = read_step(optimizer)
-        if not self._started and self.state.total_iterations == 0 and step > 0:
-            self._start_at(step)
-        self._started = True
+        if optimizer is not self._optimizer:
+            self._next_step = None  # another optimizer: its counter is no position of ours yet
+        self._before_fit = (self.state.total_iterations, self.state.cycle_iterations, self._next_step)
+        self._calls, self._in_call = 0, False
+        self._anchor(read_step(optimizer))
         self._steps_per_call = max(1, int(getattr(model, "steps_per_execution", 1) or 1))
         self._loss_scaled = isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
         table, installed = LrTable.attach(optimizer, self._steps_per_call, _strategy(model))
@@ -241,7 +258,7 @@ class CyclicLR(keras.callbacks.Callback):
         if (installed and train_function is not None) or (
                 momentum is not None and momentum.needs_new_train_function(train_function)):
             model.make_train_function(force=True)  # the step must be traced again to read the tables
-        self._table, self._momentum, self._optimizer, self._next_step = table, momentum, optimizer, step
+        self._table, self._momentum, self._optimizer = table, momentum, optimizer
         self._ahead = 0
         self._fill_table()
         table.claim(FitOwner(caller_frame(), self._other_writer, self._fit_ended), self.state.lr)
@@ -257,15 +274,22 @@ class CyclicLR(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._batch_loss.start_epoch()
         self._epoch_batches = 0
+        if self._training:  # a restore or load before this epoch (in any callback's hook) moved the counter
+            step = jax_state.current_step(self, self._optimizer)
+            if step != self._next_step:
+                self._moved(step)
 
     def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if self._training and self.state.ended:
             self.state.step()  # raises ScheduleEnded (with the core's message) before a step past the end runs
+        self._in_call = True
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if not self._training:
             return
         count = self._steps_in_call()
+        self._calls += 1
+        self._in_call = False
         self._epoch_batches += count
         metrics = numeric_metrics(logs)
         if "loss" in metrics:
@@ -305,7 +329,17 @@ class CyclicLR(keras.callbacks.Callback):
 
     # Another writer, and fits that end without on_train_end.
     def _other_writer(self, value: Any) -> None:
-        """Someone assigned `value` to ``optimizer.learning_rate`` during the fit (`clr_keras.other_writers`)."""
+        """Someone assigned `value` to ``optimizer.learning_rate`` during the fit (`clr_keras.other_writers`).
+
+        A write that comes with a step counter moved by other than the steps of the running call is a restore
+        (``BackupAndRestore``, ``load_weights``): the callback re-anchors on the counter, and the restored
+        rate gives way to the cycle's.
+        """
+        step = jax_state.current_step(self, self._optimizer)
+        ran = step - self._next_step
+        if (ran and not self._in_call) or not 0 <= ran <= self._steps_per_call:
+            self._moved(step)
+            return
         self._catch_up()
         shown = float(np.asarray(self.state.lr, dtype=self._table.dtype))  # what optimizer.learning_rate read
         ratio = ratio_of_write(value, shown, self.other_writers)
@@ -397,9 +431,35 @@ class CyclicLR(keras.callbacks.Callback):
         """The momentum schedule of the lr schedule now in use (the state derives it again after a reset)."""
         return self.state.momentum_schedules[0]
 
-    def _start_at(self, step: int) -> None:
-        """Continue a model trained before: the counters start at the optimizer's step counter."""
-        self.state.start_at(step, self.state.cycle_iterations if self._cycle_chosen else None)
+    def _anchor(self, step: int) -> None:
+        """Follow the optimizer's step counter: its next step, `step`, is the state's next step.
+
+        A callback that follows no counter yet (new, loaded, or on another optimizer) takes `step` as its
+        position: a new one starts its counters there (a model trained before), unless a reset chose the
+        cycle; a loaded one goes on from its own. A counter that moved without a step in sight (a restore,
+        ``load_weights``, ``initial_epoch`` with a loaded model) moves both counters by as much.
+        """
+        state = self.state
+        if self._next_step is None:
+            if state.total_iterations == 0:
+                state.start_at(step, state.cycle_iterations if self._cycle_chosen else None)
+        elif step != self._next_step:
+            moved = step - self._next_step
+            state.start_at(max(0, state.total_iterations + moved), max(0, state.cycle_iterations + moved))
+        self._next_step = step
+
+    def _moved(self, step: int) -> None:
+        """The counter moved to `step` without a step in sight: re-anchor on it, and the rates follow.
+
+        Before the first call of a fit that is as if the fit had started there (whatever the callbacks'
+        order); a move between a call and this callback's batch hook leaves that call nothing to record.
+        """
+        if self._calls == 0:
+            total, cycle, self._next_step = self._before_fit
+            self.state.start_at(total, cycle)
+        self._anchor(step)
+        self._ahead = 1 if self._in_call and self._steps_per_call == 1 else 0
+        self._rates_changed()
 
 
 def _driven_optimizer(model: Any) -> Any:

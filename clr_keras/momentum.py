@@ -37,8 +37,6 @@ from typing import Any
 import keras
 import numpy as np
 
-from clr_core import ScheduleState
-
 from .lr_table import LrTable, lookup, ring
 
 ATTRIBUTE = "_clr_momentum_table"
@@ -57,14 +55,6 @@ KNOWN: tuple[tuple[str, tuple[str, ...]], ...] = (
 WITH_VELOCITY = ("SGD", "RMSprop")  # these keep a velocity only when built with momentum > 0
 INSTEAD = ("use SGD(momentum=0.9), RMSprop(momentum=0.9) or the Adam family (Adam, AdamW, Adamax, Nadam, "
            "Lamb, Lion), or cycle_momentum=False")
-
-
-def step_momentum_with(state: ScheduleState, base_momentum: float, max_momentum: float) -> None:
-    """Have `state` step (and record) the momentum that goes with its lr schedule (`clr_core.momentum_for`)."""
-    try:
-        state.set_momentum((base_momentum, max_momentum))
-    except TypeError as error:
-        raise TypeError(f"cycle_momentum=True: {error}") from error
 
 
 def momentum_attributes(optimizer: Any) -> tuple[str, ...]:

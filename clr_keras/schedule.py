@@ -8,8 +8,9 @@ from typing import Any
 import keras
 
 from clr_core import Schedule
+from clr_core.extend import face_schedules
 
-from .config import arguments_from_config, build_schedule, schedule_config
+from .config import arguments_from_config, face_arguments, schedule_config
 from .ops import evaluate_at_step, warn_if_inexact
 
 
@@ -75,9 +76,9 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
                  *, step_size_down: float | None = None, waveform: str = "triangle",
                  schedule: Schedule | dict[str, Any] | None = None) -> None:
         super().__init__()
-        self.schedule = build_schedule(
+        self.schedule = face_schedules(1, **face_arguments(
             schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
-            scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform)
+            scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform))[0]
         warn_if_inexact(self.schedule)
         _warn_if_unsavable(self.schedule)
 

@@ -130,7 +130,7 @@ BAD_ARGUMENTS = [
      "schedule object"),
     ({"schedule": [CyclicSchedule()] * 3}, ValueError, f"schedule {PER_GROUP} 3 values: {[CyclicSchedule()] * 3!r}"),
     ({"schedule": "triangular"}, TypeError,
-     "schedule must follow clr_core.Schedule (lr_at, evaluate, to_config, describe, restore), got str"),
+     "schedule must be a clr_core schedule (e.g. clr_core.CyclicSchedule), got str 'triangular'"),
     ({"cycle_momentum": 1}, TypeError, "cycle_momentum must be True or False, got int 1"),
     ({"cycle_momentum": True, "base_momentum": 0.95}, ValueError,
      "max_momentum must be >= base_momentum (0.95), got 0.9"),
