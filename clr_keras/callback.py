@@ -7,11 +7,11 @@ from typing import Any
 import keras
 import numpy as np
 
-from clr_core import History, Schedule, ScheduleEnded
+from clr_core import History, RangeTestResult, Schedule, ScheduleEnded
 from clr_core.extend import checks, face_state, lr_at_array
 
 from . import jax_state
-from .config import face_arguments
+from .config import face_arguments, planned
 from .fit_owner import FitOwner, caller_frame, fit_callbacks, release_on_next_fit
 from .logs import BATCH_LOSS, BatchLoss, numeric_metrics
 from .lr_table import ATTRIBUTE, LrTable, is_variable, read_step
@@ -141,6 +141,37 @@ class CyclicLR(keras.callbacks.Callback):
         self._loss_scaled = False
         self._cycle_chosen = False
 
+    @classmethod
+    def from_range_test(cls, result: RangeTestResult, *, epochs: int, steps_per_epoch: int,
+                        mode: str = "triangular", metric: str | None = None, skip_start: int | None = None,
+                        higher_is_better: bool | None = None, cycle_momentum: bool = False,
+                        base_momentum: float | None = None, max_momentum: float | None = None,
+                        keep_history: bool | int = True, other_writers: str = "scale", **options: Any) -> CyclicLR:
+        """A callback running ``result.schedule(...)``: the range test's bounds, planned in epochs.
+
+        The step size is 2 to 8 epochs and `epochs` ends on a cycle boundary; ``mode='one_cycle'`` runs a
+        `clr_core.OneCycle` to the suggested ``max_lr`` instead (see `clr_core.RangeTestResult.schedule`, which
+        takes `epochs`, `steps_per_epoch`, `mode`, `metric`, `skip_start`, `higher_is_better` and the
+        schedule's `options`: ``gamma``, ``waveform``, ``pct_start``, ...). Train for `epochs` epochs of
+        `steps_per_epoch` optimizer steps (``len(dataset)``, or `clr_core.steps_per_epoch` for arrays). The
+        other arguments are `CyclicLR`'s.
+
+        Raises:
+            TypeError: `result` is not a `clr_core.RangeTestResult`.
+            ValueError: no bounds, or a run too short for a cycle (the message suggests ``mode='one_cycle'``).
+
+        Examples:
+            ```python
+            result = clr_keras.range_test(model, x, y, batch_size=32)
+            clr = CyclicLR.from_range_test(result, epochs=8, steps_per_epoch=len(x) // 32)
+            model.fit(x, y, batch_size=32, epochs=8, callbacks=[clr])
+            ```
+        """
+        schedule = planned(result, epochs=epochs, steps_per_epoch=steps_per_epoch, mode=mode, metric=metric,
+                           skip_start=skip_start, higher_is_better=higher_is_better, **options)
+        return cls(schedule=schedule, cycle_momentum=cycle_momentum, base_momentum=base_momentum,
+                   max_momentum=max_momentum, keep_history=keep_history, other_writers=other_writers)
+
     # The classic callback's attributes.
     @property
     def history(self) -> History:
@@ -224,9 +255,14 @@ class CyclicLR(keras.callbacks.Callback):
         """Counters, history and schedule as plain data (`clr_core.ScheduleState.state_dict`)."""
         return self.state.state_dict()
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Resume from `state_dict()` output: counters, history and schedule."""
-        self.state.load_state_dict(state)
+    def load_state_dict(self, state: dict[str, Any], plan: str | None = None) -> None:
+        """Resume from `state_dict()` output: counters, history, schedule and momentum bounds.
+
+        `plan` chooses which schedule continues (`clr_core.ScheduleState.load_state_dict`): ``'saved'`` the
+        saved one, ``'current'`` the one this callback was built with (and its momentum bounds), from the saved
+        counters; None, the saved one with a warning naming both when they differ.
+        """
+        self.state.load_state_dict(state, plan=plan)
         self._cycle_chosen = True
         if self._training:
             self._rates_changed()

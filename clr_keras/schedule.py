@@ -7,10 +7,10 @@ from typing import Any
 
 import keras
 
-from clr_core import Schedule
+from clr_core import RangeTestResult, Schedule
 from clr_core.extend import face_schedules
 
-from .config import arguments_from_config, face_arguments, schedule_config
+from .config import arguments_from_config, face_arguments, planned, schedule_config
 from .ops import evaluate_at_step, warn_if_inexact
 
 
@@ -81,6 +81,20 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
             scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform))[0]
         warn_if_inexact(self.schedule)
         _warn_if_unsavable(self.schedule)
+
+    @classmethod
+    def from_range_test(cls, result: RangeTestResult, *, epochs: int, steps_per_epoch: int,
+                        mode: str = "triangular", metric: str | None = None, skip_start: int | None = None,
+                        higher_is_better: bool | None = None, **options: Any) -> CyclicLRSchedule:
+        """The schedule ``result.schedule(...)`` plans from the range test's bounds (see `CyclicLR.from_range_test`).
+
+        Raises:
+            TypeError: `result` is not a `clr_core.RangeTestResult`.
+            ValueError: no bounds, or a run too short for a cycle (the message suggests ``mode='one_cycle'``).
+        """
+        return cls(schedule=planned(result, epochs=epochs, steps_per_epoch=steps_per_epoch, mode=mode,
+                                    metric=metric, skip_start=skip_start, higher_is_better=higher_is_better,
+                                    **options))
 
     def __call__(self, step: Any) -> Any:
         """The learning rate at optimizer step `step` (a tensor, variable or int), as a floatx tensor."""
