@@ -10,11 +10,10 @@ import numpy as np
 from clr_core import History, RangeTestResult, Schedule, ScheduleEnded
 from clr_core.extend import checks, face_state, lr_at_array
 
-from . import jax_state
+from . import _keras
 from .config import face_arguments, planned
-from .fit_owner import FitOwner, caller_frame, fit_callbacks, release_on_next_fit
 from .logs import BATCH_LOSS, BatchLoss, numeric_metrics
-from .lr_table import ATTRIBUTE, LrTable, is_variable, read_step
+from .lr_table import ATTRIBUTE, LrTable, end_fit, is_variable, read_step
 from .momentum import MomentumTable, momentum_attributes
 from .other_writers import OTHER_WRITERS, ratio_of_write, scale_bounds
 
@@ -37,7 +36,7 @@ class CyclicLR(keras.callbacks.Callback):
     `clr_keras.lr_table`), so the callback adds a few operations per step on the device and no wait for it
     (one read of the step counter per call only for data of unknown length with ``steps_per_execution > 1``).
     On the JAX backend the tables travel in the trainer's state with the optimizer's own variables (see
-    `clr_keras.jax_state`), so every step gets its own rate there too.
+    `clr_keras._keras`), so every step gets its own rate there too.
     Works with every built-in optimizer whose learning rate is a float, across repeated ``fit`` calls
     (history and counters carry on), and on a model loaded from a ``.keras`` file: a new callback starts at
     the optimizer's step counter (call `reset` before ``fit`` to start a new cycle at 0 instead).
@@ -50,9 +49,14 @@ class CyclicLR(keras.callbacks.Callback):
     other optimizers are refused at the start of training with a `ValueError` that says what to use (see
     `clr_keras.momentum`). When training ends the optimizer gets its own float back.
 
-    Real training: an interrupted ``fit`` (Ctrl-C, an error in any callback or in the data) leaves the
-    optimizer obeying its own learning rate again, set to the rate the next step would have had, and an
-    assignment ``optimizer.learning_rate = value`` takes effect at once (`clr_keras.fit_owner`). A rate
+    Real training: the callback follows the optimizer's step counter. At the start of each fit and of each
+    epoch, and whenever the counter moved other than by the steps it saw (``BackupAndRestore`` in either
+    order, ``load_weights``, a model loaded from a checkpoint with ``initial_epoch``), it re-anchors on it:
+    the next step runs at the rate of its counter, and only the steps that ran in its sight are recorded.
+    After an interrupted ``fit`` (Ctrl-C, an error in any callback or in the data) the next ``fit`` or
+    ``train_on_batch`` finds the optimizer obeying its own learning rate again, set to the rate the next step
+    would have had; until then the rate stays the callback's (an assignment in between scales its bounds,
+    as another writer's). A checkpoint saved during a fit holds the next step's rate. A rate
     written during training by anyone else (``ReduceLROnPlateau``, ``LearningRateScheduler``, user code)
     scales both bounds by new / current (`other_writers`). `history` gets one entry per optimizer step that
     ran, whatever feeds ``fit`` (see docs/keras.md).
@@ -137,7 +141,6 @@ class CyclicLR(keras.callbacks.Callback):
         self._epoch_batches = 0
         self._training = False
         self._ahead = 0  # steps of the running call recorded early (when another writer set the rate)
-        self._hold_every_call = False
         self._loss_scaled = False
         self._cycle_chosen = False
 
@@ -274,9 +277,7 @@ class CyclicLR(keras.callbacks.Callback):
         model = self.model
         optimizer = _driven_optimizer(model)
         names = momentum_attributes(optimizer) if self.cycle_momentum else None  # refuse before any change
-        previous = getattr(optimizer, ATTRIBUTE, None)
-        if previous is not None and previous.fit is not None and not previous.fit.live():
-            previous.let_go()  # a fit that ended without on_train_end (also this callback's own)
+        end_fit(model)  # a fit that ended without on_train_end (when Keras' fit did not run that already)
         if optimizer is not self._optimizer:
             self._next_step = None  # another optimizer: its counter is no position of ours yet
         self._before_fit = (self.state.total_iterations, self.state.cycle_iterations, self._next_step)
@@ -288,8 +289,10 @@ class CyclicLR(keras.callbacks.Callback):
         momentum = None if names is None else MomentumTable.attach(table, names, _strategy(model))
         if momentum is None:
             MomentumTable.release(optimizer)
-        jax_state.track(model, optimizer, [table.values, table.owner] + (
+        _keras.track(optimizer, [table.values, table.owner] + (
             [] if momentum is None else [momentum.values, momentum.active]))
+        for owner in {id(model.optimizer): model.optimizer, id(optimizer): optimizer}.values():
+            _keras.guard_saving(owner, optimizer, table.before_save)
         train_function = getattr(model, "train_function", None)
         if (installed and train_function is not None) or (
                 momentum is not None and momentum.needs_new_train_function(train_function)):
@@ -297,11 +300,8 @@ class CyclicLR(keras.callbacks.Callback):
         self._table, self._momentum, self._optimizer = table, momentum, optimizer
         self._ahead = 0
         self._fill_table()
-        table.claim(FitOwner(caller_frame(), self._other_writer, self._fit_ended), self.state.lr)
-        release_on_next_fit(model)
-        # A checkpoint saved between batches saves the optimizer's variable: keep it at the next step's rate.
-        self._hold_every_call = any(getattr(callback, "save_freq", "epoch") not in ("epoch", None, False)
-                                    for callback in fit_callbacks())
+        table.claim(self, self.state.lr)
+        _keras.before_each_fit(model, end_fit)
         if momentum is not None:
             momentum.activate()
             momentum.function = getattr(model, "train_function", None)
@@ -311,7 +311,7 @@ class CyclicLR(keras.callbacks.Callback):
         self._batch_loss.start_epoch()
         self._epoch_batches = 0
         if self._training:  # a restore or load before this epoch (in any callback's hook) moved the counter
-            step = jax_state.current_step(self, self._optimizer)
+            step = _keras.current_step(self, self._optimizer)
             if step != self._next_step:
                 self._moved(step)
 
@@ -336,9 +336,6 @@ class CyclicLR(keras.callbacks.Callback):
         self._write_logs(logs)
         if not self._table.covers(self._next_step, self._steps_per_call):
             self._fill_table()
-        if self._hold_every_call:
-            jax_state.sync(self)
-            self._table.hold(self.state.lr)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._write_logs(logs)
@@ -363,7 +360,7 @@ class CyclicLR(keras.callbacks.Callback):
         self._training = False
         self._momentum = None
 
-    # Another writer, and fits that end without on_train_end.
+    # Another writer, and fits that end without on_train_end (what the table asks of its fit).
     def _other_writer(self, value: Any) -> None:
         """Someone assigned `value` to ``optimizer.learning_rate`` during the fit (`clr_keras.other_writers`).
 
@@ -371,7 +368,7 @@ class CyclicLR(keras.callbacks.Callback):
         (``BackupAndRestore``, ``load_weights``): the callback re-anchors on the counter, and the restored
         rate gives way to the cycle's.
         """
-        step = jax_state.current_step(self, self._optimizer)
+        step = _keras.current_step(self, self._optimizer)
         ran = step - self._next_step
         if (ran and not self._in_call) or not 0 <= ran <= self._steps_per_call:
             self._moved(step)
@@ -386,7 +383,7 @@ class CyclicLR(keras.callbacks.Callback):
 
     def _catch_up(self) -> None:
         """Record the steps that ran since the last record (read from the optimizer's step counter)."""
-        count = jax_state.current_step(self, self._optimizer) - self._next_step
+        count = _keras.current_step(self, self._optimizer) - self._next_step
         if count > 0:
             self._epoch_batches += count
             self._record(count, {})
@@ -426,7 +423,7 @@ class CyclicLR(keras.callbacks.Callback):
         if self._steps_per_call == 1 and not self._loss_scaled:
             count = 1 - self._ahead
         else:  # a step skipped by loss scaling leaves the counter too: follow it
-            count = jax_state.current_step(self, self._optimizer) - self._next_step
+            count = _keras.current_step(self, self._optimizer) - self._next_step
         self._ahead = 0
         return count
 
@@ -448,7 +445,7 @@ class CyclicLR(keras.callbacks.Callback):
         Past the end of an ``after='raise'`` schedule the last one is held there, and the state raises when
         such a step is recorded.
         """
-        jax_state.sync(self)  # on JAX, so that the train step reads the values written here
+        _keras.sync(self)  # on JAX, so that the train step reads the values written here
         cycle = self.state.cycle_iterations
         iterations = np.arange(cycle, cycle + self._table.size)
         self._table.write(self._next_step, lr_at_array(self.state.schedule.evaluate, iterations))

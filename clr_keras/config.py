@@ -18,6 +18,8 @@ import keras
 from clr_core import CyclicSchedule, RangeTestResult, Schedule, schedule_from_config, schedule_to_config
 from clr_core.extend import CustomScale, ImportRefused, scale_from_config
 
+from . import _keras
+
 REGISTERED = "registered_name"
 
 
@@ -70,19 +72,6 @@ def scale_function(value: Any, *, safe_mode: bool = False) -> Any:
     return value
 
 
-def keras_safe_mode() -> bool:
-    """Whether Keras deserializes in safe mode now (Keras 3 has no public getter).
-
-    True unless ``load_model(..., safe_mode=False)`` is loading or
-    ``keras.config.enable_unsafe_deserialization()`` was called.
-    """
-    try:
-        from keras.src.saving.serialization_lib import in_safe_mode
-    except ImportError:  # a Keras without it: stay safe
-        return True
-    return in_safe_mode() is not False
-
-
 def arguments_from_config(config: Any) -> dict[str, Any]:
     """A `get_config()` dict as constructor arguments, its saved functions resolved under Keras' safe mode.
 
@@ -92,7 +81,7 @@ def arguments_from_config(config: Any) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise TypeError(f"CyclicLRSchedule config must be a dict, got {type(config).__name__}")
     arguments = dict(config)
-    safe_mode = keras_safe_mode()
+    safe_mode = _keras.keras_safe_mode()
     try:
         if arguments.get("scale_fn") is not None:
             arguments["scale_fn"] = scale_function(arguments["scale_fn"], safe_mode=safe_mode)
