@@ -17,7 +17,8 @@ newest Keras 3 we claim (``make test-keras-oldest``):
   variables only at the end of an epoch or on ``model.jax_state_sync()``; ``model._jax_state_synced`` says
   whether the variables are current; the optimizer's variables are ``optimizer._variables`` and its step
   counter ``optimizer._iterations``; ``callback._model`` is the model without the sync that the public
-  ``callback.model`` does (`track`, `sync`, `current_step`);
+  ``callback.model`` does (`track`, `sync`, `current_step`); ``optimizer._iterations`` counts micro-batches
+  under gradient accumulation (`update_counter`);
 - Keras' safe mode is read from ``keras.src.saving.serialization_lib.in_safe_mode`` (`keras_safe_mode`).
 
 Attributes are set with ``object.__setattr__`` (`install`), past Keras' attribute tracking: the callback's
@@ -165,12 +166,28 @@ def current_step(callback: Any, optimizer: Any) -> int:
         return read_step(optimizer)
     variables = model.optimizer.variables
     index = next(k for k, variable in enumerate(variables) if variable is optimizer._iterations)
-    return int(state["optimizer_variables"][index])
+    return int(state["optimizer_variables"][index]) // accumulation_steps(optimizer)
+
+
+def accumulation_steps(optimizer: Any) -> int:
+    """Micro-batches per update of `optimizer`: its ``gradient_accumulation_steps`` (Keras 3.1+), else 1."""
+    return int(getattr(optimizer, "gradient_accumulation_steps", None) or 1)
+
+
+def update_counter(optimizer: Any) -> Any:
+    """Inside the train step: the optimizer's count of updates so far, as a tensor.
+
+    The step counter; under gradient accumulation, micro-batches // ``gradient_accumulation_steps``, so
+    that the micro-batch that applies update ``j`` reads ``j`` (Keras' own schedules read the micro-batches).
+    """
+    counter = optimizer._iterations.value
+    steps = accumulation_steps(optimizer)
+    return counter if steps == 1 else keras.ops.floor_divide(counter, steps)
 
 
 def read_step(optimizer: Any) -> int:
-    """The optimizer's step counter as a Python int (one read from the device)."""
-    counter = optimizer.iterations
+    """The optimizer's count of updates as a Python int (one read from the device); see `update_counter`."""
+    counter = optimizer.iterations  # Keras 3.1+ divides by gradient_accumulation_steps
     try:
         return int(counter)
     except TypeError:  # a tf.distribute variable has no __int__

@@ -141,7 +141,7 @@ class CyclicLR(keras.callbacks.Callback):
         self._epoch_batches = 0
         self._training = False
         self._ahead = 0  # steps of the running call recorded early (when another writer set the rate)
-        self._loss_scaled = False
+        self._read_steps = False
         self._cycle_chosen = False
 
     @classmethod
@@ -284,7 +284,9 @@ class CyclicLR(keras.callbacks.Callback):
         self._calls, self._in_call = 0, False
         self._anchor(read_step(optimizer))
         self._steps_per_call = max(1, int(getattr(model, "steps_per_execution", 1) or 1))
-        self._loss_scaled = isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+        # Steps read from the counter: loss scaling may skip one, gradient accumulation updates every k batches.
+        self._read_steps = (isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+                            or _keras.accumulation_steps(optimizer) > 1)
         table, installed = LrTable.attach(optimizer, self._steps_per_call, _strategy(model))
         momentum = None if names is None else MomentumTable.attach(table, names, _strategy(model))
         if momentum is None:
@@ -326,7 +328,9 @@ class CyclicLR(keras.callbacks.Callback):
         count = self._steps_in_call()
         self._calls += 1
         self._in_call = False
-        self._epoch_batches += count
+        # Keras' running mean is over batches: under gradient accumulation k of them make one step.
+        self._epoch_batches = batch + 1 if _keras.accumulation_steps(self._optimizer) > 1 else (
+            self._epoch_batches + count)
         metrics = numeric_metrics(logs)
         if "loss" in metrics:
             metrics[BATCH_LOSS] = self._batch_loss.update(metrics["loss"], self._epoch_batches)
@@ -420,7 +424,7 @@ class CyclicLR(keras.callbacks.Callback):
         One per call when ``steps_per_execution=1``, else read from the step counter, which counts every
         setup alike (a short last call, data of unknown length, steps_per_epoch).
         """
-        if self._steps_per_call == 1 and not self._loss_scaled:
+        if self._steps_per_call == 1 and not self._read_steps:
             count = 1 - self._ahead
         else:  # a step skipped by loss scaling leaves the counter too: follow it
             count = _keras.current_step(self, self._optimizer) - self._next_step
@@ -514,12 +518,6 @@ def _driven_optimizer(model: Any) -> Any:
             f"step's rate itself. Pass clr_keras.CyclicLRSchedule(...) as the "
             f"optimizer's learning_rate instead of using the callback, or build {name} with a float "
             f"learning_rate (the callback's base_lr overrides it)")
-    accumulation = getattr(optimizer, "gradient_accumulation_steps", None)
-    if accumulation:
-        raise ValueError(
-            f"CyclicLR counts one optimizer step per batch, but {name} accumulates gradients over "
-            f"gradient_accumulation_steps={accumulation} batches; pass clr_keras.CyclicLRSchedule(...) as its "
-            f"learning_rate instead")
     return optimizer
 
 

@@ -176,7 +176,7 @@ class LrTable:
         self.reads += 1
         if self.on_read is not None:
             self.on_read()
-        return _owned_lookup(self.optimizer.iterations.value, self.size, self.values.value, self.owner.value,
+        return _owned_lookup(_keras.update_counter(self.optimizer), self.size, self.values.value, self.owner.value,
                              self.variable.value)
 
     def _assigned(self, value: Any) -> Any:

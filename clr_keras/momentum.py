@@ -211,7 +211,7 @@ class MomentumTable:
         optimizer = self.optimizer
 
         def read() -> Any:
-            return lookup(optimizer.iterations.value, self.table.size, self.values.value, self.active.value,
+            return lookup(_keras.update_counter(optimizer), self.table.size, self.values.value, self.active.value,
                           number)
 
         return read

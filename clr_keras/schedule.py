@@ -8,7 +8,7 @@ from typing import Any
 import keras
 
 from clr_core import RangeTestResult, Schedule
-from clr_core.extend import face_schedules
+from clr_core.extend import checks, face_schedules
 
 from .config import arguments_from_config, face_arguments, planned, schedule_config
 from .ops import evaluate_at_step, warn_if_inexact
@@ -60,6 +60,9 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
         step_size_down: steps in the falling half of a cycle; default `step_size`.
         waveform: ``'triangle'`` (the paper's) or ``'cosine'`` (the same bounds, a smooth turn at both ends).
         schedule: a ready `clr_core` schedule instead of the arguments.
+        accumulation_steps: the optimizer's ``gradient_accumulation_steps`` (1 without): Keras calls the
+            schedule with its count of micro-batches, and update ``j`` (micro-batches ``kj .. kj + k - 1``)
+            gets ``lr_at(j)``, so that an iteration is one optimizer update, as everywhere in clr.
 
     Raises:
         TypeError, ValueError: for invalid arguments, with the messages of `clr_core.CyclicSchedule`.
@@ -74,8 +77,9 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
     def __init__(self, base_lr: float = 0.001, max_lr: float = 0.006, step_size: float = 2000.0,
                  mode: str = "triangular", gamma: float = 1.0, scale_fn: Any = None, scale_mode: str = "cycle",
                  *, step_size_down: float | None = None, waveform: str = "triangle",
-                 schedule: Schedule | dict[str, Any] | None = None) -> None:
+                 schedule: Schedule | dict[str, Any] | None = None, accumulation_steps: int = 1) -> None:
         super().__init__()
+        self.accumulation_steps = checks.count("accumulation_steps", accumulation_steps, low=1)
         self.schedule = face_schedules(1, **face_arguments(
             schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
             scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform))[0]
@@ -97,7 +101,12 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
                                     **options))
 
     def __call__(self, step: Any) -> Any:
-        """The learning rate at optimizer step `step` (a tensor, variable or int), as a floatx tensor."""
+        """The learning rate at optimizer step `step` (a tensor, variable or int), as a floatx tensor.
+
+        Keras passes its micro-batch counter; the rate is that of update ``step // accumulation_steps``.
+        """
+        if self.accumulation_steps > 1:
+            step = keras.ops.floor_divide(step, self.accumulation_steps)
         return evaluate_at_step(self.schedule, step)
 
     def lr_at(self, step: Any) -> Any:
@@ -106,7 +115,10 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def get_config(self) -> dict[str, Any]:
         """The constructor's arguments as JSON-safe data; raises `ValueError` for an unsavable scale_fn."""
-        return schedule_config(self.schedule)
+        config = schedule_config(self.schedule)
+        if self.accumulation_steps > 1:
+            config["accumulation_steps"] = self.accumulation_steps
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> CyclicLRSchedule:

@@ -3,8 +3,9 @@
 `backup_and_restore` crashes a fit past step 1,024 (one lap of the callback's rate ring) with
 ``BackupAndRestore(save_freq=100)`` and reruns it in a fresh model and callback, as a new process would;
 `checkpoint_and_initial_epoch` resumes from a ``ModelCheckpoint`` file with ``load_model`` and
-``initial_epoch``. Each returns plain data that the tests compare with the core's rates and the weight the
-one-weight model must reach (every step moves it by minus its own rate).
+``initial_epoch``; `gradient_accumulation` counts optimizer updates, not batches. Each returns plain data
+that the tests compare with the core's rates and the weight the one-weight model must reach (every step
+moves it by minus its own rate).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import keras
 import numpy as np
 
-from clr_keras import CyclicLR
+from clr_keras import CyclicLR, CyclicLRSchedule
 from tests.keras.keras_helpers import core_lrs, one_weight_model, ones, sgd_weights, steps_taken, weight
 
 ARGUMENTS = {"base_lr": 0.01, "max_lr": 0.05, "step_size": 150.0, "mode": "triangular2"}
@@ -82,3 +83,26 @@ def checkpoint_and_initial_epoch(directory: str) -> dict:
         "rates": bool(np.array_equal(clr.history["lr"], core_lrs(120, 80, **ARGUMENTS))),
         "weight": [weight(loaded), float(sgd_weights(core_lrs(0, 200, **ARGUMENTS))[-1])],
     }
+
+
+def gradient_accumulation() -> dict:
+    """SGD(gradient_accumulation_steps=4) over 14 batches (3 updates and 2 batches left over): both faces.
+
+    Update ``j`` must apply ``lr_at(j)``: the one weight moves by minus the mean gradient (1) times that rate.
+    """
+    arguments = {"base_lr": 0.01, "max_lr": 0.05, "step_size": 2.0}
+    expected = float(sgd_weights(core_lrs(0, 3, **arguments))[-1])
+    out = {}
+    for face in ("callback", "schedule"):
+        model = one_weight_model(0.5)
+        learning_rate = CyclicLRSchedule(**arguments, accumulation_steps=4) if face == "schedule" else 0.5
+        model.compile(keras.optimizers.SGD(learning_rate, gradient_accumulation_steps=4), loss=model.loss)
+        clr = CyclicLR(**arguments)
+        model.fit(*ones(14, 1), batch_size=1, verbose=0, shuffle=False,
+                  callbacks=[clr] if face == "callback" else [])
+        out[face] = [weight(model), expected, steps_taken(model)]
+        if face == "callback":
+            out["history"] = [list(clr.history["iterations"]), list(clr.history["lr"]),
+                              core_lrs(0, 3, **arguments).tolist(), clr.trn_iterations,
+                              len(clr.history["batch_loss"])]
+    return out

@@ -1,4 +1,4 @@
-"""Resuming through Keras' own machinery: BackupAndRestore in either order, ModelCheckpoint + initial_epoch.
+"""Keras' own machinery: BackupAndRestore in either order, ModelCheckpoint + initial_epoch, gradient accumulation.
 
 The callback re-anchors on the optimizer's step counter when something else moved it, so a rerun after a
 crash applies ``lr_at(step)`` at every step, records only the steps it saw, and ends with its counters equal
@@ -12,14 +12,14 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from .keras_helpers import run_script  # noqa: E402
-from .resume_checks import backup_and_restore, checkpoint_and_initial_epoch  # noqa: E402
+from .resume_checks import backup_and_restore, checkpoint_and_initial_epoch, gradient_accumulation  # noqa: E402
 
 SCRIPT = """
 import json, os, sys, tempfile
 os.environ["KERAS_BACKEND"] = "{backend}"
 {no_tensorflow}
-from tests.keras.resume_checks import backup_and_restore
-out = {{}}
+from tests.keras.resume_checks import backup_and_restore, gradient_accumulation
+out = {{"accumulation": gradient_accumulation()}}
 for clr_first in (True, False):
     with tempfile.TemporaryDirectory() as directory:
         out[str(clr_first)] = backup_and_restore(directory, clr_first)
@@ -59,3 +59,17 @@ def test_backup_and_restore_on_other_backends(backend):
                                    if backend == "torch" else ""), env={"KERAS_BACKEND": backend}, timeout=400)
     for clr_first in ("True", "False"):
         check_rerun(out[clr_first])
+    check_accumulation(out["accumulation"])
+
+
+def check_accumulation(out: dict) -> None:
+    for face in ("callback", "schedule"):
+        got, expected, updates = out[face]
+        assert got == expected and updates == 3  # update j applied lr_at(j)
+    iterations, lrs, expected, total, reports = out["history"]
+    assert iterations == [1, 2, 3] and lrs == expected and total == 3
+    assert reports == 14  # one batch loss per report (batch)
+
+
+def test_gradient_accumulation_counts_optimizer_updates():
+    check_accumulation(gradient_accumulation())

@@ -85,13 +85,11 @@ def test_callback_refuses_an_optimizer_built_with_a_schedule(learning_rate):
                    "overrides it)")
 
 
-def test_callback_refuses_gradient_accumulation():
-    model = one_weight_model(0.1)
-    model.compile(keras.optimizers.SGD(0.1, gradient_accumulation_steps=2), loss=model.loss)
-    assert raised(model.fit, *ones(2), batch_size=2, verbose=0, callbacks=[CyclicLR()]) == (
-        ValueError, "CyclicLR counts one optimizer step per batch, but SGD accumulates gradients over "
-                    "gradient_accumulation_steps=2 batches; pass clr_keras.CyclicLRSchedule(...) as its "
-                    "learning_rate instead")
+def test_accumulation_steps_is_a_count_of_at_least_one():
+    assert raised(CyclicLRSchedule, accumulation_steps=0) == (
+        ValueError, "accumulation_steps must be an int >= 1, got 0")
+    assert CyclicLRSchedule(accumulation_steps=4).get_config()["accumulation_steps"] == 4
+    assert "accumulation_steps" not in CyclicLRSchedule().get_config()
 
 
 @pytest.mark.parametrize("factor", [-0.5, 2.0, float("nan")])
