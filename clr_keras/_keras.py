@@ -21,6 +21,9 @@ newest Keras 3 we claim (``make test-keras-oldest``):
   under gradient accumulation (`update_counter`);
 - Keras' safe mode is read from ``keras.src.saving.serialization_lib.in_safe_mode`` (`keras_safe_mode`).
 
+Importing clr_keras with Keras 2 raises an `ImportError` here, and `CyclicLR` refuses a Keras 2 model
+(``tf_keras``, ``TF_USE_LEGACY_KERAS=1``) with a `TypeError` naming the fix.
+
 Attributes are set with ``object.__setattr__`` (`install`), past Keras' attribute tracking: the callback's
 tables are no state of the optimizer, and a saved model holds none of them.
 """
@@ -32,6 +35,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import keras
+
+if int(keras.__version__.split(".")[0]) < 3:
+    raise ImportError(f"clr_keras needs Keras 3, but keras {keras.__version__} is installed: pip install "
+                      f"'keras>=3' (TensorFlow 2.16+ uses it), or use clr_torch / clr_optax")
 
 TRACKED = "_clr_tracked_variables"
 BEFORE_FIT = "_clr_before_each_fit"

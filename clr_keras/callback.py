@@ -273,6 +273,16 @@ class CyclicLR(keras.callbacks.Callback):
             self._next_step = None
 
     # Keras hooks.
+    def set_model(self, model: Any) -> None:
+        """Keras' hook: refuse a Keras 2 model (``tf.keras`` under ``TF_USE_LEGACY_KERAS=1``, ``tf_keras``)."""
+        if not isinstance(model, keras.Model):
+            raise TypeError(
+                f"CyclicLR is a Keras 3 callback, but the model is a {type(model).__module__}."
+                f"{type(model).__qualname__}, not a keras.Model (Keras 2: tf_keras, or tf.keras with "
+                f"TF_USE_LEGACY_KERAS=1); build the model with Keras 3 (import keras, and unset "
+                f"TF_USE_LEGACY_KERAS), or use clr_torch / clr_optax")
+        super().set_model(model)
+
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         model = self.model
         optimizer = _driven_optimizer(model)

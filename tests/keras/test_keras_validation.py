@@ -106,3 +106,16 @@ def test_a_bad_scale_factor_raises_in_eager_calls_of_the_schedule_and_in_the_cal
     with pytest.raises(ValueError, match=r"scale_fn returned .* for s=2.0; it must return a number in \[0, 1\]"):
         model.fit(*ones(8), batch_size=1, verbose=0, callbacks=[callback])
     assert all(0.001 <= lr <= 0.006 for lr in callback.history.get("lr", []))  # no bad rate was applied
+
+
+class Sequential:
+    """Stands for a Keras 2 model (tf_keras, or tf.keras under TF_USE_LEGACY_KERAS=1)."""
+
+    __module__ = "tf_keras.src.engine.sequential"
+
+
+def test_a_keras_2_model_is_refused_naming_the_fix():
+    assert raised(CyclicLR().set_model, Sequential()) == (
+        TypeError, "CyclicLR is a Keras 3 callback, but the model is a tf_keras.src.engine.sequential.Sequential, "
+                   "not a keras.Model (Keras 2: tf_keras, or tf.keras with TF_USE_LEGACY_KERAS=1); build the model "
+                   "with Keras 3 (import keras, and unset TF_USE_LEGACY_KERAS), or use clr_torch / clr_optax")
