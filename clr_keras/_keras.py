@@ -187,7 +187,10 @@ def update_counter(optimizer: Any) -> Any:
     The step counter; under gradient accumulation, micro-batches // ``gradient_accumulation_steps``, so
     that the micro-batch that applies update ``j`` reads ``j`` (Keras' own schedules read the micro-batches).
     """
-    counter = optimizer._iterations.value
+    counter = getattr(optimizer, "_iterations", None)
+    if counter is None:  # Keras 3.0: the counter is the attribute `iterations` itself
+        counter = optimizer.iterations
+    counter = counter.value
     steps = accumulation_steps(optimizer)
     return counter if steps == 1 else keras.ops.floor_divide(counter, steps)
 

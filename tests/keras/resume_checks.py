@@ -85,11 +85,16 @@ def checkpoint_and_initial_epoch(directory: str) -> dict:
     }
 
 
-def gradient_accumulation() -> dict:
+def gradient_accumulation() -> dict | None:
     """SGD(gradient_accumulation_steps=4) over 14 batches (3 updates and 2 batches left over): both faces.
 
     Update ``j`` must apply ``lr_at(j)``: the one weight moves by minus the mean gradient (1) times that rate.
+    None on a Keras without gradient accumulation (before 3.1).
     """
+    try:
+        keras.optimizers.SGD(gradient_accumulation_steps=4)
+    except (TypeError, ValueError):
+        return None
     arguments = {"base_lr": 0.01, "max_lr": 0.05, "step_size": 2.0}
     expected = float(sgd_weights(core_lrs(0, 3, **arguments))[-1])
     out = {}

@@ -29,9 +29,10 @@ print("RESULT" + json.dumps(out))
 
 def check_rerun(out: dict) -> None:
     assert out["crashed_at"] == 1150 and out["restored"] == 1100  # past one lap (1,024) of the rate ring
-    assert out["steps"] == 1800  # Keras reruns the interrupted epoch from its first batch
-    assert out["iterations"]  # 1101..1800: only the steps the rerun ran
-    assert out["counters"] == [1800, 1800]  # trn_iterations == optimizer.iterations
+    # Keras 3.15 reruns the interrupted epoch from its first batch; Keras 3.0 (no initial epoch) the whole fit
+    assert out["steps"] in (1800, 2500)
+    assert out["iterations"]  # 1101..steps: only the steps the rerun ran
+    assert out["counters"] == [out["steps"]] * 2  # trn_iterations == optimizer.iterations
     assert out["rates"]  # history['lr'] == lr_at(step) for every step of the rerun
     got, expected = out["weight"]
     assert got == expected  # every step applied its own rate (one weight, constant gradient, plain SGD)
@@ -59,13 +60,19 @@ def test_backup_and_restore_on_other_backends(backend):
                                    if backend == "torch" else ""), env={"KERAS_BACKEND": backend}, timeout=400)
     for clr_first in ("True", "False"):
         check_rerun(out[clr_first])
-    check_accumulation(out["accumulation"])
+    if out["accumulation"] is not None:  # Keras 3.1+
+        check_accumulation(out["accumulation"])
 
 
-def check_accumulation(out: dict) -> None:
+def check_accumulation(out: dict | None) -> None:
+    if out is None:
+        pytest.skip(f"Keras {keras.__version__} has no gradient accumulation")
     for face in ("callback", "schedule"):
         got, expected, updates = out[face]
-        assert got == expected and updates == 3  # update j applied lr_at(j)
+        assert updates == 3
+        # update j applied lr_at(j): exactly for the callback; the schedule computes in float32 on JAX
+        # without x64 (see clr_keras.ops), so to float32 rounding there
+        assert got == expected if face == "callback" else got == pytest.approx(expected, rel=2**-21)
     iterations, lrs, expected, total, reports = out["history"]
     assert iterations == [1, 2, 3] and lrs == expected and total == 3
     assert reports == 14  # one batch loss per report (batch)
