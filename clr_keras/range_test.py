@@ -86,7 +86,7 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
         optimizer.learning_rate = lr
         # the batches up to the optimizer's next real update (k under accumulation, fewer when its counter is
         # already part way, with fresh_optimizer=False)
-        calls = accumulation - int(np.asarray(optimizer._iterations)) % accumulation
+        calls = accumulation - int(np.asarray(optimizer._iterations)) % accumulation if accumulation > 1 else 1
         total = 0.0
         for _ in range(calls):
             batch_x, batch_y, weights = batches.next()

@@ -84,7 +84,7 @@ def range_test(model: nn.Module, optimizer: Optimizer, loss_fn: Callable[[Any, A
         autocast: a ``torch.autocast(...)`` to run each loss under (mixed precision).
         scaler: a ``torch.amp.GradScaler``: the loss is scaled for backward, and a step the scaler skips
             (inf gradients) is no point of the curve: the same lr is tried on the next batches
-            (`MAX_SKIPS` skips in a row count as divergence).
+            (`MAX_SKIPS` skips in a row count as divergence). Its state is restored afterwards.
 
     Returns:
         The `clr_core.RangeTestResult`; ``result.suggest_bounds()`` gives ``(base_lr, max_lr)``,
@@ -122,6 +122,7 @@ def range_test(model: nn.Module, optimizer: Optimizer, loss_fn: Callable[[Any, A
     saved_optimizer = copy.deepcopy(optimizer.state_dict())
     held_tensors = [{key: (value, value.detach().clone()) for key, value in group.items() if isinstance(value, Tensor)}
                     for group in optimizer.param_groups]
+    saved_scaler = None if scaler is None else copy.deepcopy(scaler.state_dict())
     was_training = model.training
 
     def one_step(lr: float) -> tuple[bool, Tensor]:
@@ -171,6 +172,8 @@ def range_test(model: nn.Module, optimizer: Optimizer, loss_fn: Callable[[Any, A
                 tensor.copy_(value)  # load_state_dict put a copy in; anyone holding the tensor keeps seeing it
                 group[key] = tensor
         model.train(was_training)
+        if scaler is not None:
+            scaler.load_state_dict(saved_scaler)  # its scale and growth count as they were
 
 
 class _UserStep:

@@ -8,6 +8,7 @@ Applied lrs are proved by their effect: one scalar weight, a loss ``w * c`` with
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 import pytest
@@ -196,7 +197,20 @@ def test_a_step_the_grad_scaler_skips_is_no_point_and_the_same_lr_runs_on_the_ne
     assert result.lrs == expected and len(result.losses) == num_iter and not result.stopped_early
     assert data.given == num_iter + 2 and len(moves.steps) == num_iter  # two skipped, ten applied
     assert [move[0] / 3.0 for move in moves.steps] == pytest.approx(expected, rel=1e-3)  # float32 moves
-    assert scaler.get_scale() == 2.0 ** 125  # the scaler really backed off twice
+    assert scaler.get_scale() == 2.0 ** 127  # restored, as the model and the optimizer
+
+
+def test_gradients_that_overflow_at_every_scale_stop_the_test_as_divergence_after_max_skips() -> None:
+    from clr_torch.range_test import MAX_SKIPS
+
+    data = Counted([torch.tensor(3.0)])
+    model = Scalar(dtype=torch.float32)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    moves = Moves(model, optimizer)
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 127, backoff_factor=0.9999)  # never backs off enough
+    result = range_test(model, optimizer, None, data, batch_loss=lambda model, c: model(c), num_iter=10, scaler=scaler)
+    assert result.stopped_early and result.losses == [math.inf] and result.lrs == [1e-7]
+    assert data.given == MAX_SKIPS and moves.steps == []
 
 
 def test_every_loss_runs_under_the_users_autocast_in_training_and_evaluation() -> None:
