@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -133,7 +134,8 @@ def range_test(model: nn.Module, optimizer: Optimizer, loss_fn: Callable[[Any, A
         total = torch.zeros((), dtype=torch.float64)
         for micro in range(accumulation):
             with _no_sync(model) if micro < accumulation - 1 else contextlib.nullcontext():
-                loss = ranks.together(lambda: step.loss(batches.next(), "data"), "the training step")
+                batch = ranks.together(lambda: step.read(batches.next(), "data"), "while reading the training data")
+                loss = ranks.together(functools.partial(step.loss, batch), "in the training step")
                 part = loss / accumulation
                 (part if scaler is None else scaler.scale(part)).backward()
             total += loss.detach().to("cpu", torch.float64)
@@ -198,23 +200,35 @@ class _UserStep:
         """The user's autocast, or nothing."""
         return contextlib.nullcontext() if self._autocast is None else self._autocast
 
-    def loss(self, batch: Any, name: str) -> Tensor:
-        """The loss of one batch of `name` (``'data'`` or ``'validation_data'``)."""
+    def read(self, batch: Any, name: str) -> Any:
+        """`batch` when this step can read it (an ``(x, y)`` pair for `loss_fn`); else a TypeError naming `name`."""
+        if self.batch_loss is None:
+            _pair(batch, name)
+        return batch
+
+    def loss(self, batch: Any, model: nn.Module | None = None) -> Tensor:
+        """The loss of one batch that `read` accepted, on `model` (the training model by default)."""
+        model = self.model if model is None else model
         with self.running():
             if self.batch_loss is not None:
-                return _scalar(self.batch_loss(self.model, batch), "batch_loss")
-            x, y = _pair(batch, name)
+                return _scalar(self.batch_loss(model, batch), "batch_loss")
             assert self.loss_fn is not None
-            return _scalar(self.loss_fn(self.model(x), y), "loss_fn")
+            return _scalar(self.loss_fn(model(batch[0]), batch[1]), "loss_fn")
 
     def evaluate(self, batch: Any, metrics: dict[str, Metric]) -> tuple[int, list[float]]:
-        """``(weight, [loss, *metrics])`` of one validation batch: its size, or 1 under `batch_loss`."""
+        """``(weight, [loss, *metrics])`` of one validation batch: its size, or 1 under `batch_loss`.
+
+        A DDP model is evaluated through its module: a forward of the wrapper may broadcast buffers, a
+        collective that a rank with fewer validation batches (or none) would never join.
+        """
+        batch = self.read(batch, "validation_data")
+        model = self.model.module if isinstance(self.model, nn.parallel.DistributedDataParallel) else self.model
         if self.batch_loss is not None:
-            return 1, [float(self.loss(batch, "validation_data"))]
-        x, y = _pair(batch, "validation_data")
+            return 1, [float(self.loss(batch, model))]
         assert self.loss_fn is not None
+        x, y = batch
         with self.running():
-            output = self.model(x)
+            output = model(x)
             values = [_scalar(self.loss_fn(output, y), "loss_fn"), *(metric(output, y) for metric in metrics.values())]
         return len(y), [float(value) for value in values]
 
@@ -281,7 +295,7 @@ def _evaluate(step: _UserStep, data: Iterable[Any], metrics: dict[str, Metric]) 
             step.model.train()
         return [*sums, float(count)]
 
-    totals = ranks.sum_across(ranks.together(this_rank, "the evaluation"))
+    totals = ranks.sum_across(ranks.together(this_rank, "in the evaluation"))
     if totals[-1] == 0:
         raise ValueError("validation_data held no batch (on any rank): it must hold at least one each time it is "
                          "read (a list or a DataLoader, not a generator)")

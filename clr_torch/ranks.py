@@ -47,6 +47,8 @@ def mean_across(loss: Tensor) -> float:
 def together(work: Callable[[], T], what: str) -> T:
     """``work()`` on this rank; when it raises on any rank, every rank raises, at this same point.
 
+    `what` ends the other ranks' message: ``"rank 1 raised <what>: ..."``, e.g. ``"in the evaluation"``.
+
     The rank whose `work` raised raises its own error; every other rank raises a RuntimeError that names
     the ranks that failed. One small all-reduce per call, and only inside a process group.
     """
@@ -68,5 +70,5 @@ def _agree(*, failed: bool, what: str) -> None:
     failed_ranks = [rank for rank, flag in enumerate(flags.tolist()) if flag]
     if failed_ranks and not failed:
         who = f"rank {failed_ranks[0]}" if len(failed_ranks) == 1 else f"ranks {failed_ranks}"
-        raise RuntimeError(f"{who} raised during {what}: the range test stops "
+        raise RuntimeError(f"{who} raised {what}: the range test stops "
                            f"on every rank (that rank's own error says why); the model and optimizer are restored")

@@ -135,9 +135,12 @@ def run_shared_decisions_rank(rank: int) -> dict[str, Any]:
             own_validation.append(float(loss))
         return loss
 
-    def run(data: list[Any], validation: list[Any] | None, **options: Any) -> dict[str, Any]:
+    def run(data: list[Any], validation: list[Any] | None, buffers: bool = False, **options: Any) -> dict[str, Any]:
         torch.manual_seed(0)
-        model = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(4, 1))
+        # with buffers (BatchNorm) a forward of the DDP wrapper broadcasts them: a collective of its own
+        module = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 1)) \
+            if buffers else torch.nn.Linear(4, 1)
+        model = torch.nn.parallel.DistributedDataParallel(module)
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         before = [p.detach().clone() for p in model.parameters()]
         steps: list[int] = []
@@ -150,7 +153,7 @@ def run_shared_decisions_rank(rank: int) -> dict[str, Any]:
 
     data = range_batches(rank, 3)
     own_validation.clear()
-    out["empty_shard"] = run(data, range_batches(10, 2) if rank == 0 else [], accumulation_steps=2)
+    out["empty_shard"] = run(data, range_batches(10, 2) if rank == 0 else [], accumulation_steps=2, buffers=True)
     out["own_validation"] = list(own_validation)
     out["no_validation_anywhere"] = run(data, [])
     bad = [data[0], data[1], {"x": data[2][0]}] if rank == 1 else data
@@ -231,12 +234,12 @@ def test_an_error_on_one_rank_is_raised_on_every_rank_at_the_same_step(ranks: li
         "TypeError", "data must give (x, y) batches for loss_fn(model(x), y), got a dict batch with keys ['x']: for "
                      "any other batch pass batch_loss=lambda model, batch: <its loss> and None as loss_fn"]
     assert first["bad_batch_on_rank_1"]["error"] == [
-        "RuntimeError", "rank 1 raised during the training step: the range test stops on every rank (that rank's "
-                        "own error says why); the model and optimizer are restored"]
+        "RuntimeError", "rank 1 raised while reading the training data: the range test stops on every rank (that "
+                        "rank's own error says why); the model and optimizer are restored"]
     assert first["bad_batch_on_rank_1"]["steps"] == second["bad_batch_on_rank_1"]["steps"] == 2
     assert first["bad_validation_on_rank_0"]["error"][0] == "TypeError"
     assert second["bad_validation_on_rank_0"]["error"] == [
-        "RuntimeError", "rank 0 raised during the evaluation: the range test stops on every rank (that rank's own "
+        "RuntimeError", "rank 0 raised in the evaluation: the range test stops on every rank (that rank's own "
                         "error says why); the model and optimizer are restored"]
     for rank in (first, second):
         assert all(rank[key]["restored"] for key in rank if key != "own_validation")
