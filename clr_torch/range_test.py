@@ -126,19 +126,19 @@ def range_test(model: nn.Module, optimizer: Optimizer, loss_fn: Callable[[Any, A
     saved_scaler = None if scaler is None else copy.deepcopy(scaler.state_dict())
     was_training = model.training
 
-    def one_step(lr: float) -> tuple[bool, Tensor]:
+    def one_step(lr: float) -> tuple[bool, float]:
         """One optimizer step over `accumulation` batches; ``(applied, mean loss)``."""
         for group, ratio in zip(optimizer.param_groups, ratios):
             write_value(group, "lr", lr * ratio)
         optimizer.zero_grad()
-        total = torch.zeros((), dtype=torch.float64)
+        total = 0.0
         for micro in range(accumulation):
             with _no_sync(model) if micro < accumulation - 1 else contextlib.nullcontext():
                 batch = ranks.together(lambda: step.read(batches.next(), "data"), "while reading the training data")
                 loss = ranks.together(functools.partial(step.loss, batch), "in the training step")
-                part = loss / accumulation
+                part = loss if accumulation == 1 else loss / accumulation
                 (part if scaler is None else scaler.scale(part)).backward()
-            total += loss.detach().to("cpu", torch.float64)
+            total += float(loss.detach())
         if scaler is None:
             optimizer.step()
             return True, total / accumulation
@@ -250,7 +250,7 @@ def _scalar(loss: Any, name: str) -> Tensor:
     if not isinstance(loss, Tensor) or loss.numel() != 1:
         got = f"a tensor of shape {tuple(loss.shape)}" if isinstance(loss, Tensor) else type(loss).__name__
         raise TypeError(f"{name} must return the batch's loss as a scalar tensor, got {got}")
-    return loss.reshape(())
+    return loss if loss.dim() == 0 else loss.reshape(())
 
 
 def _no_sync(model: nn.Module) -> contextlib.AbstractContextManager[Any]:

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import torch
-from torch import Tensor
 
 T = TypeVar("T")
 
@@ -35,13 +34,11 @@ def sum_across(values: list[float]) -> list[float]:
     return [float(value) for value in tensor]
 
 
-def mean_across(loss: Tensor) -> float:
-    """The mean of a scalar over every rank, so each records the same and stops at the same step."""
+def mean_across(value: float) -> float:
+    """The mean of a number over every rank, so each records the same and stops at the same step."""
     if not in_process_group():
-        return float(loss)
-    total = loss.detach().to(device=_device(), dtype=torch.float64, copy=True)
-    torch.distributed.all_reduce(total)
-    return float(total) / torch.distributed.get_world_size()
+        return value
+    return sum_across([value])[0] / torch.distributed.get_world_size()
 
 
 def together(work: Callable[[], T], what: str) -> T:
