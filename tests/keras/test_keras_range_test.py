@@ -105,6 +105,13 @@ def test_gradient_accumulation_steps_makes_each_point_k_batches_and_one_update_a
         weight -= lr * 3.0
     assert float(model.get_weights()[0][0, 0]) == 1.0 and int(model.optimizer._iterations) == 0  # restored
 
+    # an optimizer part way through its k batches, kept (fresh_optimizer=False): the first point completes
+    # that update (k - 1 batches), every later one takes k
+    model.train_on_batch(np.ones((4, 1), "float32"), np.zeros((4, 1), "float32"))
+    given.clear()
+    range_test(model, batches(), start_lr=1e-3, end_lr=1e-1, num_iter=num_iter, fresh_optimizer=False)
+    assert len(given) == k * num_iter - 1
+
 
 def test_arrays_that_disagree_and_weights_without_arrays_are_refused_by_name():
     x, y, weights = data()
