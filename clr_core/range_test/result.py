@@ -298,3 +298,17 @@ class RangeTestResult:
             warnings.warn(f"the smoothed {name} was still improving at the end of the sweep (lr {lrs[-1]:.3g}): "
                           f"max_lr is a lower bound; raise end_lr", RangeTestWarning, stacklevel=3)
         return _Reading(name, lrs, trend, top, best, skip, window, noise)
+
+    # Param groups (the torch runner keeps their ratios): a field of its own, after the rules' methods.
+    group_ratios: list[float] = field(default_factory=lambda: [1.0])
+    """Each param group's lr over the first group's, as the sweep kept them: group ``g`` ran at
+    ``lrs[k] * group_ratios[g]``; ``[1.0]`` for one lr."""
+
+    def suggest_group_bounds(self, **options: Any) -> list[tuple[float, float]]:
+        """``(base_lr, max_lr)`` of each param group: `suggest_bounds` (with the same `options`) times its ratio.
+
+        The bounds of group 0 are `suggest_bounds`' own; ``zip(*result.suggest_group_bounds())`` gives the
+        per-group lists that `clr_torch.CyclicLR` takes as `base_lr` and `max_lr`.
+        """
+        base_lr, max_lr = self.suggest_bounds(**options)
+        return [(base_lr * ratio, max_lr * ratio) for ratio in self.group_ratios]
