@@ -30,6 +30,11 @@ TOO_RARELY_WARNING = (
     "configure_optimizers (its default interval is 'epoch')")
 
 
+#: Optimizer steps seen before "several scheduler steps per optimizer step" is judged: a GradScaler may skip a
+#: few early steps while its scale settles, never as many as it applies.
+SETTLED = 10
+
+
 class AppliedSteps:
     """An optimizer step post-hook counting the steps the optimizer applied (`count`)."""
 
@@ -48,8 +53,8 @@ class SteppingRate:
     Only the scheduler steps that did not follow exactly one optimizer step reach `irregular`, so a right
     rate costs nothing here. A step with no optimizer step before the optimizer's first one (GradScaler's
     first skips, torch's own call-order mistake) is not counted; after it, a scheduler stepped as often
-    without an optimizer step as with one (at least twice each) is stepped too often: GradScaler skips a
-    step in thousands once its scale has settled.
+    without an optimizer step as with one, once the optimizer has taken `SETTLED` steps, is stepped too
+    often: GradScaler skips a step in thousands once its scale has settled.
     """
 
     def __init__(self) -> None:
@@ -63,7 +68,7 @@ class SteppingRate:
             if not applied:
                 return
             self._idle += 1
-            if not self._too_often and applied >= 2 and self._idle >= applied:
+            if not self._too_often and applied >= SETTLED and self._idle >= applied:
                 self._too_often = True
                 warnings.warn(TOO_OFTEN_WARNING.format(idle=self._idle, applied=applied), UserWarning, stacklevel=4)
         elif not self._too_rarely:

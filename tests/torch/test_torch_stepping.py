@@ -13,7 +13,7 @@ import pytest
 
 from clr_torch import CyclicLR
 from clr_torch.scheduler import CALL_ORDER_WARNING
-from clr_torch.stepping import TOO_OFTEN_WARNING, TOO_RARELY_WARNING
+from clr_torch.stepping import SETTLED, TOO_OFTEN_WARNING, TOO_RARELY_WARNING
 
 torch = pytest.importorskip("torch")
 
@@ -82,6 +82,16 @@ def train(scheduler_steps_per_optimizer_step=1, optimizer_steps_per_scheduler_st
     return scheduler, [str(item.message) for item in caught]
 
 
+def test_gradscaler_skipping_early_steps_does_not_warn():
+    """fp16's first steps: a skip before the first applied step, then skips between the first few applied."""
+    skipped = (0, 2, 3, 5, 6, 8)
+    with warnings.catch_warnings():
+        # a skipped first step gets torch's call-order warning, as PyTorch's schedulers do; ours must not warn
+        warnings.filterwarnings("error", message="CyclicLR: ")
+        scheduler, moves, _ = amp_run(ours, skipped=skipped, steps=30)
+    assert len(scheduler.history["iterations"]) == 30 - len(skipped) == sum(move != 0.0 for move in moves)
+
+
 def test_the_right_rate_never_warns_and_records_every_step():
     scheduler, caught = train()
     assert caught == []
@@ -102,11 +112,13 @@ def test_a_plan_stepped_once_per_epoch_warns_once_naming_lightnings_interval():
 @pytest.mark.parametrize("per_step", [2, 4])
 def test_a_plan_stepped_several_times_per_optimizer_step_warns_once_naming_the_fixes(per_step):
     """Accelerate with `per_step` processes (its default), or a step per micro-batch under accumulation."""
-    scheduler, caught = train(scheduler_steps_per_optimizer_step=per_step, updates=6)
+    scheduler, caught = train(scheduler_steps_per_optimizer_step=per_step, updates=SETTLED + 2)
     assert len(caught) == 1
-    assert caught[0] == TOO_OFTEN_WARNING.format(idle=per_step, applied=2)
+    # judged once the optimizer has taken SETTLED steps: the first scheduler step after it without one
+    assert caught[0] == TOO_OFTEN_WARNING.format(idle=(per_step - 1) * (SETTLED - 1) + 1, applied=SETTLED)
+    assert "step_scheduler_with_optimizer=False" in caught[0] and "per micro-batch" in caught[0]
     # one row per optimizer step: the scheduler step right after it; the others ran nothing
-    assert scheduler.history["iterations"] == list(range(1, 6 * per_step, per_step))
+    assert scheduler.history["iterations"] == list(range(1, (SETTLED + 2) * per_step, per_step))
 
 
 def test_the_too_often_message_in_full():
@@ -124,7 +136,7 @@ def test_micro_batch_stepping_under_accumulation_warns_and_one_step_per_update_d
         scheduler = CyclicLR(optimizer, base_lr=0.01, max_lr=0.05, step_size=4)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            for batch in range(24):
+            for batch in range(4 * (SETTLED + 2)):
                 (weight * 1.0).backward()
                 if batch % 4 == 3:
                     optimizer.step()
@@ -136,10 +148,10 @@ def test_micro_batch_stepping_under_accumulation_warns_and_one_step_per_update_d
         return scheduler, [str(item.message) for item in caught]
 
     right, none = run(per_micro_batch=False)
-    assert none == [] and right.history["iterations"] == list(range(1, 7))
+    assert none == [] and right.history["iterations"] == list(range(1, SETTLED + 3))
     _, caught = run(per_micro_batch=True)
     # torch's own call-order warning (the first micro-batch steps before any optimizer step), then ours, once
-    assert caught == [CALL_ORDER_WARNING, TOO_OFTEN_WARNING.format(idle=4, applied=2)]
+    assert caught == [CALL_ORDER_WARNING, TOO_OFTEN_WARNING.format(idle=3 * (SETTLED - 1) + 1, applied=SETTLED)]
 
 
 def test_the_first_iteration_call_order_mistake_gets_torchs_warning_only():
