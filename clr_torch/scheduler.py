@@ -231,11 +231,10 @@ class CyclicLR(LRScheduler):
         After none (a GradScaler skip) the counters move on, as PyTorch's schedulers do, and nothing is recorded.
         """
         self._rate.irregular(applied_since, self._applied.count)
-        state = self._state
         if applied_since:
-            state.step()
+            self._state.step()
         else:
-            state.start_at(state.total_iterations + 1, state.cycle_iterations + 1)
+            self._state.skip()
 
     def _write(self, groups: list[dict[str, Any]], lrs: list[float]) -> None:
         """Write `lrs` (and the momentum they give) into `groups`; a tensor lr is filled in place.
