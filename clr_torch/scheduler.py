@@ -157,7 +157,7 @@ class CyclicLR(LRScheduler):
         self._applied = AppliedSteps()
         self._seen = 0
         self._rate = SteppingRate()
-        optimizer.register_step_post_hook(self._applied)
+        optimizer.register_step_post_hook(self._applied.hook)
         # As PyTorch's CyclicLR, the groups start at the first lrs, so `initial_lr` (set by LRScheduler unless
         # a scheduler built before this one did) is the cycle's start, where SequentialLR begins.
         self._write(optimizer.param_groups, state.lrs)

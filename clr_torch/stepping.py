@@ -1,8 +1,9 @@
 """How often the optimizer really stepped between two ``scheduler.step()`` calls, and what a wrong rate means.
 
-`AppliedSteps` is an optimizer step post-hook (``optimizer.register_step_post_hook``): it counts the steps the
-optimizer applied. GradScaler's skipped steps never call ``optimizer.step()``, so they are not counted, and
-the scheduler records no history row for them (the rate still moves on, as PyTorch's schedulers do).
+`AppliedSteps` counts the steps the optimizer applied, through its step post-hook
+(``optimizer.register_step_post_hook``). GradScaler's skipped steps never call ``optimizer.step()``, so they
+are not counted, and the scheduler records no history row for them (the rate still moves on, as PyTorch's
+schedulers do).
 
 `SteppingRate` looks at the scheduler steps that did not follow exactly one optimizer step and warns once for
 each of the two common mistakes: a plan stepped once per many optimizer steps (Lightning's
@@ -36,14 +37,15 @@ SETTLED = 10
 
 
 class AppliedSteps:
-    """An optimizer step post-hook counting the steps the optimizer applied (`count`)."""
+    """The steps an optimizer applied (`count`), counted by `hook`, its step post-hook."""
 
     __slots__ = ("count",)
 
     def __init__(self) -> None:
         self.count = 0
 
-    def __call__(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+    def hook(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+        """``optimizer.register_step_post_hook(steps.hook)`` (a bound method: called faster than ``__call__``)."""
         self.count += 1
 
 
