@@ -30,6 +30,22 @@ def real(name: str, value: Any) -> float:
         return math.inf if cast(float, value) > 0 else -math.inf  # an int too large for a float
 
 
+def fits_dtype(face: str, schedule: Any, dtype: str, largest: float) -> None:
+    """Refuse a schedule whose highest value (``lr_range()[1]``) is above `largest`, the top of `dtype`.
+
+    For the faces that hand the optimizer float32 (or floatx) values: a larger bound would become ``inf``
+    there. A kind without an ``lr_range`` cannot be told and is let through.
+    """
+    lr_range = getattr(schedule, "lr_range", None)
+    if not callable(lr_range):
+        return
+    high = lr_range()[1]
+    if isinstance(high, (int, float)) and high > largest:
+        raise ValueError(f"{face} computes in {dtype}, which holds values up to {largest!r}, but this "
+                         f"{type(schedule).__name__} reaches {high!r} (its max_lr, or its highest bound); "
+                         f"scale the bounds into {dtype}'s range")
+
+
 def shown(value: Any) -> str:
     """`repr(value)`, cut to 60 characters (a 400-digit int stays readable in a message)."""
     text = repr(value)

@@ -283,6 +283,14 @@ class ScheduleState:
         self.total_iterations, self.cycle_iterations, self._lrs, self._ended = total, cycle, lrs, ended
         self._momentums = momentums
 
+    def skip(self) -> None:
+        """Move the counters over a step the optimizer did not apply (a GradScaler skip), recording nothing.
+
+        The rate moves on as after a recorded step (PyTorch's schedulers do the same), and the history's
+        ``'iterations'`` skips that count: the history records what ran.
+        """
+        self.start_at(self.total_iterations + 1, self.cycle_iterations + 1)
+
     def log(self, **metrics: Any) -> None:
         """Record metrics at the current total iteration without stepping (e.g. a report after N steps)."""
         self.history._append(self.total_iterations, self._metric_values(metrics))

@@ -84,8 +84,9 @@ class CosineRestarts(ScheduleBase):
             k = ops.where(iteration >= self.cycle_start(k + 1.0, ops), k + 1.0, k)
             length = self.period * ops.power(self.period_mult, k)
             into = iteration - self.cycle_start(k, ops)
-        lr = self.min_lr + (self.max_lr - self.min_lr) * ops.power(self.decay, k) * (
-            1.0 + ops.cos(math.pi * into / length)) / 2.0
+        # (1 + cos(pi * t)) / 2 as sin(pi * (1 - t) / 2)**2, from the steps left: nothing cancels at the end
+        half = ops.sin(math.pi / 2.0 * ((length - into) / length))
+        lr = self.min_lr + (self.max_lr - self.min_lr) * ops.power(self.decay, k) * (half * half)
         if self.cycles is not None:
             lr = ops.where(k >= self.cycles, self.min_lr, lr)
         return lr

@@ -205,3 +205,18 @@ def test_past_the_end_every_way_of_getting_there_holds_the_last_lr():
     loaded.load_state_dict(stepped.state_dict())
     assert stepped.lr == started.lr == loaded.lr == schedule.lr_at(9)
     assert stepped.ended and started.ended and loaded.ended
+
+
+def test_skip_moves_the_counters_and_the_rate_on_and_records_nothing():
+    """A step the optimizer did not apply (a GradScaler skip): PyTorch's rate moves on, the record holds what ran."""
+    schedule = CyclicSchedule(base_lr=1.0, max_lr=5.0, step_size=4)
+    state = ScheduleState(schedule)
+    state.step()
+    state.skip()
+    assert (state.total_iterations, state.cycle_iterations, state.lr) == (2, 2, schedule.lr_at(2))
+    state.step()
+    assert state.history["iterations"] == [1, 3]
+    assert state.history["lr"] == [schedule.lr_at(0), schedule.lr_at(2)]
+    resumed = ScheduleState(schedule)
+    resumed.load_state_dict(state.state_dict())
+    assert (resumed.total_iterations, resumed.lr, resumed.history["iterations"]) == (3, schedule.lr_at(3), [1, 3])
