@@ -19,10 +19,14 @@ CHUNK = 1 << 14
 def lr_at_array(evaluate: Callable[[Any, ArrayOps], Any], iteration: Any) -> Any:
     """``evaluate(i, numpy_ops())`` over an array (or list) of iterations; a 0-d input gives a numpy float.
 
-    Raises `TypeError` for arrays that are not ints or floats, `ValueError` for negative or non-finite
-    iterations and for non-finite results.
+    Raises `TypeError` for arrays that are not ints or floats (and for any list or array when numpy is not
+    installed), `ValueError` for negative or non-finite iterations and for non-finite results.
     """
-    ops = numpy_ops()
+    try:
+        ops = numpy_ops()
+    except ModuleNotFoundError as error:
+        raise TypeError(f"iteration must be a number when numpy is not installed, got {type(iteration).__name__}: "
+                        f'pass a number, or install numpy (pip install "clr-cyclical[numpy]")') from error
     np = ops.np
     values = np.asarray(iteration)
     if values.dtype == bool or not (np.issubdtype(values.dtype, np.integer)
