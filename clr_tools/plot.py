@@ -139,8 +139,12 @@ def _label_of(schedule: Schedule) -> str:
 
 
 def _title_of(schedule: Schedule, lrs: Any) -> str:
-    """The schedule's kind (and mode, or the kinds it joins) and the range of the values drawn."""
-    return f"{_name_of(schedule)}: {float(lrs.min()):.3g} to {float(lrs.max()):.3g}"
+    """The schedule's kind (and mode, or the kinds it joins) and its bounds (else the range of the values drawn)."""
+    try:
+        low, high = schedule.lr_range()
+    except (AttributeError, TypeError):  # a kind (or a piece of a join) that does not tell its range
+        low, high = lrs.min(), lrs.max()
+    return f"{_name_of(schedule)}: {float(low):.3g} to {float(high):.3g}"
 
 
 def _name_of(schedule: Schedule) -> str:
