@@ -9,6 +9,7 @@ written through. `clr plot` and `docs/make_figures.py` draw with these same func
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import warnings
@@ -58,8 +59,10 @@ def save_figure(figure: Any, path: PathLike, *, format: str | None = None) -> No
     A failed write (a full disk) leaves the old file whole.
     """
     chosen = figure_format(path, format)
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format=chosen, dpi=100)
+    drawn = io.BytesIO()  # drawn whole first: a pipe cannot seek, as the PNG writer wants
+    figure.savefig(drawn, format=chosen, dpi=100)
+    with atomic_path(path) as temporary, open(temporary, "wb") as file:
+        file.write(drawn.getbuffer())
 
 
 def _new_figure(width: float = 7.0, height: float = 4.0) -> Any:

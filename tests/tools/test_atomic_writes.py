@@ -3,7 +3,6 @@ temporary behind, for history exports and figures."""
 
 import builtins
 import errno
-import io
 import os
 import signal
 import stat
@@ -71,29 +70,18 @@ def test_a_failed_history_export_leaves_the_old_file(tmp_path, full_disk, export
         assert History.from_json(path) == history(5)
 
 
-def test_a_failed_figure_leaves_the_old_png(tmp_path, monkeypatch):
+@pytest.mark.parametrize("name", ["lr.png", "lr.svg", "lr.pdf"])
+def test_a_failed_figure_leaves_the_old_file(tmp_path, full_disk, name):
     pytest.importorskip("matplotlib")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     from clr_tools.plot import plot_schedule
 
-    path = tmp_path / "lr.png"
+    path = tmp_path / name
     plot_schedule(CyclicSchedule(step_size=10), 100, path=path)
     good = path.read_bytes()
-
-    real_print_png = FigureCanvasAgg.print_png
-
-    def print_png_on_a_full_disk(self, target, **options):
-        if isinstance(target, io.BytesIO):  # matplotlib's dry run to lay the figure out: not the file
-            return real_print_png(self, target)
-        with open(target, "wb") as file:
-            file.write(good[:100])
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(FigureCanvasAgg, "print_png", print_png_on_a_full_disk)
+    full_disk()
     with pytest.raises(OSError, match="No space left"):
         plot_schedule(CyclicSchedule(step_size=20), 100, path=path)
-    assert path.read_bytes() == good and os.listdir(tmp_path) == ["lr.png"]
+    assert path.read_bytes() == good and os.listdir(tmp_path) == [name]
 
 
 def test_a_new_file_gets_the_usual_permissions_and_an_old_one_keeps_its_own(tmp_path):

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.tools.conftest import assert_png
+from tests.tools.conftest import PNG_SIGNATURE, assert_png
 
 pytest.importorskip("matplotlib")
 
@@ -250,3 +250,20 @@ def test_a_saved_range_test_is_drawn(tmp_path):
     texts = svg_texts(tmp_path / "range.svg")[1]
     assert f"LR range test: {tmp_path}/range.json" in texts
     assert any(text.startswith("suggested bounds") for text in texts)
+
+
+def test_a_pipe_is_written_through_as_png_whatever_its_name(tmp_path):
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "preview.svg"  # a pipe: its name does not choose the format, PNG goes through it
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = clr("plot", "--iterations", "100", "--step-size", "10", "-o", str(fifo), timeout=60)
+    reader.join(timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert received and received[0].startswith(PNG_SIGNATURE) and len(received[0]) > 1000
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
