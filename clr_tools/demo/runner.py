@@ -31,8 +31,8 @@ def run_demo(framework: str = "torch", seeds: int = 5, epochs: int = 24, output:
     """Run the whole demo and return the table; figures, table.md and results.json go to `output`."""
     checks.count("seeds", seeds, low=1)
     checks.count("epochs", epochs, low=1)
+    trainer = make_trainer(framework)  # a missing framework fails here, before any folder is made
     _prepare_folder(output)  # before the work, not after it
-    trainer = make_trainer(framework)
     if not ends_on_cycle_boundary(epochs, EPOCHS_PER_STEP, warn=False):  # in epochs: the same ratio as in steps
         print(f"note: {epochs} epochs is not a whole number of {2 * EPOCHS_PER_STEP}-epoch cycles; Smith "
               f"recommends stopping at the end of a cycle")

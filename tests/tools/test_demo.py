@@ -60,7 +60,7 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, m
     def no_work(*args, **kwargs):
         raise AssertionError("the demo ran before its output was checked")
 
-    monkeypatch.setattr(runner, "make_trainer", no_work)
+    monkeypatch.setattr(runner, "run_experiment", no_work)
     (tmp_path / "table.md").write_text("old")
     assert raised(run_demo, output=str(tmp_path / "table.md"), progress=False) == (
         NotADirectoryError, f"cannot write the report to '{tmp_path}/table.md': it is a file; give a folder")
