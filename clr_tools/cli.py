@@ -136,6 +136,9 @@ def _run_plot(arguments: argparse.Namespace) -> None:
         raise ValueError(f"--{misplaced[0].replace('_', '-')} does not apply to --kind {arguments.kind}")
     if arguments.metric is not None and not arguments.range_test:
         raise ValueError("--metric goes with --range-test")
+    if arguments.range_test and (arguments.steps_per_epoch or arguments.iterations):
+        raise ValueError("--range-test draws the loss against the lr: --iterations and --steps-per-epoch do not "
+                         "apply")
     chosen = figure_format(arguments.output, arguments.format)  # a wrong name fails before any work
     _check_writable(arguments.output)
     if arguments.history:
@@ -146,11 +149,21 @@ def _run_plot(arguments: argparse.Namespace) -> None:
                                  title=f"LR range test: {arguments.range_test}")
     else:
         schedule = read_config(arguments.config) if arguments.config else _schedule_of(arguments)
-        iterations = arguments.iterations or getattr(schedule, "total_steps", None) or DEFAULT_ITERATIONS
+        iterations = (arguments.iterations or getattr(schedule, "total_steps", None)
+                      or getattr(schedule, "length", None) or DEFAULT_ITERATIONS)
         figure = plot_schedule(schedule, min(int(iterations), MAX_ITERATIONS),
                                steps_per_epoch=arguments.steps_per_epoch)
+    to_stdout = _is_stdout(arguments.output)
     save_figure(figure, arguments.output, format=chosen)
-    print(f"wrote {arguments.output}")
+    print(f"wrote {arguments.output}", file=sys.stderr if to_stdout else sys.stdout)
+
+
+def _is_stdout(path: str) -> bool:
+    """Whether `path` is where standard output goes (``-o /dev/stdout``): then the note goes to stderr."""
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError, AttributeError):  # no such file yet, or no real stdout (a test's capture)
+        return False
 
 
 def _schedule_of(arguments: argparse.Namespace) -> Schedule:

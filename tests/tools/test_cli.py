@@ -185,6 +185,8 @@ def test_each_kind_by_flags_and_its_title(tmp_path):
     (["--config", "x.json", "--max-lr", "1"], "--max-lr describes a schedule by flags; it cannot go with a file "
                                               "(--config, --history or --range-test)"),
     (["--metric", "acc"], "--metric goes with --range-test"),
+    (["--range-test", "r.json", "--steps-per-epoch", "5"], "--range-test draws the loss against the lr: "
+                                                           "--iterations and --steps-per-epoch do not apply"),
     (["--config", "a.json", "--history", "b.csv"], "argument --history: not allowed with argument --config"),
 ])
 def test_flags_that_do_not_fit_are_refused(arguments, message, tmp_path):
@@ -267,3 +269,11 @@ def test_a_pipe_is_written_through_as_png_whatever_its_name(tmp_path):
     assert result.returncode == 0, result.stderr
     assert received and received[0].startswith(PNG_SIGNATURE) and len(received[0]) > 1000
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_standard_output_gets_the_png_and_the_note_goes_to_stderr():
+    command = shutil.which("clr", path=str(pathlib.Path(sys.executable).parent)) or "clr"
+    result = subprocess.run([command, "plot", "--iterations", "100", "-o", "/dev/stdout"], capture_output=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(PNG_SIGNATURE) and result.stdout.rstrip().endswith(b"IEND\xaeB`\x82")
+    assert result.stderr.decode().strip() == "wrote /dev/stdout"
