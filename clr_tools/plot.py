@@ -235,10 +235,11 @@ def plot_history(history: Mapping[str, Sequence[float]], *, metrics: Sequence[st
         raise ValueError("history must hold 'lr' and 'iterations' (a clr History after at least one step)")
     if steps_per_epoch is not None:
         checks.count("steps_per_epoch", steps_per_epoch, low=1)
-    names = [key for key in history if key not in ("lr", "iterations")] if metrics is None else list(metrics)
-    missing = [name for name in names if name not in history]
+    recorded = [key for key in history if key not in ("lr", "iterations")]
+    names = recorded if metrics is None else list(metrics)
+    missing = [name for name in names if name not in recorded]
     if missing:
-        raise ValueError(f"history holds no metric {missing[0]!r} (it holds {', '.join(map(repr, history))})")
+        raise ValueError(f"history holds no metric {missing[0]!r} (its metrics: {', '.join(map(repr, recorded))})")
     figure = _new_figure(height=2.5 + 1.5 * len(names))
     panels = figure.subplots(1 + len(names), 1, sharex=True, squeeze=False)[:, 0]
     panels[0].plot(_at(history, "lr"), history["lr"], color="tab:blue")

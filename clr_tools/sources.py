@@ -53,7 +53,10 @@ def read_history(path: str) -> History:
 
 def _plain_state_of_csv(text: str, path: str) -> dict[str, Any]:
     """``{"values", "at"}`` from `to_csv` text: one row per iteration, a blank cell where nothing was logged."""
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as error:  # a field past csv's size limit, a NUL byte
+        raise ValueError(f"history {path!r} is not the CSV History.to_csv writes: {str(error)[:200]}") from None
     if not rows or not rows[0] or rows[0][0] != "iterations":
         raise ValueError(f"history {path!r} is neither JSON nor the CSV History.to_csv writes "
                          f"(its first column must be 'iterations')")

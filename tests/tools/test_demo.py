@@ -62,6 +62,7 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, m
 
     monkeypatch.setattr(runner, "run_experiment", no_work)
     (tmp_path / "table.md").write_text("old")
+    assert raised(run_demo, output="", progress=False) == (ValueError, "output must be a folder name, got ''")
     assert raised(run_demo, output=str(tmp_path / "table.md"), progress=False) == (
         NotADirectoryError, f"cannot write the report to '{tmp_path}/table.md': it is a file; give a folder")
     if os.geteuid() == 0:  # root writes into a read-only folder: take a folder no one may create files in

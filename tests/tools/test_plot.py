@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from clr_core import CyclicSchedule, RangeSweep, RangeTest, ScheduleState
+from tests.errors import raised
 from tests.tools.conftest import assert_png
 
 pytest.importorskip("matplotlib")
@@ -126,3 +127,50 @@ def test_a_figure_is_saved_in_the_format_of_its_suffix(tmp_path):
     assert_png(tmp_path / "c.svg")
     assert figure_format("/dev/null") == "png"  # not a regular file: PNG whatever its name
     assert figure_format(tmp_path / "archive.tar.PDF") == "pdf"
+
+
+def test_plot_and_format_refusals_are_worded_exactly(tmp_path):
+    from clr_tools.plot import figure_format
+
+    assert raised(figure_format, "lr.png", "jpg") == (
+        ValueError, "format must be one of 'png', 'svg', 'pdf', got 'jpg'")
+    assert raised(figure_format, "") == (ValueError, "output must be a file name, got ''")
+    state = ScheduleState(CyclicSchedule(step_size=10))
+    state.step(loss=1.0)
+    assert raised(plot_history, state.history, metrics=["accuracy"]) == (
+        ValueError, "history holds no metric 'accuracy' (its metrics: 'loss')")
+    assert raised(plot_schedule, CyclicSchedule(), 10, steps_per_epoch=0) == (
+        ValueError, "steps_per_epoch must be an int >= 1, got 0")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("iterations,lr,lr\n1,0.1,0.1\n", "history '{path}' repeats a column name in its header"),
+    ("iterations,lr\n1,0.1,3\n", "history '{path}' line 2 has 3 cells, the header 2"),
+    ("iterations,lr\n1.5,0.1\n", "history '{path}' line 2: expected a whole number, got '1.5'"),
+    ("iterations,lr\n1,fast\n", "history '{path}' line 2: expected a number, got 'fast'"),
+    ("iterations,lr\n2,0.1\n1,0.1\n", "history 'iterations' must increase (one entry per step), got [2, 1]"),
+    ("iterations,lr\n1,-0.1\n", "history 'lr' must hold finite learning rates >= 0, got -0.1"),
+    ("iterations,lr\n1," + "9" * 200_000 + "\n", "history '{path}' is not the CSV History.to_csv writes: field "
+                                                "larger than field limit"),
+    ('{"values": ' * 100_000, "history '{path}' is not JSON: maximum recursion depth exceeded"),
+])
+def test_a_history_file_that_to_csv_or_to_json_cannot_have_written_is_refused(text, message, tmp_path):
+    from clr_tools.sources import read_history
+
+    path = tmp_path / ("history.json" if text.startswith("{") else "history.csv")
+    path.write_text(text)
+    kind, said = raised(read_history, str(path))
+    assert kind is ValueError and said.startswith(message.format(path=path))
+
+
+def test_a_csv_history_reads_back_as_the_history_it_was(tmp_path):
+    from clr_tools.sources import read_history
+
+    state = ScheduleState(CyclicSchedule(step_size=10))
+    for k in range(30):
+        state.step(loss=1 / (k + 1))
+        if k % 7 == 6:
+            state.history.add_metrics(state.total_iterations, val_accuracy=k / 30)
+    state.history.to_csv(tmp_path / "history.csv")
+    again = read_history(str(tmp_path / "history.csv"))
+    assert again == state.history and again.at("val_accuracy") == state.history.at("val_accuracy")
