@@ -82,10 +82,6 @@ def _finish(figure: Any, path: PathLike | None) -> Any:
 def _legend_below(figure: Any, axes: Any) -> None:
     """The legend under the plot, outside every axes, so that it covers no curve."""
     handles, labels = axes.get_legend_handles_labels()
-    for other in figure.axes:
-        if other is not axes:
-            more = other.get_legend_handles_labels()
-            handles, labels = handles + more[0], labels + more[1]
     if handles:
         figure.legend(handles, labels, loc="outside lower center", ncols=min(3, len(handles)), fontsize=9)
 
