@@ -14,20 +14,17 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
-import math
-import numbers
 import operator
 import os
 import struct
 import sys
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 from . import _checks, _files
-from ._packing import pack, unpack
+from . import _history_layouts as _layouts
 
 PathLike = str | os.PathLike[str]
 
@@ -133,7 +130,7 @@ class History(dict):  # type: ignore[type-arg]
         keep: True keeps every entry (default); False records nothing (O(1) memory, for long runs that log
             elsewhere); an int N >= 1 keeps the last N entries of each column (the last N steps).
 
-    The history is a record: it is written by `add_step`, `add_lrs` and `add_metrics` only, and assigning to
+    The history is a record: it is written by `add_step` and `add_metrics` only, and assigning to
     it (``history['lr'] = ...``) raises `TypeError`. ``to_dict()`` gives plain lists (for ``json.dumps``).
 
     Examples:
@@ -163,7 +160,14 @@ class History(dict):  # type: ignore[type-arg]
         # a bounded history drops its oldest entries in blocks of keep // 8 (amortised O(1) per step)
         self._limit = self._keep + max(self._keep // 8, 64) if self._keep != _ALL else _ALL
         self._iterations = _Buffer(array("q"))
+        self._dropped = 0  # steps recorded, then dropped by the window
         self._recorder: tuple[Any, ...] | None = None
+
+    #: The most values (entries of every column, and the iterations of columns that have their own) that
+    #: `from_state_dict`, `load_state_dict` and `from_json` load, checked before anything is allocated: 2**27
+    #: (1 GiB of arrays). A history of more is refused; to load one you trust, raise it (on `History`, or on a
+    #: subclass).
+    max_loaded_values: ClassVar[int] = _layouts.MAX_LOADED_VALUES
 
     @property
     def keep(self) -> bool | int:
@@ -171,17 +175,34 @@ class History(dict):  # type: ignore[type-arg]
         return self._keep_arg
 
     def add_step(self, iteration: int, lr: float, **metrics: Any) -> None:
-        """Record one completed step: its lr, the total iteration count after it, and any metrics."""
-        values = self._as_floats({"lr": lr, **metrics})
-        self.add_lrs(iteration, ("lr",), (values.pop("lr"),))
+        """Record one completed step: its lr, the total iteration count after it, and any metrics.
+
+        Refuses (`ValueError`/`TypeError`, nothing recorded) what a loaded history refuses: an `iteration`
+        that is not an int in ``[0, 2**53]`` above the latest step's, an `lr` that is not a finite number
+        >= 0, a metric that is not a number.
+        """
+        iteration = self._next_iteration(iteration)
+        values = self._as_floats({"lr": _checks.non_negative("lr", lr), **metrics})
+        self._add_lrs(iteration, ("lr",), (values.pop("lr"),))
         self._append(iteration, values)
 
-    def add_lrs(self, iteration: int, keys: tuple[str, ...], lrs: Sequence[float]) -> None:
+    def _next_iteration(self, iteration: Any) -> int:
+        """`iteration` checked as the next step's: an int in [0, 2**53] above the latest recorded one."""
+        number = _checks.count("iteration", iteration, high=_checks.STEP_LIMIT)
+        iterations = self._iterations
+        latest = iterations.recent[-1] if iterations.recent else iterations.array[-1] if iterations.array else -1
+        if number <= latest:
+            raise ValueError(f"iteration must increase from step to step (the latest recorded is {latest}), "
+                             f"got {number}")
+        return number
+
+    def _add_lrs(self, iteration: int, keys: tuple[str, ...], lrs: Sequence[float]) -> None:
         """Record one completed step: ``lrs[k]`` (floats) under ``keys[k]``, `iteration` under 'iterations'.
 
-        The per-step hot path: one list ``append`` per column; the bound ``append`` methods are kept while
-        `keys` (the same tuple, or an equal one) and the columns stay. The step's metrics may come along
-        (keys after the lrs'), so a metric logged at every step costs one ``append`` too.
+        The state's per-step path, for values it has checked (a schedule's lrs, the next total iteration):
+        one list ``append`` per column; the bound ``append`` methods are kept while `keys` (the same tuple,
+        or an equal one) and the columns stay. The step's metrics may come along (keys after the lrs'), so
+        a metric logged at every step costs one ``append`` too.
         """
         recorder = self._recorder
         if recorder is None or (recorder[0] is not keys and recorder[0] != keys):
@@ -231,7 +252,8 @@ class History(dict):  # type: ignore[type-arg]
         return column
 
     def add_metrics(self, iteration: int, **metrics: Any) -> None:
-        """Record metrics reported at `iteration` without adding a step (a report covering several steps)."""
+        """Record metrics reported at `iteration` (an int in ``[0, 2**53]``) without adding a step."""
+        iteration = _checks.count("iteration", iteration, high=_checks.STEP_LIMIT)
         self._append(iteration, self._as_floats(metrics))
 
     def at(self, key: str) -> Column:
@@ -289,6 +311,8 @@ class History(dict):  # type: ignore[type-arg]
             values = column._values.settled()
             extra = len(values) - keep
             if extra > 0:
+                if column._values is iterations:
+                    self._dropped += extra
                 del values[:extra]
                 if column._at is not iterations:
                     del column._at.settled()[:extra]
@@ -322,6 +346,7 @@ class History(dict):  # type: ignore[type-arg]
         self._recorder = None
         super().clear()
         self._iterations = _Buffer(array("q"))
+        self._dropped = 0
 
     def to_dict(self) -> dict[str, list[Any]]:
         """Plain ``{key: list}``: what ``json.dumps`` takes.
@@ -331,28 +356,32 @@ class History(dict):  # type: ignore[type-arg]
         return {key: column.tolist() for key, column in self.items()}
 
     def state_dict(self) -> dict[str, Any]:
-        """Compact plain data: ``{"columns": {key: packed}, "at": {key: packed or "iterations"}}``.
+        """Compact plain data with the same keys whatever was recorded: ``{"keep", "steps", "columns"}``.
 
-        Each column is packed by `clr_core._packing` (little-endian values, zlib, base64 text; plain strings
-        and ints that ``torch.load(weights_only=True)`` and ``json`` load fast); a column recorded at every
-        step says ``"iterations"`` instead of repeating them. Only the visible entries are saved.
+        `keep` is this history's window, `steps` how many steps it has recorded, and `columns` one row
+        ``[key, values, at]`` per column: the values packed by `clr_core._packing` (little-endian, zlib,
+        base64 text; plain strings and ints that ``torch.load(weights_only=True)`` and ``json`` load fast)
+        and the iterations, ``"iterations"`` for a column recorded at every step. Only the visible entries
+        are saved. See `clr_core._history_layouts` for every layout that loads.
         """
         iterations = self._iterations
-        columns, at = {}, {}
+        rows = []
         for key, column in self.items():
-            columns[key] = pack(column._visible())
-            if key != "iterations":
-                shared = column._at is iterations and len(column._values) == len(iterations)
-                at[key] = "iterations" if shared else pack(column._visible_at())
-        return {"columns": columns, "at": at}
+            shared = column._at is iterations and len(column._values) == len(iterations)
+            rows.append((key, column._visible(), None if shared or key == "iterations" else column._visible_at()))
+        return _layouts.saved(self._keep_arg, self._steps(), rows)
+
+    def _steps(self) -> int:
+        """The steps this history has recorded (those a window dropped included)."""
+        return len(self._iterations) + self._dropped if self._keep else 0
 
     def _plain_state(self) -> dict[str, Any]:
-        """The readable layout (also the previous state format): ``{"values": {key: list}, "at": {...}}``."""
+        """The readable layout (also the state format 1 layout): ``{"values": {key: list}, "at": {...}}``."""
         return {"values": self.to_dict(),
                 "at": {key: self.at(key).tolist() for key in self if key != "iterations"}}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Replace the contents with `state_dict()` output (or the previous plain layout).
+        """Replace the contents with `state_dict()` output (or an older layout).
 
         Everything is checked first (nothing half-loaded); a bounded history keeps the last entries.
         """
@@ -375,78 +404,31 @@ class History(dict):  # type: ignore[type-arg]
             at = column._visible_at()
             shared = iterations if at == iterations.array else _Buffer(at)
             dict.__setitem__(self, key, Column(_Buffer(column._visible()[:]), shared, self._keep))
+        self._dropped = other._steps() - len(iterations)
         self._trim()
 
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any]) -> History:
-        """A new history from `state_dict()` output or the previous plain layout (``{"values", "at"}``).
+        """A new history from `state_dict()` output, or an older layout (``{"columns", "at"}``, ``{"values", "at"}``).
 
         Raises `ValueError` or `TypeError`, naming the key, for anything `state_dict()` cannot have written:
-        columns whose values and iterations do not line up, iterations that do not increase, an lr that is
-        not a finite number >= 0, packed data that is not what it says.
+        an unknown or missing key, columns whose values and iterations do not line up, iterations that do not
+        increase or leave ``[0, 2**53]``, an lr that is not a finite number >= 0, packed data that is not
+        what it says, more kept entries than `keep` and `steps` allow, or more values in all than
+        `History.max_loaded_values` (checked before anything is allocated).
         """
-        if isinstance(state, Mapping) and isinstance(state.get("columns"), Mapping):
-            return cls._from_packed(state["columns"], state.get("at", {}))
-        if not isinstance(state, Mapping) or not isinstance(state.get("values"), Mapping):
-            raise ValueError(f"history state must be a mapping with 'columns' and 'at' (or 'values' and 'at'), "
-                             f"got {state!r:.200}")
-        values, at = state["values"], state.get("at", {})
-        if not isinstance(at, Mapping):
-            raise ValueError(f"history state 'at' must be a mapping of key to iterations, got {at!r:.200}")
-        iterations = array("q", (_checks.count("history 'iterations' entry", i)
-                                 for i in _entries("iterations", values)))
-        columns: dict[str, Any] = {}
-        whens = {}
-        for key in values:
-            if key == "iterations":
-                columns[key] = iterations
-                continue
-            entries = [_number(key, value) for value in _entries(key, values)]
-            when = array("q", (_checks.count(f"history {key!r} iteration", i) for i in _entries(key, at)))
-            if len(when) != len(entries):
-                raise ValueError(f"history {key!r} has {len(entries)} values but {len(when)} iterations")
-            columns[key] = array("d", entries)
-            whens[key] = when
-        return cls._assembled(columns, whens)
-
-    @classmethod
-    def _from_packed(cls, packed: Mapping[str, Any], packed_at: Any) -> History:
-        if not isinstance(packed_at, Mapping):
-            raise ValueError(f"history 'at' must be a mapping of packed iterations, got {str(packed_at)[:200]}")
-        iterations = unpack("iterations", packed["iterations"], "q") if "iterations" in packed else array("q")
-        columns, whens = {}, {}
-        for key, entry in packed.items():
-            if key == "iterations":
-                columns[key] = iterations
-                continue
-            column = columns[key] = unpack(key, entry, "d")
-            when = packed_at.get(key)
-            if when == "iterations":
-                when = iterations
-            else:
-                when = unpack(f"{key} iterations", when, "q")
-            if len(when) != len(column):
-                raise ValueError(f"history {key!r} has {len(column)} values but {len(when)} iterations")
-            whens[key] = when
-        for key, when in (("iterations", iterations), *whens.items()):
-            if when and min(when) < 0:
-                raise ValueError(f"history {key!r} iterations must be ints >= 0, got {min(when)}")
-        return cls._assembled(columns, whens)
-
-    @classmethod
-    def _assembled(cls, columns: dict[str, array], whens: dict[str, array]) -> History:  # type: ignore[type-arg]
-        """A history over checked arrays; a column whose iterations equal 'iterations' shares that column.
-
-        Refuses what no run records: iterations that do not increase, lrs that are not finite numbers >= 0
-        or that sit at iterations 'iterations' does not hold.
-        """
-        _check_record(columns, whens)
+        try:
+            record = _layouts.read(state, cls.max_loaded_values)
+        except RecursionError:
+            raise ValueError("history state is nested too deeply to be a saved history") from None
         history = cls()
-        iterations = history._iterations = _Buffer(columns.get("iterations", array("q")))
-        for key, values in columns.items():
-            when = whens.get(key, iterations.array)
+        iterations = history._iterations = _Buffer(record.columns.get("iterations", array("q")))
+        for key, values in record.columns.items():
+            when = record.whens.get(key, iterations.array)
             at = iterations if when is iterations.array or when == iterations.array else _Buffer(when)
             dict.__setitem__(history, key, Column(iterations if key == "iterations" else _Buffer(values), at, _ALL))
+        if record.steps is not None:
+            history._dropped = record.steps - len(iterations)
         return history
 
     def to_json(self, path: PathLike | None = None) -> str:
@@ -460,13 +442,29 @@ class History(dict):  # type: ignore[type-arg]
         return text
 
     @classmethod
-    def from_json(cls, source: str | PathLike) -> History:
-        """A history from `to_json()` text (or `state_dict()` as JSON), or from the file it was written to."""
-        text = str(source)
-        if not text.lstrip().startswith("{"):
+    def from_json(cls, source: str | os.PathLike[str]) -> History:
+        """A history from `to_json()` text (or a `state_dict()` as JSON), or from the file holding it.
+
+        A `str` is the text itself; a path object (``pathlib.Path``) names the file.
+
+        Raises:
+            TypeError: `source` is neither a `str` nor a path object.
+            ValueError: the text is not JSON, or not a history (the message names the key).
+        """
+        if isinstance(source, os.PathLike):
             with open(source, encoding="utf-8") as file:
                 text = file.read()
-        return cls.from_state_dict(json.loads(text))
+        elif isinstance(source, str):
+            text = source
+        else:
+            raise TypeError(f"source must be JSON text (a str) or a path object, got {type(source).__name__}")
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as error:
+            hint = "" if text.lstrip().startswith(("{", "[")) else " (to read a file, pass a path object: " \
+                "pathlib.Path(name))"
+            raise ValueError(f"a history must be JSON text{hint}: {str(error)[:200]}") from None
+        return cls.from_state_dict(data)
 
     def to_csv(self, path: PathLike | None = None) -> str:
         """One row per iteration (``iterations``, ``lr``, then each metric; blank where none was logged)."""
@@ -487,39 +485,6 @@ class History(dict):  # type: ignore[type-arg]
         if path is not None:
             _files.atomic_write_text(path, text, newline="")
         return text
-
-
-def _check_record(columns: dict[str, array], whens: dict[str, array]) -> None:  # type: ignore[type-arg]
-    iterations = columns.get("iterations", array("q"))
-    if any(later <= earlier for earlier, later in zip(iterations, itertools.islice(iterations, 1, None))):
-        raise ValueError(f"history 'iterations' must increase (one entry per step), got {list(iterations[:20])!r:.200}")
-    steps = set(iterations)
-    for key, values in columns.items():
-        if not isinstance(key, str):
-            raise TypeError(f"history keys must be strings, got {key!r:.100}")
-        if key == "lr" or key.startswith("lr_group"):
-            bad = next((value for value in values if not (math.isfinite(value) and value >= 0)), None)
-            if bad is not None:
-                raise ValueError(f"history {key!r} must hold finite learning rates >= 0, got {bad!r}")
-            if not steps.issuperset(whens.get(key, iterations)):
-                raise ValueError(f"history {key!r} has entries at iterations that 'iterations' does not hold")
-
-
-def _entries(key: str, mapping: Mapping[str, Any]) -> list[Any]:
-    """``mapping[key]`` as a list, or a `TypeError` naming the key (a string or a mapping is not a column)."""
-    entries = mapping.get(key, [])
-    if isinstance(entries, (str, bytes, Mapping)) or not isinstance(entries, Sequence):
-        raise TypeError(f"history {key!r} must be a list, got {type(entries).__name__} {entries!r:.100}")
-    return list(entries)
-
-
-def _number(key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"history {key!r} must hold numbers, got {type(value).__name__} {value!r:.100}")
-    try:
-        return float(value)
-    except OverflowError as error:
-        raise ValueError(f"history {key!r} holds {value!r:.50}, too large for a float") from error
 
 
 def _restored(keep: bool | int, state: Mapping[str, Any]) -> History:

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clr_core import CyclicSchedule, ScheduleState
+from clr_core._checks import shown
 from tests.core import scale_fns
 from tests.errors import raised
 from tests.hypothesis_profiles import examples
@@ -144,7 +145,7 @@ def test_loading_a_state_of_another_custom_function_raises_and_changes_nothing()
 @pytest.mark.parametrize(("change", "error", "message"), [
     # the message shows the start of what it got ({saved}: the first 200 characters of the state)
     ({"format": 99}, ValueError,
-     "state must be a mapping from ScheduleState.state_dict() with format 1 or 2, got {saved}"),
+     "state must be a mapping from ScheduleState.state_dict() with format 1, 2 or 3, got {saved}"),
     ({"cycle_iterations": -1}, ValueError, "cycle_iterations must be an int >= 0, got -1"),
     ({"total_iterations": 1.5}, TypeError, "total_iterations must be an int >= 0, got float 1.5"),
     ({"schedules": []}, ValueError,
@@ -155,7 +156,7 @@ def test_malformed_states_are_refused(change, error, message):
     run(state, 2)
     saved = {**state.state_dict(), **change}
     assert raised(ScheduleState(CyclicSchedule()).load_state_dict, saved) == (
-        error, message.format(saved=str(saved)[:200]))
+        error, message.format(saved=shown(saved, 200)))
 
 
 def test_start_at_sets_the_counters_and_keeps_the_history():
