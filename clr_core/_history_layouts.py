@@ -167,10 +167,10 @@ def _read_plain(state: Mapping[str, Any], limit: int) -> Record:
     whens: dict[str, array] = {}  # type: ignore[type-arg]
     for key, (items, when) in lists.items():
         if when is None:
-            columns[key] = _ints(key, items)
+            columns[key] = ints(key, items)
         else:
-            columns[key] = _floats(key, items)
-            whens[key] = _ints(f"{key} iterations", when)
+            columns[key] = floats(key, items)
+            whens[key] = ints(f"{key} iterations", when)
     shared = columns.get("iterations")
     for key, own in whens.items():  # share the 'iterations' array where a column has the same iterations
         if shared is not None and own == shared:
@@ -210,7 +210,7 @@ def _entries(key: str, entries: Any) -> list[Any]:
     return entries if isinstance(entries, list) else list(entries)
 
 
-def _ints(key: str, items: list[Any]) -> array:  # type: ignore[type-arg]
+def ints(key: str, items: list[Any]) -> array:  # type: ignore[type-arg]
     """Iterations: ints in [0, 2**53] (bools refused), as an int64 array."""
     if not set(map(type, items)) <= {int}:
         bad = next(item for item in items if type(item) is not int)
@@ -221,7 +221,7 @@ def _ints(key: str, items: list[Any]) -> array:  # type: ignore[type-arg]
     return array("q", items)
 
 
-def _floats(key: str, items: list[Any]) -> array:  # type: ignore[type-arg]
+def floats(key: str, items: list[Any]) -> array:  # type: ignore[type-arg]
     """Values: real numbers that fit a float (bools refused), as a float64 array."""
     if not set(map(type, items)) <= {float, int}:
         for item in items:
@@ -235,6 +235,20 @@ def _floats(key: str, items: list[Any]) -> array:  # type: ignore[type-arg]
         raise ValueError(f"history {key!r} holds {_checks.shown(bad)}, too large for a float") from None
 
 
+def increasing(key: str, iterations: array) -> None:  # type: ignore[type-arg]
+    """Refuse `iterations` unless each is larger than the one before."""
+    if not all(map(operator.lt, iterations, itertools.islice(iterations, 1, None))):
+        raise ValueError(f"history {key!r} must increase (one entry per step), got "
+                         f"{_checks.shown(iterations[:20].tolist(), 200)}")
+
+
+def rates(key: str, values: array) -> None:  # type: ignore[type-arg]
+    """Refuse `values` unless each is a finite learning rate >= 0."""
+    if values and not (values == values and min(values) >= 0 and max(values) < math.inf):  # NaN != NaN
+        bad = next(value for value in values if not (math.isfinite(value) and value >= 0))
+        raise ValueError(f"history {key!r} must hold finite learning rates >= 0, got {bad!r}")
+
+
 def _checked(record: Record) -> Record:
     """`record`, or an error for what no run records.
 
@@ -242,19 +256,18 @@ def _checked(record: Record) -> Record:
     at iterations 'iterations' does not hold.
     """
     iterations = record.columns.get("iterations", array("q"))
-    if not all(map(operator.lt, iterations, itertools.islice(iterations, 1, None))):
-        raise ValueError(f"history 'iterations' must increase (one entry per step), got "
-                         f"{_checks.shown(iterations[:20].tolist(), 200)}")
+    increasing("iterations", iterations)
     for key, when in (("iterations", iterations), *record.whens.items()):
-        if when and (min(when) < 0 or max(when) > _checks.STEP_LIMIT):
-            bad = min(when) if min(when) < 0 else max(when)
+        if when is iterations and key != "iterations":
+            continue  # checked as 'iterations'
+        low, high = (when[0], when[-1]) if when is iterations and when else (min(when), max(when)) if when else (0, 0)
+        if low < 0 or high > _checks.STEP_LIMIT:
+            bad = low if low < 0 else high
             raise ValueError(f"history {key!r} iterations must be ints in [0, 2**53], got {bad}")
     steps = None
     for key, values in record.columns.items():
         if key == "lr" or key.startswith("lr_group"):
-            if values and not (values == values and min(values) >= 0 and max(values) < math.inf):  # NaN != NaN
-                bad = next(value for value in values if not (math.isfinite(value) and value >= 0))
-                raise ValueError(f"history {key!r} must hold finite learning rates >= 0, got {bad!r}")
+            rates(key, values)
             when = record.whens[key]
             if when is not iterations:
                 steps = set(iterations) if steps is None else steps

@@ -12,115 +12,20 @@ over 100). ``keep=False`` records nothing and ``keep=N`` only the last N entries
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import operator
 import os
-import struct
-import sys
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, NoReturn
 
-from . import _checks, _files
+from . import _checks
+from . import _history_export as _export
 from . import _history_layouts as _layouts
+from ._columns import ALL, CHUNK, Buffer, Column
 
 PathLike = str | os.PathLike[str]
 
-_ALL = sys.maxsize  # the window of a history that keeps everything
-_CHUNK = 256  # appends wait in a list this long before they move into the typed array
 _ITERATIONS_RESERVED = "'iterations' is recorded by the history itself; log metrics under other names"
-
-
-class _Buffer:
-    """A typed array (8 bytes a value) behind a short list.
-
-    Appends go to the list (as fast as a list's); every `_CHUNK` steps, and before anything reads the values,
-    they move into the array.
-    """
-
-    __slots__ = ("array", "recent")
-
-    def __init__(self, values: array) -> None:  # type: ignore[type-arg]
-        self.array = values
-        self.recent: list[Any] = []
-
-    def settled(self) -> array:  # type: ignore[type-arg]
-        """The array, holding every value appended so far."""
-        recent = self.recent
-        if recent:  # struct packs three times faster than array.fromlist converts
-            self.array.frombytes(struct.pack(f"{len(recent)}{self.array.typecode}", *recent))
-            recent.clear()
-        return self.array
-
-    def __len__(self) -> int:
-        return len(self.array) + len(self.recent)
-
-
-class Column(Sequence):  # type: ignore[type-arg]
-    """One column of a `History`, read like the classic list.
-
-    ``column[-1]``, slices (lists), ``len``, iteration, ``column == [...]``, ``numpy.asarray(column)`` and
-    ``column.tolist()`` work as on a list. The values live in a typed array (``float64``, or ``int64`` for
-    iterations) that only the history appends to; the column itself is read-only.
-    """
-
-    __slots__ = ("_at", "_keep", "_values")
-
-    def __init__(self, values: _Buffer, at: _Buffer, keep: int) -> None:
-        self._values, self._at, self._keep = values, at, keep
-
-    def _visible(self) -> array:  # type: ignore[type-arg]
-        """The values the history shows: all, or the last `keep` (a bounded history trims in blocks)."""
-        values = self._values.settled()
-        extra = len(values) - self._keep
-        return values[extra:] if extra > 0 else values
-
-    def _visible_at(self) -> array:  # type: ignore[type-arg]
-        """The iteration of each visible value (the shared 'iterations' column may be longer)."""
-        end = len(self._values)
-        return self._at.settled()[max(0, end - self._keep):end]
-
-    def __len__(self) -> int:
-        return min(len(self._values), self._keep)
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return self._visible()[index].tolist()
-        size, position = len(self), operator.index(index)
-        if not -size <= position < size:
-            raise IndexError(f"history column index {position} out of range for {size} entries")
-        return self._values.settled()[position - size if position >= 0 else position]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._visible())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Column):
-            return self._visible() == other._visible()
-        if isinstance(other, list):
-            return self.tolist() == other
-        if isinstance(other, array):
-            return self._visible() == other
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return repr(self.tolist())
-
-    def tolist(self) -> list[Any]:
-        """The visible values as a plain list."""
-        return self._visible().tolist()
-
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
-        """``numpy.asarray(column)``: a copy, read at C speed (numpy is the caller, so it is loaded)."""
-        if copy is False:
-            raise ValueError("a history column cannot be viewed without a copy (it keeps growing)")
-        import numpy
-
-        return numpy.array(self._visible(), dtype=dtype)
 
 
 class History(dict):  # type: ignore[type-arg]
@@ -153,13 +58,13 @@ class History(dict):  # type: ignore[type-arg]
     def __init__(self, keep: bool | int = True) -> None:
         super().__init__()
         if isinstance(keep, bool):
-            self._keep = _ALL if keep else 0
+            self._keep = ALL if keep else 0
         else:
             self._keep = _checks.count("keep_history", keep, low=1)
         self._keep_arg = keep
         # a bounded history drops its oldest entries in blocks of keep // 8 (amortised O(1) per step)
-        self._limit = self._keep + max(self._keep // 8, 64) if self._keep != _ALL else _ALL
-        self._iterations = _Buffer(array("q"))
+        self._limit = self._keep + max(self._keep // 8, 64) if self._keep != ALL else ALL
+        self._iterations = Buffer(array("q"))
         self._dropped = 0  # steps recorded, then dropped by the window
         self._recorder: tuple[Any, ...] | None = None
 
@@ -213,7 +118,7 @@ class History(dict):  # type: ignore[type-arg]
         if recorder[3]:  # columns with iterations of their own (rare)
             for append in recorder[3]:
                 append(iteration)
-        if len(recorder[4]) >= _CHUNK:
+        if len(recorder[4]) >= CHUNK:
             self._settle()
 
     def _recorder_for(self, keys: tuple[str, ...]) -> tuple[Any, ...]:
@@ -236,7 +141,7 @@ class History(dict):  # type: ignore[type-arg]
         for key in keys:
             column = self[key]
             if column._at is iterations and len(column._values) != len(iterations):
-                column._at = _Buffer(iterations.settled()[:len(column._values)])  # it missed steps
+                column._at = Buffer(iterations.settled()[:len(column._values)])  # it missed steps
             if column._at is not iterations:
                 own_at.append(column._at.recent.append)
         appends = [self[key]._values.recent.append for key in keys]
@@ -246,7 +151,7 @@ class History(dict):  # type: ignore[type-arg]
         """The column `key`, created empty (in step with 'iterations' while it is as long) when new."""
         column = self.get(key)
         if column is None:
-            values = self._iterations if key == "iterations" else _Buffer(array("d"))
+            values = self._iterations if key == "iterations" else Buffer(array("d"))
             column = Column(values, self._iterations, self._keep)
             dict.__setitem__(self, key, column)
         return column
@@ -256,10 +161,58 @@ class History(dict):  # type: ignore[type-arg]
         iteration = _checks.count("iteration", iteration, high=_checks.STEP_LIMIT)
         self._append(iteration, self._as_floats(metrics))
 
+    def extend(self, *, iterations: Sequence[int], lr: Sequence[float], **metrics: Sequence[float]) -> None:
+        """Record many completed steps at once, as `add_step` for each would, at C speed.
+
+        Args:
+            iterations: the total iteration count after each step: ints in ``[0, 2**53]`` that increase, the
+                first above the latest step recorded so far (a list, an ``array`` or a numpy array).
+            lr: the lr of each step, finite numbers >= 0, one per iteration.
+            **metrics: one value per step for each metric (numbers; NaN allowed, as in `add_step`).
+
+        Everything is checked before anything is recorded: a bad value raises `ValueError` or `TypeError`
+        naming the key, and the history is unchanged.
+
+        Examples:
+            >>> history = History()
+            >>> history.extend(iterations=[1, 2, 3], lr=[0.1, 0.2, 0.3], loss=[3.0, 2.0, 1.0])
+            >>> history.add_step(4, 0.4)
+            >>> history["lr"], history["loss"], history.at("loss")
+            ([0.1, 0.2, 0.3, 0.4], [3.0, 2.0, 1.0], [1, 2, 3])
+        """
+        steps = _layouts.ints("iterations", _as_list("iterations", iterations))
+        values = {"lr": _layouts.floats("lr", _as_list("lr", lr))}
+        for key, column in metrics.items():
+            values[key] = _layouts.floats(key, _as_list(key, column))
+        for key, column in values.items():
+            if len(column) != len(steps):
+                raise ValueError(f"history.extend {key!r} must have one value per iteration ({len(steps)}), "
+                                 f"got {len(column)}")
+        _layouts.increasing("iterations", steps)
+        if steps:
+            self._next_iteration(steps[0])
+        _layouts.rates("lr", values["lr"])
+        if not self._keep or not steps:
+            return
+        self._settle()
+        self._recorder = None
+        shared = self._iterations
+        for key in ("lr", "iterations", *metrics):  # the classic order: 'lr' and 'iterations' first
+            self._column(key)
+        for key, column_values in values.items():
+            column = self[key]
+            if column._at is shared and len(column._values) != len(shared):
+                column._at = Buffer(shared.settled()[:len(column._values)])  # it missed steps
+            column._values.array.extend(column_values)
+            if column._at is not shared:
+                column._at.array.extend(steps)
+        shared.array.extend(steps)
+        self._settle()
+
     def at(self, key: str) -> Column:
         """The iteration each entry of ``history[key]`` was recorded at."""
-        at = _Buffer(self[key]._visible_at())
-        return Column(at, at, _ALL)
+        at = Buffer(self[key]._visible_at())
+        return Column(at, at, ALL)
 
     def _append(self, iteration: int, values: dict[str, float]) -> None:
         """Append already converted `values` at `iteration`.
@@ -281,12 +234,12 @@ class History(dict):  # type: ignore[type-arg]
                         iterations.recent[-1] if iterations.recent else iterations.array[-1]):
                     own.recent.append(value)  # the per-step fast path: no iteration of its own stored
                     continue
-                column._at = _Buffer(iterations.settled()[:len(own)])
+                column._at = Buffer(iterations.settled()[:len(own)])
             if self._recorder is not None and key in self._recorder[0]:
                 self._recorder = None  # an lr column logged as a metric leaves the recorder's lockstep
             own.recent.append(value)
             column._at.recent.append(iteration)
-            if len(own.recent) >= _CHUNK:
+            if len(own.recent) >= CHUNK:
                 self._settle()
 
     def _settle(self) -> None:
@@ -306,7 +259,7 @@ class History(dict):  # type: ignore[type-arg]
         for column in self.values():  # a column behind 'iterations' cannot be trimmed with it: it gets its own
             if column._at is iterations and column._values is not iterations \
                     and len(column._values) != len(iterations):
-                column._at = _Buffer(iterations.settled()[:len(column._values)])
+                column._at = Buffer(iterations.settled()[:len(column._values)])
         for column in self.values():
             values = column._values.settled()
             extra = len(values) - keep
@@ -345,7 +298,7 @@ class History(dict):  # type: ignore[type-arg]
         """Forget every entry (the window, `keep`, stays)."""
         self._recorder = None
         super().clear()
-        self._iterations = _Buffer(array("q"))
+        self._iterations = Buffer(array("q"))
         self._dropped = 0
 
     def to_dict(self) -> dict[str, list[Any]]:
@@ -392,18 +345,27 @@ class History(dict):  # type: ignore[type-arg]
 
         A bounded history keeps the last entries of each column; one that keeps nothing stays empty.
         """
+        self._take(other, copy=True)
+
+    def _take(self, other: History, *, copy: bool) -> None:
+        """`adopt`; without `copy`, the arrays of `other` (which must not be used afterwards) are moved."""
         self.clear()
         if not self._keep:
             return
-        iterations = self._iterations = _Buffer(other["iterations"]._visible()[:] if "iterations" in other
-                                                else array("q"))
+        source = other._iterations
+        kept = other["iterations"]._visible() if "iterations" in other else array("q")
+        iterations = self._iterations = Buffer(kept[:] if copy else kept)
         for key, column in other.items():
             if key == "iterations":
                 dict.__setitem__(self, key, Column(iterations, iterations, self._keep))
                 continue
-            at = column._visible_at()
-            shared = iterations if at == iterations.array else _Buffer(at)
-            dict.__setitem__(self, key, Column(_Buffer(column._visible()[:]), shared, self._keep))
+            if column._at is source and len(column._values) == len(source):
+                at = iterations
+            else:
+                when = column._visible_at()
+                at = iterations if when == iterations.array else Buffer(when)
+            values = column._visible()
+            dict.__setitem__(self, key, Column(Buffer(values[:] if copy else values), at, self._keep))
         self._dropped = other._steps() - len(iterations)
         self._trim()
 
@@ -422,11 +384,11 @@ class History(dict):  # type: ignore[type-arg]
         except RecursionError:
             raise ValueError("history state is nested too deeply to be a saved history") from None
         history = cls()
-        iterations = history._iterations = _Buffer(record.columns.get("iterations", array("q")))
+        iterations = history._iterations = Buffer(record.columns.get("iterations", array("q")))
         for key, values in record.columns.items():
             when = record.whens.get(key, iterations.array)
-            at = iterations if when is iterations.array or when == iterations.array else _Buffer(when)
-            dict.__setitem__(history, key, Column(iterations if key == "iterations" else _Buffer(values), at, _ALL))
+            at = iterations if when is iterations.array or when == iterations.array else Buffer(when)
+            dict.__setitem__(history, key, Column(iterations if key == "iterations" else Buffer(values), at, ALL))
         if record.steps is not None:
             history._dropped = record.steps - len(iterations)
         return history
@@ -436,10 +398,7 @@ class History(dict):  # type: ignore[type-arg]
 
         Also written to `path` when given. (`state_dict()` is the compact form, for checkpoints.)
         """
-        text = json.dumps(self._plain_state())
-        if path is not None:
-            _files.atomic_write_text(path, text)
-        return text
+        return _export.write(json.dumps(self._plain_state()), path)
 
     @classmethod
     def from_json(cls, source: str | os.PathLike[str]) -> History:
@@ -451,40 +410,22 @@ class History(dict):  # type: ignore[type-arg]
             TypeError: `source` is neither a `str` nor a path object.
             ValueError: the text is not JSON, or not a history (the message names the key).
         """
-        if isinstance(source, os.PathLike):
-            with open(source, encoding="utf-8") as file:
-                text = file.read()
-        elif isinstance(source, str):
-            text = source
-        else:
-            raise TypeError(f"source must be JSON text (a str) or a path object, got {type(source).__name__}")
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as error:
-            hint = "" if text.lstrip().startswith(("{", "[")) else " (to read a file, pass a path object: " \
-                "pathlib.Path(name))"
-            raise ValueError(f"a history must be JSON text{hint}: {str(error)[:200]}") from None
-        return cls.from_state_dict(data)
+        return cls.from_state_dict(_export.read_json(source))
 
     def to_csv(self, path: PathLike | None = None) -> str:
         """One row per iteration (``iterations``, ``lr``, then each metric; blank where none was logged)."""
-        columns = ["iterations", *(["lr"] if "lr" in self else []),
-                   *(key for key in self if key not in ("iterations", "lr"))]
-        rows: dict[int, dict[str, float]] = {iteration: {} for iteration in self.get("iterations", [])}
-        for key, column in self.items():
-            if key != "iterations":
-                for iteration, value in zip(column._visible_at(), column._visible()):
-                    rows.setdefault(iteration, {})[key] = value
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        for iteration in sorted(rows):
-            row = rows[iteration]
-            writer.writerow([iteration, *(repr(row[key]) if key in row else "" for key in columns[1:])])
-        text = buffer.getvalue()
-        if path is not None:
-            _files.atomic_write_text(path, text, newline="")
-        return text
+        rows = ((key, column._visible_at(), column._visible()) for key, column in self.items() if key != "iterations")
+        return _export.write(_export.csv_text(self.get("iterations", []), rows), path, newline="")
+
+
+def _as_list(key: str, values: Any) -> list[Any]:
+    """`values` (a list, a tuple, an ``array``, a numpy array) as a list of Python numbers."""
+    if isinstance(values, (str, bytes, Mapping)) or not (isinstance(values, Sequence) or hasattr(values, "tolist")):
+        raise TypeError(f"history.extend {key!r} must be a sequence of numbers, got {type(values).__name__}")
+    converted = values.tolist() if hasattr(values, "tolist") else list(values)
+    if not isinstance(converted, list):  # a numpy scalar
+        raise TypeError(f"history.extend {key!r} must be a sequence of numbers, got {type(values).__name__}")
+    return converted
 
 
 def _restored(keep: bool | int, state: Mapping[str, Any]) -> History:

@@ -394,7 +394,7 @@ class ScheduleState:
         self.cycle_iterations, self.total_iterations, self._lrs, self._ended, self._momentums = (
             cycle_iterations, total_iterations, lrs, ended, momentums)
         self._adopt(schedules, derived)
-        self.history.adopt(history)
+        self.history._take(history, copy=False)  # loaded for this state only: moved, not copied
         self._latest = ([], None)
 
 
@@ -413,10 +413,14 @@ def _check_history_counts(history: History, total_iterations: int) -> None:
     if steps > total_iterations:
         raise ValueError(f"state 'history' recorded {steps} steps but 'total_iterations' is {total_iterations}: "
                          f"the history and the counters disagree")
+    iterations = history._iterations.settled()
     for key in sorted(history, key=lambda key: key != "iterations"):  # 'iterations' first: the steps
-        at = history.at(key) if key != "iterations" else history[key]
-        if len(at) and max(at) > total_iterations:
-            raise ValueError(f"state 'history' {key!r} has entries at iteration {max(at)}, past 'total_iterations' "
+        at = history[key]._at.settled()
+        if at is iterations and key != "iterations":
+            continue  # checked as 'iterations'
+        latest = at[-1] if at is iterations else max(at, default=0)  # 'iterations' increase
+        if latest > total_iterations:
+            raise ValueError(f"state 'history' {key!r} has entries at iteration {latest}, past 'total_iterations' "
                              f"({total_iterations}): the history and the counters disagree")
 
 
