@@ -206,3 +206,30 @@ def test_past_the_end_every_way_of_getting_there_holds_the_last_lr():
     loaded.load_state_dict(stepped.state_dict())
     assert stepped.lr == started.lr == loaded.lr == schedule.lr_at(9)
     assert stepped.ended and started.ended and loaded.ended
+
+
+def template_keys(data, path=()):
+    """The leaves a template-filling loader sees, by the rule of PyTorch's distributed checkpoint: a dict is
+    always walked, a list only when it holds a dict somewhere; anything else is one leaf."""
+    def holds_a_dict(value):
+        return isinstance(value, dict) or isinstance(value, list) and any(holds_a_dict(item) for item in value)
+
+    if isinstance(data, dict):
+        return [key for name, value in data.items() for key in template_keys(value, (*path, name))]
+    if isinstance(data, list) and holds_a_dict(data):
+        return [key for index, value in enumerate(data) for key in template_keys(value, (*path, index))]
+    return [path]
+
+
+@pytest.mark.parametrize("keep", [True, False, 3])
+@pytest.mark.parametrize("momentum", [None, (0.8, 0.9)])
+def test_a_fresh_and_a_used_state_have_the_same_keys(keep, momentum):
+    schedules = [CyclicSchedule(step_size=2.0), CyclicSchedule(0.002, 0.01, step_size=3.0)]
+    fresh = ScheduleState(schedules, keep_history=keep, momentum=momentum)
+    used = ScheduleState(schedules, keep_history=keep, momentum=momentum)
+    for k in range(7):
+        used.step(loss=1.0 / (k + 1))
+    used.log(accuracy=0.5)
+    used.reset(max_lr=0.02)
+    assert template_keys(fresh.state_dict()) == template_keys(used.state_dict())
+    assert template_keys(fresh.state_dict()) == template_keys(json.loads(json.dumps(fresh.state_dict())))
