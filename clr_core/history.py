@@ -280,9 +280,9 @@ class History(dict):  # type: ignore[type-arg]
             try:
                 converted[key] = float(value)
             except OverflowError as error:
-                raise ValueError(f"history value {key!r} must fit in a float, got {value!r:.50}") from error
+                raise ValueError(f"history value {key!r} must fit in a float, got {_checks.shown(value)}") from error
             except (TypeError, ValueError) as error:
-                raise TypeError(f"history value {key!r} must be a number, got {value!r}") from error
+                raise TypeError(f"history value {key!r} must be a number, got {_checks.shown(value)}") from error
         return converted
 
     def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:

@@ -431,7 +431,7 @@ def _is_pair_sequence(momentum: Any) -> bool:
 
 def _momentum_pair(pair: Any, index: int | None) -> tuple[float, float]:
     if not isinstance(pair, Sequence) or isinstance(pair, (str, bytes)) or len(pair) != 2:
-        raise ValueError(f"momentum must be a (base_momentum, max_momentum) pair, got {pair!r:.200}")
+        raise ValueError(f"momentum must be a (base_momentum, max_momentum) pair, got {_checks.shown(pair, 200)}")
     return momentum_bounds(pair[0], pair[1], "" if index is None else f" (schedule {index})")
 
 
