@@ -368,6 +368,8 @@ class History(dict):  # type: ignore[type-arg]
             dict.__setitem__(self, key, Column(Buffer(values[:] if copy else values), at, self._keep))
         self._dropped = other._steps() - len(iterations)
         self._trim()
+        if len(self._iterations) < self._keep:  # a window that is not full holds every step it counts
+            self._dropped = 0
 
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any]) -> History:
@@ -389,9 +391,7 @@ class History(dict):  # type: ignore[type-arg]
             when = record.whens.get(key, iterations.array)
             at = iterations if when is iterations.array or when == iterations.array else Buffer(when)
             dict.__setitem__(history, key, Column(iterations if key == "iterations" else Buffer(values), at, ALL))
-        if record.steps is not None:
-            history._dropped = record.steps - len(iterations)
-        return history
+        return history  # it holds every step it counts: the saved `steps` were checked against its entries
 
     def to_json(self, path: PathLike | None = None) -> str:
         """The history as readable JSON text, ``{"values": {key: list}, "at": {key: list}}``.

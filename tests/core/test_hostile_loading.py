@@ -370,3 +370,21 @@ def test_every_accepted_restarts_argument_gives_finite_lrs(arguments):
     lrs = [schedule.lr_at(i) for i in iterations]
     assert all(math.isfinite(lr) and schedule.min_lr <= lr <= schedule.max_lr for lr in lrs)
     assert schedule.lr_at(np.array(iterations)).tolist() == lrs
+
+
+@pytest.mark.parametrize("saved_keep", [True, 5, False])
+@pytest.mark.parametrize("loaded_keep", [True, 3, 5, 10, False])
+def test_a_state_saved_with_any_window_loads_into_any_window_and_saves_again(saved_keep, loaded_keep):
+    state = ScheduleState(CyclicSchedule(step_size=4.0), keep_history=saved_keep)
+    for k in range(20):
+        state.step(loss=float(k))
+    loaded = ScheduleState(CyclicSchedule(step_size=4.0), keep_history=loaded_keep)
+    loaded.load_state_dict(json.loads(json.dumps(state.state_dict())))
+    kept = {True: 20, 5: 5, False: 0}[saved_keep]
+    assert loaded.history.get("iterations", []) == list(range(21 - min(kept, {True: 99, False: 0}.get(
+        loaded_keep, loaded_keep)), 21))
+    for _ in range(3):
+        loaded.step(loss=1.0)
+    again = ScheduleState(CyclicSchedule(step_size=4.0), keep_history=loaded_keep)
+    again.load_state_dict(json.loads(json.dumps(loaded.state_dict())))
+    assert again.history == loaded.history and again.total_iterations == 23
