@@ -311,7 +311,8 @@ class History(dict):  # type: ignore[type-arg]
     def state_dict(self) -> dict[str, Any]:
         """Compact plain data with the same keys whatever was recorded: ``{"keep", "steps", "columns"}``.
 
-        `keep` is this history's window, `steps` how many steps it has recorded, and `columns` one row
+        `keep` is how many of the latest steps the columns hold (this history's window, or fewer when it
+        loaded a history of a smaller one), `steps` how many steps it has recorded, and `columns` one row
         ``[key, values, at]`` per column: the values packed by `clr_core._packing` (little-endian, zlib,
         base64 text; plain strings and ints that ``torch.load(weights_only=True)`` and ``json`` load fast)
         and the iterations, ``"iterations"`` for a column recorded at every step. Only the visible entries
@@ -322,7 +323,15 @@ class History(dict):  # type: ignore[type-arg]
         for key, column in self.items():
             shared = column._at is iterations and len(column._values) == len(iterations)
             rows.append((key, column._visible(), None if shared or key == "iterations" else column._visible_at()))
-        return _layouts.saved(self._keep_arg, self._steps(), rows)
+        return _layouts.saved(self._window(), self._steps(), rows)
+
+    def _window(self) -> bool | int:
+        """How many of the latest steps the columns hold: `keep`, or fewer when they came from a smaller window.
+
+        A history that loaded the last 5 of 20 steps holds 5 (then 6, 7, ...) of them even with ``keep=True``.
+        """
+        held = len(self._iterations)
+        return held if self._dropped and held < self._keep else self._keep_arg
 
     def _steps(self) -> int:
         """The steps this history has recorded (those a window dropped included)."""
@@ -368,8 +377,6 @@ class History(dict):  # type: ignore[type-arg]
             dict.__setitem__(self, key, Column(Buffer(values[:] if copy else values), at, self._keep))
         self._dropped = other._steps() - len(iterations)
         self._trim()
-        if len(self._iterations) < self._keep:  # a window that is not full holds every step it counts
-            self._dropped = 0
 
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any]) -> History:
@@ -391,7 +398,9 @@ class History(dict):  # type: ignore[type-arg]
             when = record.whens.get(key, iterations.array)
             at = iterations if when is iterations.array or when == iterations.array else Buffer(when)
             dict.__setitem__(history, key, Column(iterations if key == "iterations" else Buffer(values), at, ALL))
-        return history  # it holds every step it counts: the saved `steps` were checked against its entries
+        if record.steps is not None:
+            history._dropped = record.steps - len(iterations)
+        return history
 
     def to_json(self, path: PathLike | None = None) -> str:
         """The history as readable JSON text, ``{"values": {key: list}, "at": {key: list}}``.

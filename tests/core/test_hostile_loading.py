@@ -388,3 +388,4 @@ def test_a_state_saved_with_any_window_loads_into_any_window_and_saves_again(sav
     again = ScheduleState(CyclicSchedule(step_size=4.0), keep_history=loaded_keep)
     again.load_state_dict(json.loads(json.dumps(loaded.state_dict())))
     assert again.history == loaded.history and again.total_iterations == 23
+    assert again.state_dict() == loaded.state_dict()
