@@ -4,9 +4,10 @@ Three layouts load (`read`), one is written (`saved`):
 
 - **rows** (state format 3, written): ``{"keep": True | False | N, "steps": n, "columns": [[key, values,
   at], ...]}``: `keep` is how many of the latest steps the columns hold (all, none or N), `steps` how many
-  steps the history recorded (so its 'iterations' column has ``min(keep, steps)`` entries), `values` a column packed by `clr_core._packing`, and `at` the column's
-  iterations: ``"iterations"`` when it was recorded at every step, a packed ``int64`` column otherwise, and
-  None for the ``'iterations'`` column itself. Every key is fixed and every variable-length part is one
+  steps the history recorded (so its 'iterations' column has ``min(keep, steps)`` entries), `values` a
+  column packed by `clr_core._packing`, and `at` the column's iterations: ``"iterations"`` when it was
+  recorded at every step, a packed ``int64`` column otherwise, and None for the ``'iterations'`` column
+  itself. Every key is fixed and every variable-length part is one
   leaf (a list of plain values), so a loader that fills a template in place (PyTorch's distributed
   checkpoint) round-trips it.
 - **packed** (state format 2): ``{"columns": {key: packed}, "at": {key: packed or "iterations"}}``.
