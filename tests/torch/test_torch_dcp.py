@@ -59,6 +59,7 @@ def test_a_fresh_and_a_used_scheduler_have_the_same_keys(options):
     assert keys({"sched": fresh.state_dict()}) == keys({"sched": used.state_dict()})
 
 
+@pytest.mark.filterwarnings("ignore:torch.distributed is disabled:UserWarning")  # one process, as intended
 def test_dcp_round_trips_the_history_into_a_fresh_schedulers_template(tmp_path):
     model, optimizer, scheduler = build(cycle_momentum=True)
     straight = train(model, optimizer, scheduler, 0, STEPS)
