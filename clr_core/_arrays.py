@@ -41,7 +41,8 @@ def lr_at_array(evaluate: Callable[[Any, ArrayOps], Any], iteration: Any) -> Any
     with np.errstate(over="ignore", invalid="ignore"):  # a non-finite lr is reported below, with its iteration
         for start in range(0, flat.size, CHUNK):
             lrs[start:start + CHUNK] = evaluate(flat[start:start + CHUNK], ops)
-    if not np.isfinite(lrs.sum()):  # a NaN or inf anywhere makes the sum non-finite
+        total = lrs.sum()  # lrs near the float maximum may overflow it: then every one is checked
+    if not np.isfinite(total):  # a NaN or inf anywhere makes the sum non-finite
         finite = np.isfinite(lrs)
         if not finite.all():
             raise ValueError(f"the schedule gave a non-finite lr at iteration {float(flat[~finite][0])!r}")
