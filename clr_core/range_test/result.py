@@ -42,7 +42,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import _checks
-from ..schedules.base import Schedule
+from ..schedules.cyclic import CyclicSchedule
+from ..schedules.one_cycle import OneCycle
 from .curve import noise_of, robust_trend, window_for
 from .plan import plan_schedule
 from .saving import result_from_json, result_to_json
@@ -155,7 +156,8 @@ class RangeTestResult:
         return base_lr, max_lr
 
     def schedule(self, *, epochs: int, steps_per_epoch: int, mode: str = "triangular", metric: str | None = None,
-                 skip_start: int | None = None, higher_is_better: bool | None = None, **options: Any) -> Schedule:
+                 skip_start: int | None = None, higher_is_better: bool | None = None,
+                 **options: Any) -> CyclicSchedule | OneCycle:
         """A plan between the suggested bounds: a core schedule for `epochs` epochs that ends on a cycle boundary.
 
         The bounds are `suggest_bounds` (`metric`, `skip_start` and `higher_is_better` are passed to it); the
