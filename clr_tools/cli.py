@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn, get_args
 
 import clr_core
-from clr_core import CosineRestarts, CyclicSchedule, OneCycle, Schedule, warmup
+from clr_core import WSD, CosineRestarts, CyclicSchedule, OneCycle, Schedule, warmup
 from clr_core.extend import Mode, ScaleMode, Waveform, resolve_import_path
 
 #: The most iterations `clr plot` draws: a preview of 10 million steps takes a few seconds and ~1 GB.
@@ -31,10 +31,10 @@ OPTIONAL = ("numpy", "matplotlib", "torch", "keras", "sklearn")
 KIND_FLAGS = {
     "base_lr": ("cyclic",), "step_size": ("cyclic",), "step_size_down": ("cyclic",), "mode": ("cyclic",),
     "gamma": ("cyclic",), "scale_fn": ("cyclic",), "scale_mode": ("cyclic",), "waveform": ("cyclic",),
-    "max_lr": ("cyclic", "one_cycle", "cosine_restarts"), "total_steps": ("one_cycle",),
+    "max_lr": ("cyclic", "one_cycle", "cosine_restarts", "wsd"), "total_steps": ("one_cycle", "wsd"),
     "pct_start": ("one_cycle",), "period": ("cosine_restarts",), "period_mult": ("cosine_restarts",),
-    "min_lr": ("cosine_restarts",), "decay": ("cosine_restarts",),
-    "warmup_steps": ("cyclic", "one_cycle", "cosine_restarts"),
+    "min_lr": ("cosine_restarts", "wsd"), "decay": ("cosine_restarts",), "decay_steps": ("wsd",),
+    "shape": ("wsd",), "warmup_steps": ("cyclic", "one_cycle", "cosine_restarts", "wsd"),
 }
 
 
@@ -67,8 +67,8 @@ def _add_plot_command(commands: argparse._SubParsersAction) -> None:
                                                           "metric against the iteration")
     source.add_argument("--range-test", metavar="FILE", help="a range test saved by RangeTestResult.to_json")
     flags = plot.add_argument_group("a schedule by flags (defaults: those of each class)")
-    flags.add_argument("--kind", choices=("cyclic", "one_cycle", "cosine_restarts"), default="cyclic",
-                       help="CyclicSchedule, OneCycle or CosineRestarts (default cyclic)")
+    flags.add_argument("--kind", choices=("cyclic", "one_cycle", "cosine_restarts", "wsd"), default="cyclic",
+                       help="CyclicSchedule, OneCycle, CosineRestarts or WSD (default cyclic)")
     flags.add_argument("--base-lr", type=float, help="cyclic: lower bound (default 0.001)")
     flags.add_argument("--max-lr", type=float, help="upper bound or peak (cyclic default 0.006)")
     flags.add_argument("--step-size", type=float, help="cyclic: iterations per half cycle (default 2000)")
@@ -81,14 +81,17 @@ def _add_plot_command(commands: argparse._SubParsersAction) -> None:
     flags.add_argument("--scale-mode", choices=get_args(ScaleMode),
                        help="cyclic: what the custom scale function receives (default cycle)")
     flags.add_argument("--waveform", choices=get_args(Waveform), help="cyclic: cycle shape (default triangle)")
-    flags.add_argument("--total-steps", type=_iterations, help="one_cycle: length of the cycle (default: "
+    flags.add_argument("--total-steps", type=_iterations, help="one_cycle, wsd: length of the run (default: "
                                                                "--iterations)")
     flags.add_argument("--pct-start", type=float, help="one_cycle: share of the warm-up phase (default 0.3)")
     flags.add_argument("--period", type=float, help="cosine_restarts: iterations of the first cycle")
     flags.add_argument("--period-mult", type=float, help="cosine_restarts: growth of each cycle (default 1)")
-    flags.add_argument("--min-lr", type=float, help="cosine_restarts: lowest lr (default 0)")
+    flags.add_argument("--min-lr", type=float, help="cosine_restarts, wsd: lowest lr (default 0)")
     flags.add_argument("--decay", type=float, help="cosine_restarts: peak decay per cycle (default 1)")
-    flags.add_argument("--warmup-steps", type=float, help="a linear warmup from 0 in front of the schedule")
+    flags.add_argument("--decay-steps", type=int, help="wsd: steps of the decay at the end of the run")
+    flags.add_argument("--shape", help="wsd: form of the decay, 1-sqrt, linear or cosine (default 1-sqrt)")
+    flags.add_argument("--warmup-steps", type=float, help="a linear warmup from 0 (in front of the schedule; "
+                                                          "wsd: its own warmup, default 0)")
     plot.add_argument("--metric", help="range test: draw this metric's curve and bounds instead of the loss")
     plot.add_argument("--iterations", type=_iterations,
                       help=f"iterations to draw, 1 to {MAX_ITERATIONS} (default {DEFAULT_ITERATIONS}, or a "
@@ -171,6 +174,13 @@ def _schedule_of(arguments: argparse.Namespace) -> Schedule:
     given = {name: getattr(arguments, name) for name in KIND_FLAGS
              if getattr(arguments, name) is not None and name != "warmup_steps"}
     schedule: Schedule
+    if arguments.kind == "wsd":
+        if "decay_steps" not in given:
+            raise ValueError("--kind wsd needs --decay-steps")
+        given.setdefault("total_steps", arguments.iterations or DEFAULT_ITERATIONS)
+        warmup_steps = arguments.warmup_steps if arguments.warmup_steps is not None else 0.0
+        warmup_steps = int(warmup_steps) if float(warmup_steps).is_integer() else warmup_steps  # WSD counts steps
+        return WSD(**{"max_lr": CyclicSchedule().max_lr, "warmup_steps": warmup_steps, **given})
     if arguments.kind == "one_cycle":
         given.setdefault("total_steps", arguments.iterations or DEFAULT_ITERATIONS)
         schedule = OneCycle(**{"max_lr": CyclicSchedule().max_lr, **given})

@@ -126,8 +126,9 @@ def plot_schedule(schedules: Schedule | Sequence[Schedule], iterations: int, *,
     axes.grid(alpha=0.3)
     if steps_per_epoch is not None:
         _epoch_axis(axes, steps_per_epoch)
+        cycles_only = all(getattr(schedule, "kind", None) in ("cyclic", "cosine_restarts") for schedule in items)
         _mark_cycle_ends(axes, sorted({end for schedule in items for end in cycle_ends(schedule, iterations)}),
-                         steps_per_epoch)
+                         steps_per_epoch, "cycle ends" if cycles_only else "cycle and phase ends")
     _legend_below(figure, axes)
     return _finish(figure, path)
 
@@ -163,14 +164,14 @@ def _epoch_axis(axes: Any, steps_per_epoch: int) -> None:
     top.set_xlabel(f"epoch ({steps_per_epoch} steps each)")
 
 
-def _mark_cycle_ends(axes: Any, ends: Sequence[float], steps_per_epoch: int) -> None:
+def _mark_cycle_ends(axes: Any, ends: Sequence[float], steps_per_epoch: int, what: str) -> None:
     if not ends:
         return
     epochs = [end / steps_per_epoch for end in ends]
     shown = ", ".join(f"{epoch:g}" for epoch in epochs[:4]) + (", ..." if len(epochs) > 4 else "")
-    label = f"cycle ends (epoch {shown})"
+    label = f"{what} (epoch {shown})"
     if len(ends) > MAX_MARKED_ENDS:
-        axes.plot([], [], color="tab:gray", linestyle=":", label=f"{len(ends)} cycle ends, too many to mark")
+        axes.plot([], [], color="tab:gray", linestyle=":", label=f"{len(ends)} {what}, too many to mark")
         return
     for k, end in enumerate(ends):
         axes.axvline(end, color="tab:gray", linestyle=":", linewidth=1, label=label if k == 0 else None)
@@ -180,7 +181,8 @@ def cycle_ends(schedule: Schedule, iterations: float) -> list[float]:
     """The iterations in ``(0, iterations]`` at which a cycle (or a phase of a join) of `schedule` ends.
 
     A cyclic schedule ends a cycle every ``step_size + step_size_down``; cosine restarts at each restart; a
-    one-cycle or an anneal once; a join at each boundary, and where its pieces end. Other kinds: none.
+    one-cycle or an anneal once; a WSD at the end of each phase; a join at each boundary, and where its pieces
+    end. Other kinds: none.
 
     Examples:
         >>> from clr_core import CyclicSchedule
@@ -201,6 +203,9 @@ def cycle_ends(schedule: Schedule, iterations: float) -> list[float]:
             length *= schedule.period_mult
     elif kind == "one_cycle":
         ends = [float(schedule.total_steps)]
+    elif kind == "wsd":  # the warmup, the stable phase and the decay each end
+        ends = [float(schedule.warmup_steps), float(schedule.total_steps - schedule.decay_steps),
+                float(schedule.total_steps)]
     elif kind == "anneal":
         ends = [float(schedule.steps)]
     elif kind == "mirrored":

@@ -172,6 +172,8 @@ def test_each_kind_by_flags_and_its_title(tmp_path):
         "restarts": (["--kind", "cosine_restarts", "--period", "100", "--min-lr", "0.01", "--max-lr", "0.5"],
                      "CosineRestarts: 0.01 to 0.5"),
         "warm": (["--warmup-steps", "20", "--step-size", "50"], "Anneal then CyclicSchedule 'triangular': 0 to 0.006"),
+        "wsd": (["--kind", "wsd", "--max-lr", "0.01", "--warmup-steps", "30", "--decay-steps", "60", "--shape",
+                 "linear", "--steps-per-epoch", "30"], "WSD: 0 to 0.01"),
     }
     for name, (arguments, title) in runs.items():
         result = clr("plot", *arguments, "--iterations", "300", "-o", str(tmp_path / f"{name}.svg"))
@@ -182,6 +184,9 @@ def test_each_kind_by_flags_and_its_title(tmp_path):
 @pytest.mark.parametrize(("arguments", "message"), [
     (["--kind", "one_cycle", "--step-size", "3"], "--step-size does not apply to --kind one_cycle"),
     (["--kind", "cosine_restarts"], "--kind cosine_restarts needs --period"),
+    (["--kind", "wsd"], "--kind wsd needs --decay-steps"),
+    (["--kind", "wsd", "--decay-steps", "9", "--warmup-steps", "2.5"],
+     "warmup_steps must be an int >= 0, got float 2.5"),
     (["--config", "x.json", "--max-lr", "1"], "--max-lr describes a schedule by flags; it cannot go with a file "
                                               "(--config, --history or --range-test)"),
     (["--metric", "acc"], "--metric goes with --range-test"),

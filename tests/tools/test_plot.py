@@ -96,12 +96,14 @@ def test_the_epoch_axis_and_the_cycle_ends():
     assert epochs.get_xlabel() == "epoch (50 steps each)"
     marked = [line for line in figure.axes[0].get_lines() if line.get_linestyle() == ":"]
     assert [line.get_xdata()[0] for line in marked] == [50, 450, 850]  # the warmup, then every 400 steps
-    assert marked[0].get_label() == "cycle ends (epoch 1, 9, 17)"
+    assert marked[0].get_label() == "cycle and phase ends (epoch 1, 9, 17)"
+    many = plot_schedule(CyclicSchedule(step_size=1), 1000, steps_per_epoch=10).axes[0].get_lines()
+    assert [line.get_label() for line in many] == ["triangular", "500 cycle ends, too many to mark"]
     assert figure.axes[0].get_title() == "Anneal then CyclicSchedule 'triangular': 0 to 0.006"
 
 
 def test_cycle_ends_of_each_kind():
-    from clr_core import Anneal, CosineRestarts, Join, OneCycle, momentum_for
+    from clr_core import WSD, Anneal, CosineRestarts, Join, OneCycle, momentum_for
     from clr_tools.plot import cycle_ends
 
     assert cycle_ends(CyclicSchedule(step_size=10, step_size_down=5), 50) == [15, 30, 45]
@@ -113,6 +115,7 @@ def test_cycle_ends_of_each_kind():
     join = Join([Anneal(0.0, 1.0, 5), CyclicSchedule(step_size=10)], boundaries=[5], length=60)
     assert cycle_ends(join, 100) == [5, 25, 45, 60]
     assert cycle_ends(Anneal(0.0, 1.0, 7), 10) == [7]
+    assert cycle_ends(WSD(0.1, total_steps=100, warmup_steps=10, decay_steps=20), 100) == [10, 80, 100]
 
 
 def test_a_figure_is_saved_in_the_format_of_its_suffix(tmp_path):
