@@ -36,6 +36,7 @@ rules, each there for a reason seen on real runs:
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,7 @@ from ..schedules.cyclic import CyclicSchedule
 from ..schedules.one_cycle import OneCycle
 from .curve import noise_of, robust_trend, window_for
 from .plan import plan_schedule
+from .saving import result_from_json, result_to_json
 
 SKIP_START = 10
 MIN_POINTS = 5
@@ -91,6 +93,18 @@ class RangeTestResult:
     stopped_early: bool = False
     metric_steps: list[int] = field(default_factory=list)
     metrics: dict[str, list[float]] = field(default_factory=dict)
+
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The result as JSON text (plain data), also written to `path` when given; `from_json` reads it back."""
+        return result_to_json(self, path)
+
+    @classmethod
+    def from_json(cls, source: str | os.PathLike[str]) -> RangeTestResult:
+        """The result `to_json` saved: `source` is its text (a `str`) or its file (a path object, not a `str`).
+
+        Loading is as safe as loading a state: bounded JSON, every field checked, nothing imported or called.
+        """
+        return result_from_json(source)
 
     def trend(self, metric: str | None = None, *, skip_start: int | None = None) -> tuple[list[float], list[float]]:
         """``(lrs, values)``: the robustly smoothed curve the suggestions read (rules 1-3 of the module).
