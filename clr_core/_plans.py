@@ -29,13 +29,13 @@ def check_saved(saved: Any, count: int, holder: str) -> None:
     """Raise `ValueError` unless `saved` is `describe_schedules` output for `count` schedules (any kinds)."""
     if isinstance(saved, (str, bytes)) or not isinstance(saved, Sequence) or len(saved) != count:
         found = len(saved) if isinstance(saved, Sequence) and not isinstance(saved, (str, bytes)) else saved
-        raise ValueError(f"cannot restore: the saved {holder} has {found!r:.100} schedules but this one has "
-                         f"{count}; build it with as many before loading")
+        raise ValueError(f"cannot restore: the saved {holder} has {_checks.shown(found, 100)} schedules but this one "
+                         f"has {count}; build it with as many before loading")
     for entry in saved:
         if not isinstance(entry, Mapping) or set(entry) != {"kind", "description"} or \
                 not isinstance(entry["kind"], str):
             raise ValueError(f"cannot restore: each saved schedule in the {holder} must be a dict with 'kind' "
-                             f"and 'description', got {entry!r:.200}")
+                             f"and 'description', got {_checks.shown(entry, 200)}")
 
 
 def warn_if_changed(built: Sequence[Schedule], saved: Sequence[Schedule], stacklevel: int) -> None:

@@ -195,6 +195,11 @@ def update_counter(optimizer: Any) -> Any:
     return counter if steps == 1 else keras.ops.floor_divide(counter, steps)
 
 
+def micro_batches(optimizer: Any) -> int:
+    """The batches `optimizer` has seen (under gradient accumulation, more than its updates), as an int."""
+    return int(keras.ops.convert_to_numpy(optimizer._iterations))
+
+
 def read_step(optimizer: Any) -> int:
     """The optimizer's count of updates as a Python int (one read from the device); see `update_counter`."""
     counter = optimizer.iterations  # Keras 3.1+ divides by gradient_accumulation_steps

@@ -522,7 +522,7 @@ def _driven_optimizer(model: Any) -> Any:
     table = getattr(optimizer, ATTRIBUTE, None)
     learning_rate = table.variable if table is not None else optimizer.learning_rate
     if not is_variable(learning_rate):
-        built = type(getattr(optimizer, "_learning_rate", learning_rate)).__name__  # only to name it
+        built = type(_keras.built_learning_rate(optimizer) or learning_rate).__name__  # only to name it
         raise TypeError(
             f"CyclicLR cannot drive {name}: it was built with learning_rate={built}, a schedule that sets every "
             f"step's rate itself. Pass clr_keras.CyclicLRSchedule(...) as the "

@@ -22,6 +22,7 @@ from clr_core.extend import checks, face_state
 
 from .groups import value_copy, write_value
 from .momentum import MomentumCycler
+from .stepping import AppliedSteps, SteppingRate
 
 #: The version of the `CyclicLR.state_dict()` layout: 2 holds a packed history; 1 (plain lists) loads too.
 STATE_FORMAT = 2
@@ -144,6 +145,12 @@ class CyclicLR(LRScheduler):
         self._momentum = momentum
         self._group_count = len(optimizer.param_groups)
         self.cycle_momentum = cycle_momentum
+        # The optimizer's applied steps, counted by a step hook: a scheduler step that follows none (a
+        # GradScaler skip) records no history row; an irregular rate warns (see clr_torch.stepping).
+        self._applied = AppliedSteps()
+        self._seen = 0
+        self._rate = SteppingRate()
+        optimizer.register_step_post_hook(self._applied.hook)
         # As PyTorch's CyclicLR, the groups start at the first lrs, so `initial_lr` (set by LRScheduler unless
         # a scheduler built before this one did) is the cycle's start, where SequentialLR begins.
         self._write(optimizer.param_groups, state.lrs)
@@ -214,6 +221,12 @@ class CyclicLR(LRScheduler):
     def step(self, epoch: int | None = None) -> None:
         """Record the optimizer step just taken and write the next lrs (and momentum) into the optimizer.
 
+        A step the optimizer did not apply (GradScaler skips ``optimizer.step()`` when a gradient is not
+        finite) is not recorded: the counters and the rate move on, as PyTorch's schedulers do, and the
+        history gets no row. The optimizer's applied steps are counted by a step hook, and a scheduler stepped
+        once per many optimizer steps, or several times per optimizer step, warns once (see
+        `clr_torch.stepping`).
+
         Inside a function compiled with ``torch.compile`` the step runs in Python, as PyTorch's own schedulers
         do (their module is skipped by the compiler), so the graphs never hold a step count and the number
         of graphs stays constant.
@@ -236,10 +249,26 @@ class CyclicLR(LRScheduler):
                                f"{self._group_count}; build the scheduler after adding param groups")
         state = self._state
         if count:
-            state.step()
+            applied = self._applied.count
+            if applied - self._seen == 1:
+                state.step()
+            else:  # no optimizer step since the last one (a GradScaler skip), or several
+                self._irregular_step(applied - self._seen)
+            self._seen = applied
         self._step_count = count + 1
         self._write(groups, state.lrs)
         self.last_epoch = state.total_iterations
+
+    def _irregular_step(self, applied_since: int) -> None:
+        """A step after `applied_since` optimizer steps (not one): judge the rate, record only what ran.
+
+        After none (a GradScaler skip) the counters move on, as PyTorch's schedulers do, and nothing is recorded.
+        """
+        self._rate.irregular(applied_since, self._applied.count)
+        if applied_since:
+            self._state.step()
+        else:
+            self._state.skip()
 
     def _write(self, groups: list[dict[str, Any]], lrs: list[float]) -> None:
         """Write `lrs` (and the momentum they give) into `groups`; a tensor lr is filled in place.
@@ -267,6 +296,7 @@ class CyclicLR(LRScheduler):
                              f"got {epoch!r}; call step() to advance")
         if self._state.cycle_iterations:
             self._state.reset()
+        self._seen = self._applied.count  # the optimizer steps before the milestone ran under another scheduler
         self._write(self.optimizer.param_groups, self._state.lrs)
 
     def get_lr(self) -> list[float]:
@@ -392,6 +422,7 @@ class CyclicLR(LRScheduler):
             self._momentum.adopt(bounds)
             self._state.set_momentum(self._momentum.bounds)
         self._step_count = max(step_count, 1)
+        self._seen = self._applied.count
         self._write(self.optimizer.param_groups, self._state.lrs)
         self.last_epoch = self._state.total_iterations
         self._refresh_bounds()

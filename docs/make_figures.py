@@ -20,6 +20,7 @@ from clr_core import (
     momentum_for,
     warmup,
 )
+from clr_tools.cli import main as clr
 from clr_tools.plot import plot_range_test, plot_schedule
 
 ITERATIONS = 12_000
@@ -88,12 +89,19 @@ def range_test_figures(folder: Path) -> None:
                     path=folder / "range_test_accuracy.png")
 
 
+def command_figures(folder: Path) -> None:
+    """What `clr plot` draws, drawn by `clr plot` itself: triangular2 with its epoch axis and cycle ends."""
+    clr(["plot", "--mode", "triangular2", "--step-size", "2000", "--iterations", "16000", "--steps-per-epoch", "500",
+         "-o", str(folder / "epochs.png")])
+
+
 def main(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, (schedules, labels, title) in figures().items():
         plot_schedule(schedules, ITERATIONS, labels=labels, title=title, path=folder / name)
     range_test_figures(folder)
-    print(f"wrote {len(figures()) + 2} figures to {folder}")
+    command_figures(folder)
+    print(f"wrote {len(figures()) + 3} figures to {folder}")
 
 
 if __name__ == "__main__":

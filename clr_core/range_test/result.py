@@ -36,14 +36,17 @@ rules, each there for a reason seen on real runs:
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import _checks
-from ..schedules.base import Schedule
+from ..schedules.cyclic import CyclicSchedule
+from ..schedules.one_cycle import OneCycle
 from .curve import noise_of, robust_trend, window_for
 from .plan import plan_schedule
+from .saving import result_from_json, result_to_json
 
 SKIP_START = 10
 MIN_POINTS = 5
@@ -90,6 +93,18 @@ class RangeTestResult:
     stopped_early: bool = False
     metric_steps: list[int] = field(default_factory=list)
     metrics: dict[str, list[float]] = field(default_factory=dict)
+
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The result as JSON text (plain data), also written to `path` when given; `from_json` reads it back."""
+        return result_to_json(self, path)
+
+    @classmethod
+    def from_json(cls, source: str | os.PathLike[str]) -> RangeTestResult:
+        """The result `to_json` saved: `source` is its text (a `str`) or its file (a path object, not a `str`).
+
+        Loading is as safe as loading a state: bounded JSON, every field checked, nothing imported or called.
+        """
+        return result_from_json(source)
 
     def trend(self, metric: str | None = None, *, skip_start: int | None = None) -> tuple[list[float], list[float]]:
         """``(lrs, values)``: the robustly smoothed curve the suggestions read (rules 1-3 of the module).
@@ -141,7 +156,8 @@ class RangeTestResult:
         return base_lr, max_lr
 
     def schedule(self, *, epochs: int, steps_per_epoch: int, mode: str = "triangular", metric: str | None = None,
-                 skip_start: int | None = None, higher_is_better: bool | None = None, **options: Any) -> Schedule:
+                 skip_start: int | None = None, higher_is_better: bool | None = None,
+                 **options: Any) -> CyclicSchedule | OneCycle:
         """A plan between the suggested bounds: a core schedule for `epochs` epochs that ends on a cycle boundary.
 
         The bounds are `suggest_bounds` (`metric`, `skip_start` and `higher_is_better` are passed to it); the
@@ -296,3 +312,17 @@ class RangeTestResult:
             warnings.warn(f"the smoothed {name} was still improving at the end of the sweep (lr {lrs[-1]:.3g}): "
                           f"max_lr is a lower bound; raise end_lr", RangeTestWarning, stacklevel=3)
         return _Reading(name, lrs, trend, top, best, skip, window, noise)
+
+    # Param groups (the torch runner keeps their ratios): a field of its own, after the rules' methods.
+    group_ratios: list[float] = field(default_factory=lambda: [1.0])
+    """Each param group's lr over the first group's, as the sweep kept them: group ``g`` ran at
+    ``lrs[k] * group_ratios[g]``; ``[1.0]`` for one lr."""
+
+    def suggest_group_bounds(self, **options: Any) -> list[tuple[float, float]]:
+        """``(base_lr, max_lr)`` of each param group: `suggest_bounds` (with the same `options`) times its ratio.
+
+        The bounds of group 0 are `suggest_bounds`' own; ``zip(*result.suggest_group_bounds())`` gives the
+        per-group lists that `clr_torch.CyclicLR` takes as `base_lr` and `max_lr`.
+        """
+        base_lr, max_lr = self.suggest_bounds(**options)
+        return [(base_lr * ratio, max_lr * ratio) for ratio in self.group_ratios]

@@ -23,6 +23,11 @@ class Anneal(ScheduleBase):
     gives ``end + (start - end) * (1 - sqrt(p))`` (the cooldown of Hägele et al. 2024, arXiv:2405.18392: a
     fast first fall, a slow approach to `end`). The values may be learning rates or momenta.
 
+    The cosine is computed as ``start * sin(pi * q / 2)**2 + end * sin(pi * p / 2)**2`` with ``q = 1 - p``
+    taken from the steps left (``(steps - i) / steps``): two terms >= 0, so nothing cancels (the textbook
+    form loses the small term near either end, in float32 most of all), and ``start`` and ``end`` are exact
+    at ``p = 0`` and ``p = 1`` whatever their ratio.
+
     Examples:
         >>> [Anneal(1.0, 0.0, 4).lr_at(i) for i in range(6)]
         [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
@@ -47,9 +52,13 @@ class Anneal(ScheduleBase):
     def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
         progress = ops.minimum(iteration / self.steps, 1.0)
         if self.shape == "cosine":
-            return self.end + (self.start - self.end) / 2.0 * (ops.cos(math.pi * progress) + 1.0)
+            start_weight = ops.sin(math.pi / 2.0 * (ops.maximum(self.steps - iteration, 0.0) / self.steps))
+            end_weight = ops.sin(math.pi / 2.0 * progress)
+            return self.start * (start_weight * start_weight) + self.end * (end_weight * end_weight)
         if self.shape == "1-sqrt":
-            return self.end + (self.start - self.end) * (1.0 - ops.power(progress, 0.5))
+            # two weighted terms, as the cosine: exact ends whatever the ratio of start to end
+            root = ops.power(progress, 0.5)
+            return self.start * (1.0 - root) + self.end * root
         return (self.end - self.start) * progress + self.start
 
     def lr_range(self) -> tuple[float, float]:

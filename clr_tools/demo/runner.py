@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 from clr_core.extend import checks
 
 from .data import load_digits
@@ -31,10 +34,29 @@ def run_demo(framework: str = "torch", seeds: int = 5, epochs: int = 24, output:
     """
     checks.count("seeds", seeds, low=1)
     checks.count("epochs", epochs, low=4)
-    trainer = make_trainer(framework)
+    trainer = make_trainer(framework)  # a missing framework fails here, before any folder is made
+    _prepare_folder(output)  # before the work, not after it
     outcome = run_experiment(trainer, load_digits(), seeds=seeds, epochs=epochs, progress=progress)
     table = format_table(outcome)
     print(table)
     for path in save_report(outcome, output):
         print(f"wrote {path}")
     return table
+
+
+def _prepare_folder(output: str) -> None:
+    """Create the `output` folder, or fail now if the report could not be written there.
+
+    Writability is tried with a real file, so it holds also for root (for whom a read-only folder's mode
+    bits mean nothing) and on read-only file systems.
+    """
+    if not output:
+        raise ValueError("output must be a folder name, got ''")
+    if os.path.exists(output) and not os.path.isdir(output):
+        raise NotADirectoryError(f"cannot write the report to {output!r}: it is a file; give a folder")
+    try:
+        os.makedirs(output, exist_ok=True)
+        with tempfile.TemporaryFile(dir=output):
+            pass
+    except OSError as error:
+        raise type(error)(f"cannot write the report to {output!r}: {error.strerror}") from None

@@ -77,6 +77,8 @@ def check(build, arguments):
     if getattr(schedule, "after", None) != "raise":
         lrs = schedule.lr_at(ITERATION_ARRAY)
         assert np.isfinite(lrs).all() and (lrs >= 0).all()
+        scalars = [schedule.lr_at(iteration) for iteration in ITERATIONS]  # the two paths agree
+        np.testing.assert_allclose(lrs, scalars, rtol=1e-9, atol=0, err_msg=repr(arguments))
     return schedule
 
 
@@ -146,6 +148,8 @@ def test_range_sweep(arguments):
 @given(fuzzed(schedules=st.lists(PIECES, min_size=2, max_size=4),
               boundaries=st.lists(positive(), min_size=1, max_size=3, unique=True).map(sorted),
               length=st.one_of(st.none(), positive()), after=st.sampled_from(["hold", "repeat", "raise"])))
+@example({"schedules": [CyclicSchedule(step_size=3.0), Anneal(0.0, 0.01, 5.0)], "boundaries": [0.1], "length": 0.25,
+          "after": "hold"})  # held iteration -0.75: lr -0.00025 from a number, 0.00225 from an array
 def test_join(arguments):
     check(Join, arguments)
 

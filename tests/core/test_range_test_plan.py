@@ -3,8 +3,10 @@
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from clr_core import CyclicSchedule, OneCycle, RangeSweep, RangeTest, ScheduleState
+from clr_core import CyclicSchedule, OneCycle, RangeSweep, RangeTest, ScheduleState, ends_on_cycle_boundary
 from clr_core.range_test.plan import plan_schedule
 from tests.core.test_range_test import run, valley_loss
 from tests.errors import raised
@@ -118,3 +120,12 @@ def test_a_run_too_short_for_a_cycle_is_refused_with_advice(result):
 ])
 def test_bad_plans_are_refused(result, arguments, error, message):
     assert raised(result.schedule, **{"epochs": 8, "steps_per_epoch": 10, **arguments}) == (error, message)
+
+
+@given(st.integers(4, 10**5), st.integers(1, 10**6))
+def test_any_run_of_4_epochs_or_more_gets_2_to_8_epoch_step_sizes_and_ends_on_a_cycle_boundary(epochs, per_epoch):
+    schedule = plan_schedule((0.01, 0.1), epochs=epochs, steps_per_epoch=per_epoch)
+    cycles = epochs / (2 * schedule.step_size / per_epoch)
+    assert 2 <= schedule.step_size / per_epoch <= 8
+    assert math.isclose(cycles, round(cycles), rel_tol=1e-12) and round(cycles) == math.ceil(epochs / 16)
+    assert ends_on_cycle_boundary(epochs * per_epoch, schedule.step_size, warn=False)

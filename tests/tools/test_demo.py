@@ -64,3 +64,29 @@ def test_a_torch_run_is_deterministic_for_a_seed():
 ])
 def test_bad_demo_arguments_are_refused(arguments, error, message, tmp_path):
     assert raised(run_demo, output=str(tmp_path), progress=False, **arguments) == (error, message)
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, monkeypatch):
+    import os
+
+    import clr_tools.demo.runner as runner
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the demo ran before its output was checked")
+
+    monkeypatch.setattr(runner, "run_experiment", no_work)
+    (tmp_path / "table.md").write_text("old")
+    assert raised(run_demo, output="", progress=False) == (ValueError, "output must be a folder name, got ''")
+    assert raised(run_demo, output=str(tmp_path / "table.md"), progress=False) == (
+        NotADirectoryError, f"cannot write the report to '{tmp_path}/table.md': it is a file; give a folder")
+    if os.geteuid() == 0:  # root writes into a read-only folder: take a folder no one may create files in
+        if not os.path.isdir("/sys/kernel"):
+            pytest.skip("running as root without sysfs: no folder is read-only to root here")
+        unwritable = "/sys/clr-demo-output"
+        expected = "Operation not permitted"
+    else:
+        (tmp_path / "read-only").mkdir(mode=0o555)
+        unwritable, expected = str(tmp_path / "read-only"), "Permission denied"
+    assert raised(run_demo, output=unwritable, progress=False) == (
+        PermissionError, f"cannot write the report to {unwritable!r}: {expected}")
+    assert (tmp_path / "table.md").read_text() == "old"
