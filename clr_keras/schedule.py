@@ -6,7 +6,7 @@ import warnings
 from typing import Any
 
 import keras
-import ml_dtypes  # Keras' own dependency: finfo of every floatx, bfloat16 included
+import numpy as np
 
 from clr_core import RangeTestResult, Schedule
 from clr_core.extend import checks, face_schedules
@@ -87,7 +87,7 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
             schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
             scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform))[0]
         floatx = keras.backend.floatx()  # what the optimizer receives: a larger bound would be inf there
-        checks.fits_dtype("CyclicLRSchedule", self.schedule, floatx, float(ml_dtypes.finfo(floatx).max))
+        checks.fits_dtype("CyclicLRSchedule", self.schedule, floatx, _largest(floatx))
         warn_if_inexact(self.schedule)
         _warn_if_unsavable(self.schedule)
 
@@ -136,6 +136,13 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __repr__(self) -> str:
         return f"CyclicLRSchedule({self.schedule!r})"
+
+
+def _largest(floatx: str) -> float:
+    """The largest finite number of `floatx` (numpy has no bfloat16, and Keras 3.0 does not bring ml_dtypes)."""
+    if floatx == "bfloat16":
+        return (2 - 2**-7) * 2.0**127  # 8 bits of precision, float32's exponents
+    return float(np.finfo(floatx).max)
 
 
 def _warn_if_unsavable(schedule: Schedule) -> None:
