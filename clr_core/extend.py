@@ -3,10 +3,12 @@
 - Writing a schedule kind: `ScheduleBase` (gives the checked `lr_at`), `register_schedule_kind`, the ops
   protocol `ArrayOps` with the namespaces `MATH_OPS` and `numpy_ops()`, and the scale-function classes.
 - Writing an adapter: `checks` (argument checks that word every error the same way, `checks.per_item` for
-  "one value or one per param group"), `cyclic_arguments` ("schedule= or the cyclic arguments"),
-  `checked_schedule`, `CYCLIC_DEFAULTS`, `lr_at_array` (a schedule over an array of iterations), the mode
-  names as `Literal` types (``typing.get_args(Mode)`` lists them), `momentum_bounds`, and
-  `describe_schedules` / `restore_schedules` for state dicts, and `Batches` (a range-test runner's data:
+  "one value or one per param group"), the one face builder `face_state` (a constructor's arguments in; the
+  schedules, the momentum and the state out; with `face_schedules`, `face_momentum` and the momentum
+  defaults `default_momentum`, `CYCLIC_MOMENTUM`, `ONE_CYCLE_MOMENTUM`), `cyclic_arguments` ("schedule= or
+  the cyclic arguments"), `checked_schedule`, `CYCLIC_DEFAULTS`, `lr_at_array` (a schedule over an array of
+  iterations), the mode names as `Literal` types (``typing.get_args(Mode)`` lists them), `momentum_bounds`,
+  and `describe_schedules` / `restore_schedules` for state dicts, and `Batches` (a range-test runner's data:
   read again when exhausted, no batch kept).
 - Loading and saving safely: `ImportRefused` (a config's import path refused in safe mode), `atomic_path` /
   `atomic_write_text` (files written to a temporary name and moved into place).
@@ -23,6 +25,7 @@ from ._counts import CountOps
 from ._files import atomic_path, atomic_write_text
 from ._import_path import import_path_of, resolve_import_path
 from ._ops import MATH_OPS, ArrayOps, numpy_ops
+from .faces import CYCLIC_MOMENTUM, ONE_CYCLE_MOMENTUM, default_momentum, face_momentum, face_schedules, face_state
 from .range_test.data import Batches
 from .schedules._formula import Waveform
 from .schedules.base import ScheduleBase, describe_schedules, register_schedule_kind, restore_schedules
@@ -40,8 +43,10 @@ from .schedules.scale import (
 
 __all__ = [
     "CYCLIC_DEFAULTS",
+    "CYCLIC_MOMENTUM",
     "CountOps",
     "MATH_OPS",
+    "ONE_CYCLE_MOMENTUM",
     "ArrayOps",
     "Batches",
     "CustomScale",
@@ -59,7 +64,11 @@ __all__ = [
     "checked_schedule",
     "checks",
     "cyclic_arguments",
+    "default_momentum",
     "describe_schedules",
+    "face_momentum",
+    "face_schedules",
+    "face_state",
     "import_path_of",
     "lr_at_array",
     "momentum_bounds",

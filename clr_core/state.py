@@ -23,7 +23,7 @@ from .schedules.momentum import Mirrored, momentum_bounds, momentum_for
 #: see `clr_core._history_layouts`); 2 (the history packed by key) and 1 (plain lists) load too.
 STATE_FORMAT = 3
 _LOADABLE_FORMATS = (1, 2, 3)
-STATE_KEYS = ("format", "cycle_iterations", "total_iterations", "schedules", "history")
+STATE_KEYS = ("format", "cycle_iterations", "total_iterations", "schedules", "history", "momentum")
 
 
 class ScheduleState:
@@ -338,7 +338,8 @@ class ScheduleState:
     def state_dict(self) -> dict[str, Any]:
         """Plain Python data (no functions).
 
-        Counters, the history (packed, see `History.state_dict`) and a description of each schedule.
+        Counters, the history (packed, see `History.state_dict`), a description of each schedule, and the
+        momentum bounds (``[[base_momentum, max_momentum], ...]`` per schedule, or None without momentum).
         """
         return {
             "format": STATE_FORMAT,
@@ -346,6 +347,7 @@ class ScheduleState:
             "total_iterations": self.total_iterations,
             "schedules": describe_schedules(self._schedules),
             "history": self.history.state_dict(),
+            "momentum": None if self._momentum_bounds is None else [list(pair) for pair in self._momentum_bounds],
         }
 
     def load_state_dict(self, state: Mapping[str, Any], plan: str | None = None) -> None:
@@ -378,7 +380,8 @@ class ScheduleState:
             raise ValueError(f"state must be a mapping from ScheduleState.state_dict() with format "
                              f"{', '.join(map(str, _LOADABLE_FORMATS[:-1]))} or {_LOADABLE_FORMATS[-1]}, got "
                              f"{_preview(state)}")
-        _checks.config_keys("state", state, STATE_KEYS, STATE_KEYS)
+        # A state saved before the momentum bounds were kept has no 'momentum': the bounds built stay.
+        _checks.config_keys("state", state, STATE_KEYS, STATE_KEYS[:-1])
         cycle_iterations = _checks.count("cycle_iterations", state["cycle_iterations"], high=_checks.STEP_LIMIT)
         total_iterations = _checks.count("total_iterations", state["total_iterations"], high=_checks.STEP_LIMIT)
         if cycle_iterations > total_iterations:
@@ -394,16 +397,33 @@ class ScheduleState:
             raise ValueError("state 'schedules' is nested too deeply to be a saved schedule") from None
         history = History.from_state_dict(state["history"])
         _check_history_counts(history, total_iterations)
+        bounds = self._momentum_bounds  # the plan 'current' keeps its momentum bounds too
+        if plan != "current":
+            bounds = self._saved_momentum(state.get("momentum", bounds), len(schedules))
         lrs, ended = self._lrs_or_last(cycle_iterations, schedules)
-        derived = self._derived_momentum(schedules, self._momentum_bounds)
+        derived = self._derived_momentum(schedules, bounds)
         momentums = self._momentums_at(cycle_iterations - (ended is not None), derived, schedules, lrs)
         if plan is None:  # before any change: a warning turned into an error leaves the state as it was
             _plans.warn_if_changed(self._schedules, schedules, stacklevel=2)
         self.cycle_iterations, self.total_iterations, self._lrs, self._ended, self._momentums = (
             cycle_iterations, total_iterations, lrs, ended, momentums)
+        self._momentum_bounds = bounds
         self._adopt(schedules, derived)
         self.history._take(history, copy=False)  # loaded for this state only: moved, not copied
         self._latest = ([], None)
+
+    def _saved_momentum(self, saved: Any, count: int) -> tuple[tuple[float, float], ...] | None:
+        """The momentum bounds a state holds, checked: momentum cycled in both or in neither."""
+        if (saved is None) != (self._momentum_bounds is None):
+            had, has = ("on", "off") if saved is not None else ("off", "on")
+            raise ValueError(f"cannot load: the saved state had momentum cycling {had} but this one has it {has}; "
+                             f"build it with cycle_momentum={had == 'on'} before loading")
+        if saved is None:
+            return None
+        if not isinstance(saved, Sequence) or isinstance(saved, (str, bytes)) or len(saved) != count:
+            raise ValueError(f"state 'momentum' must be one (base_momentum, max_momentum) pair per schedule "
+                             f"({count}), got {_preview(saved)}")
+        return tuple(_momentum_pair(pair, k if count > 1 else None) for k, pair in enumerate(saved))
 
 
 def _preview(value: Any) -> str:

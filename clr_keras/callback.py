@@ -7,15 +7,14 @@ from typing import Any
 import keras
 import numpy as np
 
-from clr_core import History, Schedule, ScheduleEnded, ScheduleState
-from clr_core.extend import checks, lr_at_array, momentum_bounds
+from clr_core import History, RangeTestResult, Schedule, ScheduleEnded
+from clr_core.extend import checks, face_state, lr_at_array
 
-from . import jax_state
-from .config import build_schedule
-from .fit_owner import FitOwner, caller_frame, fit_callbacks, release_on_next_fit
+from . import _keras
+from .config import face_arguments, planned
 from .logs import BATCH_LOSS, BatchLoss, numeric_metrics
-from .lr_table import ATTRIBUTE, LrTable, is_variable, read_step
-from .momentum import MomentumTable, momentum_attributes, step_momentum_with
+from .lr_table import ATTRIBUTE, LrTable, end_fit, is_variable, read_step
+from .momentum import MomentumTable, momentum_attributes
 from .other_writers import OTHER_WRITERS, ratio_of_write, scale_bounds
 
 
@@ -37,7 +36,7 @@ class CyclicLR(keras.callbacks.Callback):
     `clr_keras.lr_table`), so the callback adds a few operations per step on the device and no wait for it
     (one read of the step counter per call only for data of unknown length with ``steps_per_execution > 1``).
     On the JAX backend the tables travel in the trainer's state with the optimizer's own variables (see
-    `clr_keras.jax_state`), so every step gets its own rate there too.
+    `clr_keras._keras`), so every step gets its own rate there too.
     Works with every built-in optimizer whose learning rate is a float, across repeated ``fit`` calls
     (history and counters carry on), and on a model loaded from a ``.keras`` file: a new callback starts at
     the optimizer's step counter (call `reset` before ``fit`` to start a new cycle at 0 instead).
@@ -50,9 +49,14 @@ class CyclicLR(keras.callbacks.Callback):
     other optimizers are refused at the start of training with a `ValueError` that says what to use (see
     `clr_keras.momentum`). When training ends the optimizer gets its own float back.
 
-    Real training: an interrupted ``fit`` (Ctrl-C, an error in any callback or in the data) leaves the
-    optimizer obeying its own learning rate again, set to the rate the next step would have had, and an
-    assignment ``optimizer.learning_rate = value`` takes effect at once (`clr_keras.fit_owner`). A rate
+    Real training: the callback follows the optimizer's step counter. At the start of each fit and of each
+    epoch, and whenever the counter moved other than by the steps it saw (``BackupAndRestore`` in either
+    order, ``load_weights``, a model loaded from a checkpoint with ``initial_epoch``), it re-anchors on it:
+    the next step runs at the rate of its counter, and only the steps that ran in its sight are recorded.
+    After an interrupted ``fit`` (Ctrl-C, an error in any callback or in the data) the next ``fit`` or
+    ``train_on_batch`` finds the optimizer obeying its own learning rate again, set to the rate the next step
+    would have had; until then the rate stays the callback's (an assignment in between scales its bounds,
+    as another writer's). A checkpoint saved during a fit holds the next step's rate. A rate
     written during training by anyone else (``ReduceLROnPlateau``, ``LearningRateScheduler``, user code)
     scales both bounds by new / current (`other_writers`). `history` gets one entry per optimizer step that
     ran, whatever feeds ``fit`` (see docs/keras.md).
@@ -80,9 +84,10 @@ class CyclicLR(keras.callbacks.Callback):
         waveform: ``'triangle'`` (the paper's) or ``'cosine'`` (the same bounds, a smooth turn at both ends).
         schedule: a ready `clr_core` schedule (e.g. ``clr_core.CyclicSchedule``) instead of the arguments.
         cycle_momentum: cycle the optimizer's momentum inversely to the rate. Default False.
-        base_momentum: the momentum at the highest rate, a float in [0, 1). Default 0.8.
+        base_momentum: the momentum at the highest rate, a float in [0, 1). Default 0.8, or 0.85 for a
+            `clr_core.OneCycle` (PyTorch's OneCycleLR), as on every face (`clr_core.extend.default_momentum`).
         max_momentum: the momentum at the lowest rate (the first step's), a float in [base_momentum, 1).
-            Default 0.9.
+            Default 0.9, or 0.95 for a `clr_core.OneCycle`. Saved in `state_dict()` and resumed from it.
         keep_history: True keeps the whole `history` (default); False records none (O(1) memory; Keras'
             logs still get ``'lr'`` for ``CSVLogger`` and ``TensorBoard``); an int N >= 1 keeps the last N
             steps. Resuming from `state_dict()` is exact in every mode.
@@ -113,31 +118,62 @@ class CyclicLR(keras.callbacks.Callback):
     def __init__(self, base_lr: float = 0.001, max_lr: float = 0.006, step_size: float = 2000.0,
                  mode: str = "triangular", gamma: float = 1.0, scale_fn: Any = None, scale_mode: str = "cycle",
                  *, step_size_down: float | None = None, waveform: str = "triangle",
-                 schedule: Schedule | None = None, cycle_momentum: bool = False, base_momentum: float = 0.8,
-                 max_momentum: float = 0.9, keep_history: bool | int = True, other_writers: str = "scale") -> None:
+                 schedule: Schedule | None = None, cycle_momentum: bool = False, base_momentum: float | None = None,
+                 max_momentum: float | None = None, keep_history: bool | int = True,
+                 other_writers: str = "scale") -> None:
         super().__init__()
         self.other_writers = checks.choice("other_writers", other_writers, OTHER_WRITERS)
-        self.state = ScheduleState(build_schedule(
+        self.state = face_state(**face_arguments(
             schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
             scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform),
+            cycle_momentum=cycle_momentum, base_momentum=base_momentum, max_momentum=max_momentum,
             keep_history=keep_history)
-        self.cycle_momentum = checks.flag("cycle_momentum", cycle_momentum)
-        self.base_momentum, self.max_momentum = momentum_bounds(base_momentum, max_momentum)
-        if cycle_momentum:  # the state steps and records the momentum; a schedule without one fails here
-            step_momentum_with(self.state, self.base_momentum, self.max_momentum)
+        self.cycle_momentum = bool(cycle_momentum)
         self._momentum: MomentumTable | None = None
         self._batch_loss = BatchLoss()
         self._table: LrTable | None = None
         self._optimizer: Any = None
-        self._next_step = 0
+        self._next_step: int | None = None  # the optimizer's step counter at the state's next step
+        self._calls = 0  # calls of the train function seen in the running fit
+        self._in_call = False  # between a call's batch hooks: its steps not recorded yet
+        self._before_fit = (0, 0, None)  # the counters before the running fit anchored them
         self._steps_per_call = 1
         self._epoch_batches = 0
         self._training = False
         self._ahead = 0  # steps of the running call recorded early (when another writer set the rate)
-        self._hold_every_call = False
-        self._loss_scaled = False
-        self._started = False
+        self._read_steps = False
         self._cycle_chosen = False
+
+    @classmethod
+    def from_range_test(cls, result: RangeTestResult, *, epochs: int, steps_per_epoch: int,
+                        mode: str = "triangular", metric: str | None = None, skip_start: int | None = None,
+                        higher_is_better: bool | None = None, cycle_momentum: bool = False,
+                        base_momentum: float | None = None, max_momentum: float | None = None,
+                        keep_history: bool | int = True, other_writers: str = "scale", **options: Any) -> CyclicLR:
+        """A callback running ``result.schedule(...)``: the range test's bounds, planned in epochs.
+
+        The step size is 2 to 8 epochs and `epochs` ends on a cycle boundary; ``mode='one_cycle'`` runs a
+        `clr_core.OneCycle` to the suggested ``max_lr`` instead (see `clr_core.RangeTestResult.schedule`, which
+        takes `epochs`, `steps_per_epoch`, `mode`, `metric`, `skip_start`, `higher_is_better` and the
+        schedule's `options`: ``gamma``, ``waveform``, ``pct_start``, ...). Train for `epochs` epochs of
+        `steps_per_epoch` optimizer steps (``len(dataset)``, or `clr_core.steps_per_epoch` for arrays). The
+        other arguments are `CyclicLR`'s.
+
+        Raises:
+            TypeError: `result` is not a `clr_core.RangeTestResult`.
+            ValueError: no bounds, or a run too short for a cycle (the message suggests ``mode='one_cycle'``).
+
+        Examples:
+            ```python
+            result = clr_keras.range_test(model, x, y, batch_size=32)
+            clr = CyclicLR.from_range_test(result, epochs=8, steps_per_epoch=len(x) // 32)
+            model.fit(x, y, batch_size=32, epochs=8, callbacks=[clr])
+            ```
+        """
+        schedule = planned(result, epochs=epochs, steps_per_epoch=steps_per_epoch, mode=mode, metric=metric,
+                           skip_start=skip_start, higher_is_better=higher_is_better, **options)
+        return cls(schedule=schedule, cycle_momentum=cycle_momentum, base_momentum=base_momentum,
+                   max_momentum=max_momentum, keep_history=keep_history, other_writers=other_writers)
 
     # The classic callback's attributes.
     @property
@@ -176,6 +212,18 @@ class CyclicLR(keras.callbacks.Callback):
         return self.state.total_iterations
 
     @property
+    def base_momentum(self) -> float | None:
+        """The momentum at the highest rate (as saved in the state); None unless ``cycle_momentum=True``."""
+        bounds = self.state.momentum_bounds
+        return None if bounds is None else bounds[0][0]
+
+    @property
+    def max_momentum(self) -> float | None:
+        """The momentum at the lowest rate (as saved in the state); None unless ``cycle_momentum=True``."""
+        bounds = self.state.momentum_bounds
+        return None if bounds is None else bounds[0][1]
+
+    @property
     def momentum_schedule(self) -> Schedule | None:
         """The `clr_core` momentum schedule now in use (None unless ``cycle_momentum=True``)."""
         return self._momentum_schedule() if self.cycle_momentum else None
@@ -210,45 +258,62 @@ class CyclicLR(keras.callbacks.Callback):
         """Counters, history and schedule as plain data (`clr_core.ScheduleState.state_dict`)."""
         return self.state.state_dict()
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Resume from `state_dict()` output: counters, history and schedule."""
-        self.state.load_state_dict(state)
+    def load_state_dict(self, state: dict[str, Any], plan: str | None = None) -> None:
+        """Resume from `state_dict()` output: counters, history, schedule and momentum bounds.
+
+        `plan` chooses which schedule continues (`clr_core.ScheduleState.load_state_dict`): ``'saved'`` the
+        saved one, ``'current'`` the one this callback was built with (and its momentum bounds), from the saved
+        counters; None, the saved one with a warning naming both when they differ.
+        """
+        self.state.load_state_dict(state, plan=plan)
         self._cycle_chosen = True
         if self._training:
             self._rates_changed()
+        else:  # the loaded counters are the position: the next fit anchors them on its optimizer's counter
+            self._next_step = None
 
     # Keras hooks.
+    def set_model(self, model: Any) -> None:
+        """Keras' hook: refuse a Keras 2 model (``tf.keras`` under ``TF_USE_LEGACY_KERAS=1``, ``tf_keras``)."""
+        if not isinstance(model, keras.Model):
+            raise TypeError(
+                f"CyclicLR is a Keras 3 callback, but the model is a {type(model).__module__}."
+                f"{type(model).__qualname__}, not a keras.Model (Keras 2: tf_keras, or tf.keras with "
+                f"TF_USE_LEGACY_KERAS=1); build the model with Keras 3 (import keras, and unset "
+                f"TF_USE_LEGACY_KERAS), or use clr_torch / clr_optax")
+        super().set_model(model)
+
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         model = self.model
         optimizer = _driven_optimizer(model)
         names = momentum_attributes(optimizer) if self.cycle_momentum else None  # refuse before any change
-        previous = getattr(optimizer, ATTRIBUTE, None)
-        if previous is not None and previous.fit is not None and not previous.fit.live():
-            previous.let_go()  # a fit that ended without on_train_end (also this callback's own)
-        step = read_step(optimizer)
-        if not self._started and self.state.total_iterations == 0 and step > 0:
-            self._start_at(step)
-        self._started = True
+        end_fit(model)  # a fit that ended without on_train_end (when Keras' fit did not run that already)
+        if optimizer is not self._optimizer:
+            self._next_step = None  # another optimizer: its counter is no position of ours yet
+        self._before_fit = (self.state.total_iterations, self.state.cycle_iterations, self._next_step)
+        self._calls, self._in_call = 0, False
+        self._anchor(read_step(optimizer))
         self._steps_per_call = max(1, int(getattr(model, "steps_per_execution", 1) or 1))
-        self._loss_scaled = isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+        # Steps read from the counter: loss scaling may skip one, gradient accumulation updates every k batches.
+        self._read_steps = (isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+                            or _keras.accumulation_steps(optimizer) > 1)
         table, installed = LrTable.attach(optimizer, self._steps_per_call, _strategy(model))
         momentum = None if names is None else MomentumTable.attach(table, names, _strategy(model))
         if momentum is None:
             MomentumTable.release(optimizer)
-        jax_state.track(model, optimizer, [table.values, table.owner] + (
+        _keras.track(optimizer, [table.values, table.owner] + (
             [] if momentum is None else [momentum.values, momentum.active]))
+        for owner in {id(model.optimizer): model.optimizer, id(optimizer): optimizer}.values():
+            _keras.guard_saving(owner, optimizer, table.before_save)
         train_function = getattr(model, "train_function", None)
         if (installed and train_function is not None) or (
                 momentum is not None and momentum.needs_new_train_function(train_function)):
             model.make_train_function(force=True)  # the step must be traced again to read the tables
-        self._table, self._momentum, self._optimizer, self._next_step = table, momentum, optimizer, step
+        self._table, self._momentum, self._optimizer = table, momentum, optimizer
         self._ahead = 0
         self._fill_table()
-        table.claim(FitOwner(caller_frame(), self._other_writer, self._fit_ended), self.state.lr)
-        release_on_next_fit(model)
-        # A checkpoint saved between batches saves the optimizer's variable: keep it at the next step's rate.
-        self._hold_every_call = any(getattr(callback, "save_freq", "epoch") not in ("epoch", None, False)
-                                    for callback in fit_callbacks())
+        table.claim(self, self.state.lr)
+        _keras.before_each_fit(model, end_fit)
         if momentum is not None:
             momentum.activate()
             momentum.function = getattr(model, "train_function", None)
@@ -257,16 +322,25 @@ class CyclicLR(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._batch_loss.start_epoch()
         self._epoch_batches = 0
+        if self._training:  # a restore or load before this epoch (in any callback's hook) moved the counter
+            step = _keras.current_step(self, self._optimizer)
+            if step != self._next_step:
+                self._moved(step)
 
     def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if self._training and self.state.ended:
             self.state.step()  # raises ScheduleEnded (with the core's message) before a step past the end runs
+        self._in_call = True
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if not self._training:
             return
         count = self._steps_in_call()
-        self._epoch_batches += count
+        self._calls += 1
+        self._in_call = False
+        # Keras' running mean is over batches: under gradient accumulation k of them make one step.
+        self._epoch_batches = batch + 1 if _keras.accumulation_steps(self._optimizer) > 1 else (
+            self._epoch_batches + count)
         metrics = numeric_metrics(logs)
         if "loss" in metrics:
             metrics[BATCH_LOSS] = self._batch_loss.update(metrics["loss"], self._epoch_batches)
@@ -276,9 +350,6 @@ class CyclicLR(keras.callbacks.Callback):
         self._write_logs(logs)
         if not self._table.covers(self._next_step, self._steps_per_call):
             self._fill_table()
-        if self._hold_every_call:
-            jax_state.sync(self)
-            self._table.hold(self.state.lr)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._write_logs(logs)
@@ -303,9 +374,19 @@ class CyclicLR(keras.callbacks.Callback):
         self._training = False
         self._momentum = None
 
-    # Another writer, and fits that end without on_train_end.
+    # Another writer, and fits that end without on_train_end (what the table asks of its fit).
     def _other_writer(self, value: Any) -> None:
-        """Someone assigned `value` to ``optimizer.learning_rate`` during the fit (`clr_keras.other_writers`)."""
+        """Someone assigned `value` to ``optimizer.learning_rate`` during the fit (`clr_keras.other_writers`).
+
+        A write that comes with a step counter moved by other than the steps of the running call is a restore
+        (``BackupAndRestore``, ``load_weights``): the callback re-anchors on the counter, and the restored
+        rate gives way to the cycle's.
+        """
+        step = _keras.current_step(self, self._optimizer)
+        ran = step - self._next_step
+        if (ran and not self._in_call) or not 0 <= ran <= self._steps_per_call:
+            self._moved(step)
+            return
         self._catch_up()
         shown = float(np.asarray(self.state.lr, dtype=self._table.dtype))  # what optimizer.learning_rate read
         ratio = ratio_of_write(value, shown, self.other_writers)
@@ -316,7 +397,7 @@ class CyclicLR(keras.callbacks.Callback):
 
     def _catch_up(self) -> None:
         """Record the steps that ran since the last record (read from the optimizer's step counter)."""
-        count = jax_state.current_step(self, self._optimizer) - self._next_step
+        count = _keras.current_step(self, self._optimizer) - self._next_step
         if count > 0:
             self._epoch_batches += count
             self._record(count, {})
@@ -353,10 +434,10 @@ class CyclicLR(keras.callbacks.Callback):
         One per call when ``steps_per_execution=1``, else read from the step counter, which counts every
         setup alike (a short last call, data of unknown length, steps_per_epoch).
         """
-        if self._steps_per_call == 1 and not self._loss_scaled:
+        if self._steps_per_call == 1 and not self._read_steps:
             count = 1 - self._ahead
         else:  # a step skipped by loss scaling leaves the counter too: follow it
-            count = jax_state.current_step(self, self._optimizer) - self._next_step
+            count = _keras.current_step(self, self._optimizer) - self._next_step
         self._ahead = 0
         return count
 
@@ -378,7 +459,7 @@ class CyclicLR(keras.callbacks.Callback):
         Past the end of an ``after='raise'`` schedule the last one is held there, and the state raises when
         such a step is recorded.
         """
-        jax_state.sync(self)  # on JAX, so that the train step reads the values written here
+        _keras.sync(self)  # on JAX, so that the train step reads the values written here
         cycle = self.state.cycle_iterations
         iterations = np.arange(cycle, cycle + self._table.size)
         self._table.write(self._next_step, lr_at_array(self.state.schedule.evaluate, iterations))
@@ -397,9 +478,35 @@ class CyclicLR(keras.callbacks.Callback):
         """The momentum schedule of the lr schedule now in use (the state derives it again after a reset)."""
         return self.state.momentum_schedules[0]
 
-    def _start_at(self, step: int) -> None:
-        """Continue a model trained before: the counters start at the optimizer's step counter."""
-        self.state.start_at(step, self.state.cycle_iterations if self._cycle_chosen else None)
+    def _anchor(self, step: int) -> None:
+        """Follow the optimizer's step counter: its next step, `step`, is the state's next step.
+
+        A callback that follows no counter yet (new, loaded, or on another optimizer) takes `step` as its
+        position: a new one starts its counters there (a model trained before), unless a reset chose the
+        cycle; a loaded one goes on from its own. A counter that moved without a step in sight (a restore,
+        ``load_weights``, ``initial_epoch`` with a loaded model) moves both counters by as much.
+        """
+        state = self.state
+        if self._next_step is None:
+            if state.total_iterations == 0:
+                state.start_at(step, state.cycle_iterations if self._cycle_chosen else None)
+        elif step != self._next_step:
+            moved = step - self._next_step
+            state.start_at(max(0, state.total_iterations + moved), max(0, state.cycle_iterations + moved))
+        self._next_step = step
+
+    def _moved(self, step: int) -> None:
+        """The counter moved to `step` without a step in sight: re-anchor on it, and the rates follow.
+
+        Before the first call of a fit that is as if the fit had started there (whatever the callbacks'
+        order); a move between a call and this callback's batch hook leaves that call nothing to record.
+        """
+        if self._calls == 0:
+            total, cycle, self._next_step = self._before_fit
+            self.state.start_at(total, cycle)
+        self._anchor(step)
+        self._ahead = 1 if self._in_call and self._steps_per_call == 1 else 0
+        self._rates_changed()
 
 
 def _driven_optimizer(model: Any) -> Any:
@@ -415,18 +522,12 @@ def _driven_optimizer(model: Any) -> Any:
     table = getattr(optimizer, ATTRIBUTE, None)
     learning_rate = table.variable if table is not None else optimizer.learning_rate
     if not is_variable(learning_rate):
-        built = type(getattr(optimizer, "_learning_rate", learning_rate)).__name__  # only to name it
+        built = type(_keras.built_learning_rate(optimizer) or learning_rate).__name__  # only to name it
         raise TypeError(
             f"CyclicLR cannot drive {name}: it was built with learning_rate={built}, a schedule that sets every "
             f"step's rate itself. Pass clr_keras.CyclicLRSchedule(...) as the "
             f"optimizer's learning_rate instead of using the callback, or build {name} with a float "
             f"learning_rate (the callback's base_lr overrides it)")
-    accumulation = getattr(optimizer, "gradient_accumulation_steps", None)
-    if accumulation:
-        raise ValueError(
-            f"CyclicLR counts one optimizer step per batch, but {name} accumulates gradients over "
-            f"gradient_accumulation_steps={accumulation} batches; pass clr_keras.CyclicLRSchedule(...) as its "
-            f"learning_rate instead")
     return optimizer
 
 

@@ -1,7 +1,8 @@
 """The arguments both Keras faces share: building the core schedule from them, and saving them as data.
 
 `CyclicLR` and `CyclicLRSchedule` take the classic callback's arguments (or a ready `clr_core` schedule) and
-hand them to `clr_core.CyclicSchedule`, which validates them: bad input gets the core's own messages. A
+hand them to the core's face builder (`clr_core.extend.face_state`), which validates them: bad input gets the
+core's own messages, and the defaults are every face's. A
 config is the constructor's arguments as JSON-safe data; a custom `scale_fn` is saved by its Keras
 registered name (``@keras.saving.register_keras_serializable()``) when it has one, else by its import path
 (``"package.module:function"``). A lambda or local function cannot be saved: asking for a config raises the
@@ -14,30 +15,42 @@ from typing import Any
 
 import keras
 
-from clr_core import CyclicSchedule, Schedule, schedule_from_config, schedule_to_config
-from clr_core.extend import CustomScale, ImportRefused, checked_schedule, cyclic_arguments, scale_from_config
+from clr_core import CyclicSchedule, RangeTestResult, Schedule, schedule_from_config, schedule_to_config
+from clr_core.extend import CustomScale, ImportRefused, scale_from_config
+
+from . import _keras
 
 REGISTERED = "registered_name"
 
 
-def build_schedule(schedule: Any = None, **arguments: Any) -> Schedule:
-    """The core schedule for a constructor's arguments, or `schedule` itself when one is given.
+def face_arguments(schedule: Any = None, **arguments: Any) -> dict[str, Any]:
+    """A constructor's arguments as the core's face builder (`clr_core.extend.face_state`) takes them.
 
     `scale_fn` may be a function, a `clr_core` scale object (``clr_core.exp_range(0.99)``), an import path
     ``"package.module:function"``, a Keras registered name ``"package>name"``, or a config dict as
-    `schedule_config` writes it.
+    `schedule_config` writes it; `schedule` a `clr_core` schedule or its config dict.
 
     Examples:
-        >>> build_schedule(base_lr=0.1, max_lr=0.5, step_size=10.0).lr_at(10)
-        0.5
+        >>> face_arguments(None, base_lr=0.1, scale_fn=None)
+        {'schedule': None, 'base_lr': 0.1, 'scale_fn': None}
     """
-    cyclic = cyclic_arguments(schedule, arguments)
-    if cyclic is not None:
-        cyclic["scale_fn"] = scale_function(cyclic["scale_fn"])
-        return CyclicSchedule(**cyclic)
+    if arguments.get("scale_fn") is not None:
+        arguments["scale_fn"] = scale_function(arguments["scale_fn"])
     if isinstance(schedule, dict):
         schedule = schedule_from_config(schedule)
-    return checked_schedule(schedule)
+    return {"schedule": schedule, **arguments}
+
+
+def planned(result: Any, **plan: Any) -> Schedule:
+    """``result.schedule(**plan)``: the range test's bounds planned in epochs (`from_range_test` of both faces).
+
+    Raises:
+        TypeError: `result` is not a `clr_core.RangeTestResult`.
+    """
+    if not isinstance(result, RangeTestResult):
+        raise TypeError(f"result must be a clr_core.RangeTestResult (what clr_keras.range_test returns), got "
+                        f"{type(result).__name__}")
+    return result.schedule(**plan)
 
 
 def scale_function(value: Any, *, safe_mode: bool = False) -> Any:
@@ -59,19 +72,6 @@ def scale_function(value: Any, *, safe_mode: bool = False) -> Any:
     return value
 
 
-def keras_safe_mode() -> bool:
-    """Whether Keras deserializes in safe mode now (Keras 3 has no public getter).
-
-    True unless ``load_model(..., safe_mode=False)`` is loading or
-    ``keras.config.enable_unsafe_deserialization()`` was called.
-    """
-    try:
-        from keras.src.saving.serialization_lib import in_safe_mode
-    except ImportError:  # a Keras without it: stay safe
-        return True
-    return in_safe_mode() is not False
-
-
 def arguments_from_config(config: Any) -> dict[str, Any]:
     """A `get_config()` dict as constructor arguments, its saved functions resolved under Keras' safe mode.
 
@@ -81,7 +81,7 @@ def arguments_from_config(config: Any) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise TypeError(f"CyclicLRSchedule config must be a dict, got {type(config).__name__}")
     arguments = dict(config)
-    safe_mode = keras_safe_mode()
+    safe_mode = _keras.keras_safe_mode()
     try:
         if arguments.get("scale_fn") is not None:
             arguments["scale_fn"] = scale_function(arguments["scale_fn"], safe_mode=safe_mode)

@@ -13,14 +13,16 @@ The host writes the ring rarely (once per `size` steps, and on a reset), without
 the rate over, and to NaN when it lets go, so anything that writes the variable behind the callback's back
 wins at once, inside the compiled step too. Writes through ``optimizer.learning_rate = value`` (Keras'
 setter assigns the variable) are also seen on the host as they happen: the table hands them to the fit that
-owns it (which composes with them or refuses them) or, when that fit has ended, lets go first.
+owns it (which composes with them, refuses them, or re-anchors on a restore). The next ``fit`` or
+``train_on_batch`` lets go of a fit that ended without saying so (an exception, Ctrl-C), and a checkpoint
+saved during a fit holds the next step's rate in the optimizer's variable.
 
 The optimizer keeps its `learning_rate` variable and its saved config: a model saved while the table drives
 it loads as an ordinary model. The momentum (`clr_keras.momentum`) rides on a second ring laid out the same.
 
-Two Keras internals are relied on, and checked by `LrTable.claim` when training starts: the optimizer reads
-its rate through ``_get_current_learning_rate()`` (the one method the table replaces, on the instance), and
-its ``learning_rate`` setter assigns the variable.
+The Keras internals this relies on are in `clr_keras._keras`; `LrTable.claim` checks the two it cannot do
+without when training starts: the optimizer reads its rate through ``_get_current_learning_rate()``, and its
+``learning_rate`` setter assigns the variable.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from . import _keras
+from ._keras import read_step
 from .ops import KERAS_OPS
 
 ATTRIBUTE = "_clr_lr_table"
@@ -102,30 +106,18 @@ def is_variable(value: Any) -> bool:
             and not callable(value) and not isinstance(value, keras.optimizers.schedules.LearningRateSchedule))
 
 
-def read_step(optimizer: Any) -> int:
-    """The optimizer's step counter as a Python int (one read from the device)."""
-    counter = optimizer.iterations
-    try:
-        return int(counter)
-    except TypeError:  # a tf.distribute variable has no __int__
-        return int(counter.numpy())
-
-
 def _owned_lookup(step: Any, size: int, values: Any, owner: Any, variable: Any) -> Any:
     """``values[step % size]`` while ``variable == owner``, else `variable` (a NaN owner never matches)."""
     return _LOOKUP(step, size, values, ops.equal(variable, owner), variable)
 
 
 class Fit(Protocol):
-    """What `LrTable` asks of the fit that drives it (`clr_keras.fit_owner.FitOwner`)."""
+    """What `LrTable` asks of the fit that drives it (the `clr_keras.CyclicLR` callback)."""
 
-    def live(self) -> bool:
-        """Whether the fit is still running (False once it has ended, also by an exception)."""
-
-    def written(self, value: Any) -> None:
+    def _other_writer(self, value: Any) -> None:
         """Another writer assigned `value` to the learning rate during the fit: compose with it or raise."""
 
-    def released(self) -> None:
+    def _fit_ended(self) -> None:
         """The table let go of the optimizer after the fit ended without telling it (an interrupted fit)."""
 
 
@@ -174,10 +166,9 @@ class LrTable:
         if table is not None:
             table.let_go()
         table = cls(optimizer, variable, max(MIN_SIZE, 4 * steps_per_call), strategy)
-        # Plain attributes, set past the optimizer's variable tracking: the table is not optimizer state.
-        object.__setattr__(optimizer, ATTRIBUTE, table)
-        object.__setattr__(optimizer, "_get_current_learning_rate", table.learning_rate)
-        object.__setattr__(variable, "assign", table._assigned)
+        _keras.install(optimizer, ATTRIBUTE, table)  # the table is not optimizer state
+        _keras.route_learning_rate(optimizer, table.learning_rate)
+        _keras.intercept_assign(variable, table._assigned)
         return table, True
 
     def learning_rate(self) -> Any:
@@ -185,29 +176,25 @@ class LrTable:
         self.reads += 1
         if self.on_read is not None:
             self.on_read()
-        if self.fit is not None and not self.fit.live():
-            self.let_go()
-        return _owned_lookup(self.optimizer.iterations.value, self.size, self.values.value, self.owner.value,
+        return _owned_lookup(_keras.update_counter(self.optimizer), self.size, self.values.value, self.owner.value,
                              self.variable.value)
 
     def _assigned(self, value: Any) -> Any:
         """The variable's ``assign``: a write by anyone but the table (Keras' setter, a checkpoint restore)."""
-        if getattr(self.variable, "_value", True) is None:  # Keras' JAX trainer restoring a purged variable
+        if _keras.purged(self.variable):  # Keras' JAX trainer restoring a purged variable
             return self._assign(self.variable, value)
         if self._probing:
             self.setter_seen = True
             self._take(value)
             return value
-        if self.fit is not None and not self.fit.live():
-            self.let_go()
         if self.fit is None:
             return self._assign(self.variable, value)
-        self.fit.written(value)
+        self.fit._other_writer(value)
         return value
 
     @staticmethod
     def _assign(variable: Any, value: Any) -> Any:
-        return type(variable).assign(variable, value)  # the class's own assign, past the interception
+        return _keras.assign(variable, value)  # the class's own assign, past the interception
 
     def _take(self, lr: Any) -> None:
         """Make the optimizer's variable hold `lr` and the table drive the steps (owner equal to it)."""
@@ -242,6 +229,13 @@ class LrTable:
                 f"instead, or use a supported Keras (see pyproject.toml)")
         self.fit = fit
 
+    def before_save(self) -> None:
+        """During a fit, the optimizer's variable (what a checkpoint saves) gets the next step's rate."""
+        if self.fit is not None:
+            lr = self.rate_at(read_step(self.optimizer))
+            if lr is not None:
+                self._take(lr)
+
     def hold(self, lr: float) -> None:
         """Set the optimizer's variable (what a saved model holds) to `lr`, the table still driving."""
         self._take(lr)
@@ -261,7 +255,7 @@ class LrTable:
         fit, self.fit = self.fit, None
         try:
             if fit is not None:
-                fit.released()
+                fit._fit_ended()
         finally:
             lr = self.rate_at(read_step(self.optimizer))
             if lr is not None:
@@ -282,3 +276,14 @@ class LrTable:
         self.host = ring(first_step, lrs, self.size)
         self._assign(self.values, self.host.astype(self.dtype))
         self.first_step, self.filled = first_step, lrs.size
+
+
+def end_fit(model: Any) -> None:
+    """A ``fit`` or ``train_on_batch`` of `model` starts: a table still driven by an earlier fit lets go.
+
+    That fit ended without ``on_train_end`` (an exception, Ctrl-C).
+    """
+    optimizer = getattr(model, "optimizer", None)
+    table = getattr(getattr(optimizer, "inner_optimizer", None) or optimizer, ATTRIBUTE, None)
+    if table is not None and table.fit is not None:
+        table.let_go()

@@ -37,8 +37,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from clr_core import ScheduleState
-
+from . import _keras
 from .lr_table import LrTable, lookup, ring
 
 ATTRIBUTE = "_clr_momentum_table"
@@ -57,14 +56,6 @@ KNOWN: tuple[tuple[str, tuple[str, ...]], ...] = (
 WITH_VELOCITY = ("SGD", "RMSprop")  # these keep a velocity only when built with momentum > 0
 INSTEAD = ("use SGD(momentum=0.9), RMSprop(momentum=0.9) or the Adam family (Adam, AdamW, Adamax, Nadam, "
            "Lamb, Lion), or cycle_momentum=False")
-
-
-def step_momentum_with(state: ScheduleState, base_momentum: float, max_momentum: float) -> None:
-    """Have `state` step (and record) the momentum that goes with its lr schedule (`clr_core.momentum_for`)."""
-    try:
-        state.set_momentum((base_momentum, max_momentum))
-    except TypeError as error:
-        raise TypeError(f"cycle_momentum=True: {error}") from error
 
 
 def momentum_attributes(optimizer: Any) -> tuple[str, ...]:
@@ -206,7 +197,7 @@ class MomentumTable:
                 and all(float(plain_value(getattr(optimizer, name))) == found.numbers[name] for name in names)):
             return found
         built = cls(table, names, strategy)
-        object.__setattr__(optimizer, ATTRIBUTE, built)  # a plain attribute, past the variable tracking
+        _keras.install(optimizer, ATTRIBUTE, built)
         return built
 
     @staticmethod
@@ -220,7 +211,7 @@ class MomentumTable:
         optimizer = self.optimizer
 
         def read() -> Any:
-            return lookup(optimizer.iterations.value, self.table.size, self.values.value, self.active.value,
+            return lookup(_keras.update_counter(optimizer), self.table.size, self.values.value, self.active.value,
                           number)
 
         return read
@@ -233,7 +224,7 @@ class MomentumTable:
     @property
     def installed(self) -> bool:
         """Whether the optimizer's attributes hold the readers now."""
-        return all(self.optimizer.__dict__.get(name) is self.readers[name] for name in self.names)
+        return all(_keras.installed(self.optimizer, name) is self.readers[name] for name in self.names)
 
     def needs_new_train_function(self, train_function: Any) -> bool:
         """Whether `train_function` may have been traced with the plain floats (then it must be made again)."""
@@ -247,8 +238,8 @@ class MomentumTable:
         """Make the optimizer's attributes read the ring, and its config keep reporting its own floats."""
         optimizer = self.optimizer
         for name in self.names:
-            object.__setattr__(optimizer, name, self.readers[name])
-        object.__setattr__(optimizer, "get_config", self._config)
+            _keras.install(optimizer, name, self.readers[name])
+        _keras.install(optimizer, "get_config", self._config)
         self.active.assign(True)
         self.stale = False
 
@@ -257,8 +248,8 @@ class MomentumTable:
         self.active.assign(False)
         optimizer = self.optimizer
         for name, number in self.numbers.items():
-            object.__setattr__(optimizer, name, number)
-        optimizer.__dict__.pop("get_config", None)
+            _keras.install(optimizer, name, number)
+        _keras.uninstall(optimizer, "get_config")
 
     def _config(self) -> dict[str, Any]:
         """The optimizer's ``get_config()`` with its own floats where the readers stand."""

@@ -22,6 +22,8 @@ import numpy as np
 from clr_core import RangeSweep, RangeTest, RangeTestResult
 from clr_core.extend import Batches, checks
 
+from . import _keras
+
 
 def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 32, start_lr: float = 1e-7,
                end_lr: float = 10.0, num_iter: int = 100, sweep: str = "exponential", beta: float = 0.98,
@@ -66,7 +68,7 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
         raise ValueError("model must be compiled (model.compile(optimizer=..., loss=...)) before a range test")
-    if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+    if isinstance(_keras.built_learning_rate(optimizer), keras.optimizers.schedules.LearningRateSchedule):
         raise ValueError("the range test sets the lr itself: compile the model with a float learning_rate, "
                          "not a LearningRateSchedule")
     test = RangeTest(RangeSweep(start_lr, end_lr, num_iter, sweep), beta=beta, diverge_factor=diverge_factor)
@@ -86,7 +88,7 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
         optimizer.learning_rate = lr
         # the batches up to the optimizer's next real update (k under accumulation, fewer when its counter is
         # already part way, with fresh_optimizer=False)
-        calls = accumulation - int(np.asarray(optimizer._iterations)) % accumulation if accumulation > 1 else 1
+        calls = accumulation - _keras.micro_batches(optimizer) % accumulation if accumulation > 1 else 1
         total = 0.0
         for _ in range(calls):
             batch_x, batch_y, weights = batches.next()

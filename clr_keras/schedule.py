@@ -6,12 +6,12 @@ import warnings
 from typing import Any
 
 import keras
-import ml_dtypes  # Keras' own dependency: finfo of every floatx, bfloat16 included
+import numpy as np
 
-from clr_core import Schedule
-from clr_core.extend import checks
+from clr_core import RangeTestResult, Schedule
+from clr_core.extend import checks, face_schedules
 
-from .config import arguments_from_config, build_schedule, schedule_config
+from .config import arguments_from_config, face_arguments, planned, schedule_config
 from .ops import evaluate_at_step, warn_if_inexact
 
 
@@ -61,6 +61,9 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
         step_size_down: steps in the falling half of a cycle; default `step_size`.
         waveform: ``'triangle'`` (the paper's) or ``'cosine'`` (the same bounds, a smooth turn at both ends).
         schedule: a ready `clr_core` schedule instead of the arguments.
+        accumulation_steps: the optimizer's ``gradient_accumulation_steps`` (1 without): Keras calls the
+            schedule with its count of micro-batches, and update ``j`` (micro-batches ``kj .. kj + k - 1``)
+            gets ``lr_at(j)``, so that an iteration is one optimizer update, as everywhere in clr.
 
     Raises:
         TypeError, ValueError: for invalid arguments, with the messages of `clr_core.CyclicSchedule`, and a
@@ -77,18 +80,38 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
     def __init__(self, base_lr: float = 0.001, max_lr: float = 0.006, step_size: float = 2000.0,
                  mode: str = "triangular", gamma: float = 1.0, scale_fn: Any = None, scale_mode: str = "cycle",
                  *, step_size_down: float | None = None, waveform: str = "triangle",
-                 schedule: Schedule | dict[str, Any] | None = None) -> None:
+                 schedule: Schedule | dict[str, Any] | None = None, accumulation_steps: int = 1) -> None:
         super().__init__()
-        self.schedule = build_schedule(
+        self.accumulation_steps = checks.count("accumulation_steps", accumulation_steps, low=1)
+        self.schedule = face_schedules(1, **face_arguments(
             schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
-            scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform)
+            scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform))[0]
         floatx = keras.backend.floatx()  # what the optimizer receives: a larger bound would be inf there
-        checks.fits_dtype("CyclicLRSchedule", self.schedule, floatx, float(ml_dtypes.finfo(floatx).max))
+        checks.fits_dtype("CyclicLRSchedule", self.schedule, floatx, _largest(floatx))
         warn_if_inexact(self.schedule)
         _warn_if_unsavable(self.schedule)
 
+    @classmethod
+    def from_range_test(cls, result: RangeTestResult, *, epochs: int, steps_per_epoch: int,
+                        mode: str = "triangular", metric: str | None = None, skip_start: int | None = None,
+                        higher_is_better: bool | None = None, **options: Any) -> CyclicLRSchedule:
+        """The schedule ``result.schedule(...)`` plans from the range test's bounds (see `CyclicLR.from_range_test`).
+
+        Raises:
+            TypeError: `result` is not a `clr_core.RangeTestResult`.
+            ValueError: no bounds, or a run too short for a cycle (the message suggests ``mode='one_cycle'``).
+        """
+        return cls(schedule=planned(result, epochs=epochs, steps_per_epoch=steps_per_epoch, mode=mode,
+                                    metric=metric, skip_start=skip_start, higher_is_better=higher_is_better,
+                                    **options))
+
     def __call__(self, step: Any) -> Any:
-        """The learning rate at optimizer step `step` (a tensor, variable or int), as a floatx tensor."""
+        """The learning rate at optimizer step `step` (a tensor, variable or int), as a floatx tensor.
+
+        Keras passes its micro-batch counter; the rate is that of update ``step // accumulation_steps``.
+        """
+        if self.accumulation_steps > 1:
+            step = keras.ops.floor_divide(step, self.accumulation_steps)
         return evaluate_at_step(self.schedule, step)
 
     def lr_at(self, step: Any) -> Any:
@@ -97,7 +120,10 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def get_config(self) -> dict[str, Any]:
         """The constructor's arguments as JSON-safe data; raises `ValueError` for an unsavable scale_fn."""
-        return schedule_config(self.schedule)
+        config = schedule_config(self.schedule)
+        if self.accumulation_steps > 1:
+            config["accumulation_steps"] = self.accumulation_steps
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> CyclicLRSchedule:
@@ -110,6 +136,13 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __repr__(self) -> str:
         return f"CyclicLRSchedule({self.schedule!r})"
+
+
+def _largest(floatx: str) -> float:
+    """The largest finite number of `floatx` (numpy has no bfloat16, and Keras 3.0 does not bring ml_dtypes)."""
+    if floatx == "bfloat16":
+        return (2 - 2**-7) * 2.0**127  # 8 bits of precision, float32's exponents
+    return float(np.finfo(floatx).max)
 
 
 def _warn_if_unsavable(schedule: Schedule) -> None:

@@ -12,8 +12,8 @@ clipped to ``[base_momentum, max_momentum]``. So the momentum is `max_momentum` 
 `base_momentum` at ``lr == max_lr``; amplitude scaling (``'triangular2'``, ``'exp_range'``, a custom
 ``scale_fn``) shrinks both swings alike, as in PyTorch's ``CyclicLR``, and a group with
 ``base_lr == max_lr`` keeps `max_momentum`. A `clr_core.OneCycle` brings its own momentum (PyTorch's
-``OneCycleLR`` phases) and, when no bounds are given, OneCycleLR's defaults (0.85, 0.95) instead of
-CyclicLR's (0.8, 0.9).
+``OneCycleLR`` phases). The bounds and their defaults (OneCycleLR's (0.85, 0.95) for a one-cycle, CyclicLR's
+(0.8, 0.9) otherwise) come from the core's face builder (`clr_core.extend.face_state`), as on every face.
 
 The value goes to ``group['betas'][0]`` for the Adam family and to ``group['momentum']`` for SGD and
 RMSprop; an optimizer with neither is refused with a clear error.
@@ -27,7 +27,6 @@ from typing import Any
 from torch import Tensor
 from torch.optim import Optimizer
 
-from clr_core import OneCycle, Schedule
 from clr_core.extend import checks, momentum_bounds
 
 from .groups import write_value
@@ -55,30 +54,6 @@ def momentum_key(optimizer: Optimizer, index: int) -> str:
                      f"neither; use cycle_momentum=False with this optimizer")
 
 
-#: PyTorch's defaults: ``CyclicLR``'s ``(base_momentum, max_momentum)``, and ``OneCycleLR``'s for a one-cycle.
-CYCLIC_MOMENTUM = (0.8, 0.9)
-ONE_CYCLE_MOMENTUM = (0.85, 0.95)
-
-
-def default_bounds(schedules: Sequence[Schedule], base_momentum: Any, max_momentum: Any) -> tuple[Any, Any]:
-    """The bounds to use when the caller left one or both as None: PyTorch's default for each group's kind.
-
-    Examples:
-        >>> from clr_core import CyclicSchedule, OneCycle
-        >>> default_bounds([CyclicSchedule(), OneCycle(0.1, 100)], None, None)
-        ([0.8, 0.85], [0.9, 0.95])
-        >>> default_bounds([CyclicSchedule()], 0.7, None)
-        (0.7, 0.9)
-    """
-    defaults = [ONE_CYCLE_MOMENTUM if isinstance(item, OneCycle) else CYCLIC_MOMENTUM for item in schedules]
-    if len(set(defaults)) == 1:  # one default for every group: one value, as if the caller had given it
-        base_default, top_default = defaults[0]
-    else:
-        base_default, top_default = [low for low, _ in defaults], [high for _, high in defaults]
-    return (base_default if base_momentum is None else base_momentum,
-            top_default if max_momentum is None else max_momentum)
-
-
 class MomentumCycler:
     """Per param group: the momentum bounds, and where to write the momentum the core state computed.
 
@@ -87,34 +62,30 @@ class MomentumCycler:
 
     Args:
         optimizer: the optimizer whose groups receive the momentum.
-        base_momentum: lowest momentum (at the highest lr), one float or a list/tuple per group, in [0, 1).
-        max_momentum: highest momentum (at the lowest lr), one float or a list/tuple per group, in
-            [base_momentum, 1).
+        bounds: ``(base_momentum, max_momentum)`` per group, checked already (``state.momentum_bounds`` of
+            `clr_core.extend.face_state`).
 
     Raises:
-        ValueError, TypeError: bad bounds, a list of the wrong length, or a group without momentum. Nothing
-            is written to the optimizer here.
+        ValueError: a group without momentum. Nothing is written to the optimizer here.
 
     Examples:
         >>> import torch
         >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
-        >>> cycler = MomentumCycler(optimizer, 0.8, 0.9)
+        >>> cycler = MomentumCycler(optimizer, [(0.8, 0.9)])
         >>> cycler.bounds
         [(0.8, 0.9)]
         >>> cycler.write(optimizer.param_groups, [0.85]); optimizer.param_groups[0]["momentum"]
         0.85
     """
 
-    def __init__(self, optimizer: Optimizer, base_momentum: Any, max_momentum: Any) -> None:
+    def __init__(self, optimizer: Optimizer, bounds: Sequence[tuple[float, float]]) -> None:
         count = len(optimizer.param_groups)
         self.keys = [momentum_key(optimizer, index) for index in range(count)]
         self._in_betas = [key == "betas" for key in self.keys]
         self._all_betas = all(self._in_betas)
         self._no_betas = not any(self._in_betas)
-        bases = checks.per_item("base_momentum", base_momentum, count)
-        maxes = checks.per_item("max_momentum", max_momentum, count)
-        per_group_bounds = isinstance(base_momentum, (list, tuple)) or isinstance(max_momentum, (list, tuple))
-        self.base_momentums, self.max_momentums = _checked_bounds(bases, maxes, per_group_bounds)
+        self.base_momentums = [base for base, _ in bounds]
+        self.max_momentums = [top for _, top in bounds]
 
     @property
     def bounds(self) -> list[tuple[float, float]]:

@@ -18,11 +18,10 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
 from clr_core import CyclicSchedule, History, RangeTestResult, Schedule, ScheduleState
-from clr_core.extend import checks
+from clr_core.extend import checks, face_state
 
 from .groups import value_copy, write_value
-from .momentum import MomentumCycler, default_bounds
-from .schedules import build_schedules
+from .momentum import MomentumCycler
 from .stepping import AppliedSteps, SteppingRate
 
 #: The version of the `CyclicLR.state_dict()` layout: 2 holds a packed history; 1 (plain lists) loads too.
@@ -85,7 +84,8 @@ class CyclicLR(LRScheduler):
             for every schedule kind with an ``lr_range()``. Off by default (PyTorch's is on), so any
             optimizer works.
         base_momentum: the momentum at the highest lr, in [0, 1), one or one per group; default 0.8
-            (PyTorch's CyclicLR), 0.85 for a `clr_core.OneCycle` (PyTorch's OneCycleLR).
+            (PyTorch's CyclicLR), 0.85 for a `clr_core.OneCycle` (PyTorch's OneCycleLR), as on every face
+            (`clr_core.extend.default_momentum`).
         max_momentum: the momentum at the lowest lr, in [base_momentum, 1), one or one per group; default
             0.9, 0.95 for a `clr_core.OneCycle`.
         keep_history: True keeps the whole `history` (default); False records none (O(1) memory, a
@@ -133,19 +133,12 @@ class CyclicLR(LRScheduler):
                 raise TypeError(f"give step_size or step_size_up (PyTorch's name for it), not both: got "
                                 f"step_size={step_size!r} and step_size_up={step_size_up!r}")
             step_size = step_size_up
-        schedules = build_schedules(len(optimizer.param_groups), schedule, base_lr=base_lr, max_lr=max_lr,
-                                    step_size=step_size, mode=mode, gamma=gamma, scale_fn=scale_fn,
-                                    scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform)
-        checks.flag("cycle_momentum", cycle_momentum)
-        momentum = None
-        if cycle_momentum:
-            momentum = MomentumCycler(optimizer, *default_bounds(schedules, base_momentum, max_momentum))
-        state = ScheduleState(schedules, keep_history=keep_history)
-        if momentum is not None:
-            try:
-                state.set_momentum(momentum.bounds)
-            except TypeError as error:
-                raise TypeError(f"cycle_momentum=True: {error}") from error
+        state = face_state(schedule, groups=len(optimizer.param_groups), cycle_momentum=cycle_momentum,
+                           base_momentum=base_momentum, max_momentum=max_momentum, keep_history=keep_history,
+                           base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
+                           scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down,
+                           waveform=waveform)
+        momentum = None if state.momentum_bounds is None else MomentumCycler(optimizer, state.momentum_bounds)
         state.start_at(_completed_steps(last_epoch))
         # Everything is valid: from here on the optimizer is changed.
         self._state = state

@@ -306,11 +306,24 @@ def test_bad_momentum_arguments_are_refused_at_construction(arguments, error, me
     assert str(raised.value) == message  # pinned: the wording users see
 
 
-def test_momentum_arguments_are_keyword_only_with_torchs_defaults():
+def test_momentum_arguments_are_keyword_only_with_every_faces_defaults():
     import inspect
 
+    from clr_core.extend import face_state
+
     parameters = inspect.signature(CyclicLR).parameters
-    for name, default in (("cycle_momentum", False), ("base_momentum", 0.8), ("max_momentum", 0.9)):
+    for name, default in (("cycle_momentum", False), ("base_momentum", None), ("max_momentum", None)):
         assert parameters[name].kind is inspect.Parameter.KEYWORD_ONLY and parameters[name].default == default
     clr = CyclicLR(**ARGUMENTS, cycle_momentum=True)
     assert clr.momentum_schedule.lr_at(0) == 0.9 and clr.momentum_schedule.lr_at(4) == pytest.approx(0.8)
+    one_cycle = CyclicLR(schedule=OneCycle(max_lr=0.1, total_steps=12), cycle_momentum=True)
+    torch_face = face_state(OneCycle(max_lr=0.1, total_steps=12), cycle_momentum=True)
+    assert (one_cycle.base_momentum, one_cycle.max_momentum) == (0.85, 0.95) == torch_face.momentum_bounds[0]
+
+
+def test_momentum_bounds_are_in_the_state_and_resume():
+    saved = CyclicLR(**ARGUMENTS, cycle_momentum=True, base_momentum=0.6, max_momentum=0.7)
+    resumed = CyclicLR(**ARGUMENTS, cycle_momentum=True)
+    resumed.load_state_dict(saved.state_dict())
+    assert (resumed.base_momentum, resumed.max_momentum) == (0.6, 0.7)
+    assert resumed.momentum() == saved.momentum() == 0.7

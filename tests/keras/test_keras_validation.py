@@ -85,13 +85,11 @@ def test_callback_refuses_an_optimizer_built_with_a_schedule(learning_rate):
                    "overrides it)")
 
 
-def test_callback_refuses_gradient_accumulation():
-    model = one_weight_model(0.1)
-    model.compile(keras.optimizers.SGD(0.1, gradient_accumulation_steps=2), loss=model.loss)
-    assert raised(model.fit, *ones(2), batch_size=2, verbose=0, callbacks=[CyclicLR()]) == (
-        ValueError, "CyclicLR counts one optimizer step per batch, but SGD accumulates gradients over "
-                    "gradient_accumulation_steps=2 batches; pass clr_keras.CyclicLRSchedule(...) as its "
-                    "learning_rate instead")
+def test_accumulation_steps_is_a_count_of_at_least_one():
+    assert raised(CyclicLRSchedule, accumulation_steps=0) == (
+        ValueError, "accumulation_steps must be an int >= 1, got 0")
+    assert CyclicLRSchedule(accumulation_steps=4).get_config()["accumulation_steps"] == 4
+    assert "accumulation_steps" not in CyclicLRSchedule().get_config()
 
 
 @pytest.mark.parametrize("factor", [-0.5, 2.0, float("nan")])
@@ -108,3 +106,16 @@ def test_a_bad_scale_factor_raises_in_eager_calls_of_the_schedule_and_in_the_cal
     with pytest.raises(ValueError, match=r"scale_fn returned .* for s=2.0; it must return a number in \[0, 1\]"):
         model.fit(*ones(8), batch_size=1, verbose=0, callbacks=[callback])
     assert all(0.001 <= lr <= 0.006 for lr in callback.history.get("lr", []))  # no bad rate was applied
+
+
+class Sequential:
+    """Stands for a Keras 2 model (tf_keras, or tf.keras under TF_USE_LEGACY_KERAS=1)."""
+
+    __module__ = "tf_keras.src.engine.sequential"
+
+
+def test_a_keras_2_model_is_refused_naming_the_fix():
+    assert raised(CyclicLR().set_model, Sequential()) == (
+        TypeError, "CyclicLR is a Keras 3 callback, but the model is a tf_keras.src.engine.sequential.Sequential, "
+                   "not a keras.Model (Keras 2: tf_keras, or tf.keras with TF_USE_LEGACY_KERAS=1); build the model "
+                   "with Keras 3 (import keras, and unset TF_USE_LEGACY_KERAS), or use clr_torch / clr_optax")

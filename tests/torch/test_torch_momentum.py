@@ -109,7 +109,7 @@ def test_momentum_follows_a_reset() -> None:
 def test_helpers() -> None:
     optimizer = make_optimizer(1, torch.optim.RMSprop, momentum=0.1)
     assert momentum_key(optimizer, 0) == "momentum"
-    cycler = MomentumCycler(optimizer, 0.8, 0.9)
+    cycler = MomentumCycler(optimizer, [(0.8, 0.9)])
     assert cycler.bounds == [(0.8, 0.9)]
     cycler.write(optimizer.param_groups, [0.85])
     assert optimizer.param_groups[0]["momentum"] == 0.85

@@ -11,6 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from clr_core import CyclicSchedule, ScheduleState, exp_range  # noqa: E402
+from clr_core._checks import shown  # noqa: E402
 from clr_torch import CyclicLR  # noqa: E402
 from tests.errors import raised  # noqa: E402
 
@@ -128,9 +129,10 @@ BAD_ARGUMENTS = [
     ({"schedule": CyclicSchedule(), "base_lr": 0.1}, TypeError,
      "give either schedule= or the cyclic arguments, not both: schedule= came with base_lr; put those into the "
      "schedule object"),
-    ({"schedule": [CyclicSchedule()] * 3}, ValueError, f"schedule {PER_GROUP} 3 values: {[CyclicSchedule()] * 3!r}"),
+    ({"schedule": [CyclicSchedule()] * 3}, ValueError,
+     f"schedule {PER_GROUP} 3 values: {shown([CyclicSchedule()] * 3, 200)}"),  # a preview of 200 characters
     ({"schedule": "triangular"}, TypeError,
-     "schedule must follow clr_core.Schedule (lr_at, evaluate, to_config, describe, restore), got str"),
+     "schedule must be a clr_core schedule (e.g. clr_core.CyclicSchedule), got str 'triangular'"),
     ({"cycle_momentum": 1}, TypeError, "cycle_momentum must be True or False, got int 1"),
     ({"cycle_momentum": True, "base_momentum": 0.95}, ValueError,
      "max_momentum must be >= base_momentum (0.95), got 0.9"),
