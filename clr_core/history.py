@@ -36,7 +36,8 @@ class History(dict):  # type: ignore[type-arg]
             elsewhere); an int N >= 1 keeps the last N entries of each column (the last N steps).
 
     The history is a record: it is written by `add_step`, `extend` and `add_metrics` only (each refuses what
-    a loaded history refuses), and assigning to it (``history['lr'] = ...``) raises `TypeError`. ``to_dict()`` gives plain lists (for ``json.dumps``).
+    a loaded history refuses), and assigning to it (``history['lr'] = ...``) raises `TypeError`.
+    ``to_dict()`` gives plain lists (for ``json.dumps``).
 
     Examples:
         >>> history = History()
