@@ -25,7 +25,8 @@ FORMAT = "clr-range-test"
 VERSION = 1
 #: The most characters `from_json` reads: about 4 million points, far more than any sweep records.
 MAX_CHARACTERS = 1 << 26
-_KEYS = ("format", "version", "lrs", "losses", "smoothed", "stopped_early", "metric_steps", "metrics")
+_KEYS = ("format", "version", "lrs", "losses", "smoothed", "stopped_early", "metric_steps", "metrics",
+         "group_ratios")
 
 
 def result_to_json(result: RangeTestResult, path: str | os.PathLike[str] | None = None) -> str:
@@ -101,8 +102,11 @@ def _checked(data: Any) -> dict[str, Any]:
         if len(checked[name]) != len(steps):
             raise ValueError(f"saved range test metrics[{name[:100]!r}] must have one entry per metric step "
                              f"({len(steps)}), got {len(checked[name])}")
+    ratios = _numbers("group_ratios", data["group_ratios"])
+    if not ratios or not all(math.isfinite(ratio) and ratio > 0 for ratio in ratios):
+        raise ValueError("saved range test 'group_ratios' must hold one finite number > 0 per param group")
     return {"lrs": lrs, "losses": losses, "smoothed": smoothed, "stopped_early": data["stopped_early"],
-            "metric_steps": list(steps), "metrics": checked}
+            "metric_steps": list(steps), "metrics": checked, "group_ratios": ratios}
 
 
 def _numbers(key: str, values: Any) -> list[float]:
