@@ -55,7 +55,7 @@ class ListHistory(dict):  # type: ignore[type-arg]
         super().__init__()
         self._appends: tuple[Any, ...] | None = None
 
-    def add_lrs(self, iteration: int, keys: tuple[str, ...], lrs: Any) -> None:
+    def _add_lrs(self, iteration: int, keys: tuple[str, ...], lrs: Any) -> None:
         appends = self._appends
         if appends is None or (appends[0] is not keys and appends[0] != keys):
             appends = self._appends = (keys, [self.setdefault(key, []).append for key in keys],

@@ -23,6 +23,7 @@ from . import _checks as checks
 from ._arrays import lr_at_array
 from ._counts import CountOps
 from ._files import atomic_path, atomic_write_text
+from ._frameworks import require as require_framework
 from ._import_path import import_path_of, resolve_import_path
 from ._ops import MATH_OPS, ArrayOps, numpy_ops
 from .faces import CYCLIC_MOMENTUM, ONE_CYCLE_MOMENTUM, default_momentum, face_momentum, face_schedules, face_state
@@ -74,6 +75,7 @@ __all__ = [
     "momentum_bounds",
     "numpy_ops",
     "register_schedule_kind",
+    "require_framework",
     "resolve_import_path",
     "restore_schedules",
     "scale_from_config",

@@ -35,8 +35,9 @@ class History(dict):  # type: ignore[type-arg]
         keep: True keeps every entry (default); False records nothing (O(1) memory, for long runs that log
             elsewhere); an int N >= 1 keeps the last N entries of each column (the last N steps).
 
-    The history is a record: it is written by `add_step` and `add_metrics` only, and assigning to
-    it (``history['lr'] = ...``) raises `TypeError`. ``to_dict()`` gives plain lists (for ``json.dumps``).
+    The history is a record: it is written by `add_step`, `extend` and `add_metrics` only (each refuses what
+    a loaded history refuses), and assigning to it (``history['lr'] = ...``) raises `TypeError`.
+    ``to_dict()`` gives plain lists (for ``json.dumps``).
 
     Examples:
         >>> history = History()

@@ -6,6 +6,7 @@ vmap-able, and exact to float32 rounding at every step up to 2**31 - 1 without `
 `range_test(step, state, batches, ...)` runs the LR range test on the user's own jitted training step.
 """
 
+from . import _framework as _framework  # first: a missing framework is told with the extra to install
 from .optax_schedule import OptaxSchedule, schedule
 from .range_test import range_test
 

@@ -5,6 +5,7 @@
 test on a model to pick the bounds.
 """
 
+from . import _framework as _framework  # first: a missing framework is told with the extra to install
 from .range_test import range_test
 from .scheduler import STATE_FORMAT, CyclicLR
 

@@ -20,7 +20,7 @@ TINY = {
     "bench_keras.py": ["--batches", "4", "--rounds", "1", "--spe", "1"],
     "bench_optax.py": ["--rounds", "1"],
     "bench_range_test.py": ["--rounds", "1"],
-    "bench_history.py": ["--steps", "2000"],
+    "bench_history.py": ["--steps", "2000", "--load-steps", "4000"],
 }
 
 
