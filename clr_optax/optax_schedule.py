@@ -21,7 +21,7 @@ from clr_core.extend import CountOps, checks
 
 def _ops() -> CountOps:
     """A fresh namespace in float64 when ``jax_enable_x64`` is on, else float32."""
-    return CountOps(jnp, "float64" if jax.config.jax_enable_x64 else "float32")
+    return CountOps(jnp, "float64" if jax.enable_x64.value else "float32")
 
 
 class OptaxSchedule:
@@ -97,7 +97,7 @@ def schedule(source: Schedule, *, dtype: Any = "float32") -> OptaxSchedule:
         kind = jnp.dtype(dtype)
     except TypeError as error:
         raise TypeError(f"dtype must be a JAX float dtype such as 'float32', got {dtype!r}") from error
-    if not jnp.issubdtype(kind, jnp.floating) or (kind == jnp.float64 and not jax.config.jax_enable_x64):
+    if not jnp.issubdtype(kind, jnp.floating) or (kind == jnp.float64 and not jax.enable_x64.value):
         raise ValueError(f"dtype must be a JAX float dtype such as 'float32' ('float64' needs jax_enable_x64), "
                          f"got {dtype!r}")
     ops = _ops()

@@ -55,7 +55,7 @@ def _iterations(text: str) -> int:
     return value
 
 
-def _add_plot_command(commands: argparse._SubParsersAction) -> None:
+def _add_plot_command(commands: argparse._SubParsersAction[_Parser]) -> None:
     plot = commands.add_parser(
         "plot", help="draw a schedule, a saved history or a saved range test (PNG, SVG or PDF)",
         description="Draw the lr of a schedule (given by flags or by a config file), a saved history or a saved "
@@ -102,7 +102,7 @@ def _add_plot_command(commands: argparse._SubParsersAction) -> None:
     plot.add_argument("--format", choices=FORMATS, help="png, svg or pdf (default: after the suffix of --output)")
 
 
-def _add_demo_command(commands: argparse._SubParsersAction) -> None:
+def _add_demo_command(commands: argparse._SubParsersAction[_Parser]) -> None:
     demo = commands.add_parser("demo", help="range test, then fixed lr vs CLR on scikit-learn's digits",
                                description="Find bounds with an LR range test, then train the same small "
                                            "network with a fixed lr, triangular2 and exp_range CLR over "

@@ -16,7 +16,18 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from clr_core import RangeTestResult, RangeTestWarning, Schedule
+from clr_core import (
+    WSD,
+    Anneal,
+    CosineRestarts,
+    CyclicSchedule,
+    Join,
+    Mirrored,
+    OneCycle,
+    RangeTestResult,
+    RangeTestWarning,
+    Schedule,
+)
 from clr_core.extend import atomic_path, checks
 
 PathLike = str | os.PathLike[str]
@@ -141,20 +152,20 @@ def _label_of(schedule: Schedule) -> str:
 def _title_of(schedule: Schedule, lrs: Any) -> str:
     """The schedule's kind (and mode, or the kinds it joins) and its bounds (else the range of the values drawn)."""
     try:
-        low, high = schedule.lr_range()
+        low, high = schedule.lr_range()  # type: ignore[attr-defined]  # optional in the protocol: caught below
     except (AttributeError, TypeError):  # a kind (or a piece of a join) that does not tell its range
         low, high = lrs.min(), lrs.max()
     return f"{_name_of(schedule)}: {float(low):.3g} to {float(high):.3g}"
 
 
 def _name_of(schedule: Schedule) -> str:
-    kind, name = getattr(schedule, "kind", None), type(schedule).__name__
-    if kind == "cyclic":
-        scale_fn = getattr(schedule, "scale_fn", None)
+    name = type(schedule).__name__
+    if isinstance(schedule, CyclicSchedule):
+        scale_fn = schedule.scale_fn
         return f"{name} {schedule.mode!r}" if scale_fn is None else f"{name} {getattr(scale_fn, '__name__', '')}"
-    if kind == "join":
+    if isinstance(schedule, Join):
         return " then ".join(_name_of(piece) for piece in schedule.schedules)
-    if kind == "mirrored":
+    if isinstance(schedule, Mirrored):
         return f"momentum of {_name_of(schedule.schedule)}"
     return name
 
@@ -189,28 +200,27 @@ def cycle_ends(schedule: Schedule, iterations: float) -> list[float]:
         >>> cycle_ends(CyclicSchedule(step_size=100), 450)
         [200.0, 400.0]
     """
-    kind = getattr(schedule, "kind", None)
     ends: list[float] = []
-    if kind == "cyclic":
+    if isinstance(schedule, CyclicSchedule):
         period = schedule.step_size + (schedule.step_size_down or schedule.step_size)
         ends = [period * k for k in range(1, int(iterations // period) + 1)]
-    elif kind == "cosine_restarts":
+    elif isinstance(schedule, CosineRestarts):
         length, end, k = float(schedule.period), 0.0, 0
         limit = schedule.cycles if schedule.cycles is not None else math.inf
         while k < limit and end + length <= iterations and length > 0:
             end, k = end + length, k + 1
             ends.append(end)
             length *= schedule.period_mult
-    elif kind == "one_cycle":
+    elif isinstance(schedule, OneCycle):
         ends = [float(schedule.total_steps)]
-    elif kind == "wsd":  # the warmup, the stable phase and the decay each end
+    elif isinstance(schedule, WSD):  # the warmup, the stable phase and the decay each end
         ends = [float(schedule.warmup_steps), float(schedule.total_steps - schedule.decay_steps),
                 float(schedule.total_steps)]
-    elif kind == "anneal":
+    elif isinstance(schedule, Anneal):
         ends = [float(schedule.steps)]
-    elif kind == "mirrored":
+    elif isinstance(schedule, Mirrored):
         ends = cycle_ends(schedule.schedule, iterations)
-    elif kind == "join":
+    elif isinstance(schedule, Join):
         starts = [0.0, *map(float, schedule.boundaries)]
         stops = [*starts[1:], schedule.length if schedule.length is not None else math.inf]
         for piece, start, stop in zip(schedule.schedules, starts, stops):
@@ -259,7 +269,8 @@ def plot_history(history: Mapping[str, Sequence[float]], *, metrics: Sequence[st
 def _at(history: Mapping[str, Sequence[float]], key: str) -> Sequence[float]:
     """The iterations at which `key` was recorded."""
     if hasattr(history, "at"):
-        return history.at(key)
+        at: Sequence[float] = history.at(key)
+        return at
     return history["iterations"][: len(history[key])]
 
 

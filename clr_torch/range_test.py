@@ -174,7 +174,7 @@ def range_test(model: nn.Module, optimizer: Optimizer, loss_fn: Callable[[Any, A
                 tensor.copy_(value)  # load_state_dict put a copy in; anyone holding the tensor keeps seeing it
                 group[key] = tensor
         model.train(was_training)
-        if scaler is not None:
+        if scaler is not None and saved_scaler is not None:  # both or neither
             scaler.load_state_dict(saved_scaler)  # its scale and growth count as they were
 
 

@@ -283,8 +283,11 @@ class CyclicLR(LRScheduler):
                 write_value(group, "lr", lr)
                 tensors = tensors or isinstance(group["lr"], Tensor)
         if self._momentum is not None:
-            self._momentum.write(groups, self._state.momentums)
-        self._last_lr = [value_copy(group["lr"]) for group in groups] if tensors else lrs
+            momentums = self._state.momentums
+            assert momentums is not None  # the state holds momentum bounds whenever momentum cycles
+            self._momentum.write(groups, momentums)
+        # a fresh list of floats, never written into: torch's `list[float | Tensor]` is invariant
+        self._last_lr = [value_copy(group["lr"]) for group in groups] if tensors else lrs  # type: ignore[assignment]
 
     def _update_lr(self, epoch: int | None = None) -> None:
         """What `SequentialLR` calls at this scheduler's milestone (``_update_lr(0)``): restart the cycle.
@@ -299,7 +302,7 @@ class CyclicLR(LRScheduler):
         self._seen = self._applied.count  # the optimizer steps before the milestone ran under another scheduler
         self._write(self.optimizer.param_groups, self._state.lrs)
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float]:  # type: ignore[override]  # floats only, narrower than torch's list type
         """The lrs the next optimizer step runs at, one per param group (as `get_last_lr()` after `step`)."""
         return self._state.lrs
 
@@ -417,7 +420,8 @@ class CyclicLR(LRScheduler):
                              f"{own}; build it with cycle_momentum={saved == 'on'} before loading")
         keep_own = plan == "current"
         bounds = None if self._momentum is None or keep_own else self._momentum.checked_state(saved_momentum)
-        self._state.load_state_dict(state_dict.get("schedule_state"), plan=plan)
+        # a missing or non-mapping 'schedule_state' is refused there, with a ValueError showing what it is
+        self._state.load_state_dict(state_dict.get("schedule_state"), plan=plan)  # type: ignore[arg-type]
         if self._momentum is not None and bounds is not None:  # checked above: adopting them cannot fail
             self._momentum.adopt(bounds)
             self._state.set_momentum(self._momentum.bounds)
@@ -461,7 +465,9 @@ _compile_region: Callable[[], Any] = getattr(getattr(torch._C, "_dynamo", None),
 @functools.cache
 def _outside_graphs() -> Callable[[CyclicLR, int | None], None]:
     """``scheduler.step(epoch)`` run by Python, with the compiler's frame hook off (``torch.compiler.disable``)."""
-    return torch.compiler.disable(lambda scheduler, epoch: scheduler.step(epoch))
+    disabled: Callable[[CyclicLR, int | None], None] = torch.compiler.disable(
+        lambda scheduler, epoch: scheduler.step(epoch))
+    return disabled
 
 
 def _completed_steps(last_epoch: Any) -> int:

@@ -27,7 +27,7 @@ def build_model(data: Digits, seed: int, lr: float) -> keras.Model:
     return model
 
 
-class _Evaluate(keras.callbacks.Callback):
+class _Evaluate(keras.callbacks.Callback):  # type: ignore[misc]  # keras ships no types: its Callback is Any
     """Validation accuracy every `every` optimizer steps, and a per-epoch progress bar."""
 
     def __init__(self, run: Run, data: Digits, every: int, bar: ProgressBar) -> None:
