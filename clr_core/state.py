@@ -6,6 +6,9 @@ what the history records) grow by one. Several schedules (one per optimizer para
 ``history['lr']`` follows the first and ``history['lr_group1']``, ... the others. With momentum bounds the
 state also holds each schedule's momentum (`momentum_for`) and records it the same way, in
 ``history['momentum']``, ``'momentum_group1'``, ...: every adapter records momentum through here.
+
+This module is the stepping API; the momentum bounds and schedules live in `_state_momentum`, and the
+state dict's layout, its format versions and the checks of a saved state in `_state_saving`.
 """
 
 from __future__ import annotations
@@ -13,17 +16,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import _checks, _plans
+from . import _checks, _plans, _state_saving
+from ._state_momentum import checked_bounds, momentum_schedules, momentums_at
+from ._state_saving import STATE_FORMAT, STATE_KEYS
 from .history import History
-from .schedules.base import Schedule, describe_schedules, restore_schedules
+from .schedules.base import Schedule
 from .schedules.join import ScheduleEnded
-from .schedules.momentum import Mirrored, momentum_bounds, momentum_for
+from .schedules.momentum import Mirrored
 
-#: The layout of `ScheduleState.state_dict()`: 3 has the same keys whatever was recorded (the history in rows,
-#: see `clr_core._history_layouts`); 2 (the history packed by key) and 1 (plain lists) load too.
-STATE_FORMAT = 3
-_LOADABLE_FORMATS = (1, 2, 3)
-STATE_KEYS = ("format", "cycle_iterations", "total_iterations", "schedules", "history", "momentum")
+__all__ = ["STATE_FORMAT", "STATE_KEYS", "ScheduleState"]
 
 
 class ScheduleState:
@@ -147,47 +148,15 @@ class ScheduleState:
         Raises:
             ValueError, TypeError: bad bounds, or a schedule whose lr range cannot be told. Nothing changes.
         """
-        if momentum is None:
-            bounds = None
-        else:
-            pairs = list(momentum) if _is_pair_sequence(momentum) else [momentum] * len(self._schedules)
-            if len(pairs) != len(self._schedules):
-                raise ValueError(f"momentum must be one (base_momentum, max_momentum) pair or one per schedule "
-                                 f"({len(self._schedules)}), got {len(pairs)} pairs")
-            bounds = tuple(_momentum_pair(pair, k if len(self._schedules) > 1 else None)
-                           for k, pair in enumerate(pairs))
-        derived = self._derived_momentum(self._schedules, bounds)
-        momentums = self._momentums_at(self.cycle_iterations - (self._ended is not None), derived,
-                                       self._schedules, self._lrs)
+        bounds = checked_bounds(momentum, len(self._schedules))
+        derived = momentum_schedules(self._schedules, bounds)
+        momentums = momentums_at(self.cycle_iterations - (self._ended is not None), derived, self._schedules,
+                                 self._lrs)
         count = len(self._schedules)
         momentum_keys = () if bounds is None else ("momentum", *(f"momentum_group{k}" for k in range(1, count)))
         self._momentum_bounds, self._momentums = bounds, momentums
         self._adopt(self._schedules, derived)
         self._record_keys = (*self._lr_keys, *momentum_keys)
-
-    @staticmethod
-    def _derived_momentum(schedules: tuple[Schedule, ...],
-                          bounds: tuple[tuple[float, float], ...] | None) -> tuple[Schedule, ...] | None:
-        """The momentum schedule of each of `schedules` (those sharing a schedule and bounds share one)."""
-        if bounds is None:
-            return None
-        built: dict[tuple[int, tuple[float, float]], Schedule] = {}
-        for schedule, pair in zip(schedules, bounds):
-            key = (id(schedule), pair)
-            if key not in built:
-                built[key] = momentum_for(schedule, *pair)
-        return tuple(built[(id(schedule), pair)] for schedule, pair in zip(schedules, bounds))
-
-    @staticmethod
-    def _momentums_at(iteration: int, derived: tuple[Schedule, ...] | None, schedules: tuple[Schedule, ...],
-                      lrs: list[float]) -> list[float]:
-        """The momentum of each schedule at `iteration`, where `lrs` are the schedules' lrs there."""
-        if derived is None:
-            return []
-        first = derived[0]
-        value = _momentum_at(first, schedules[0], lrs[0], iteration)
-        return [value if item is first else _momentum_at(item, schedule, lr, iteration)
-                for item, schedule, lr in zip(derived, schedules, lrs)]
 
     def _adopt(self, schedules: tuple[Schedule, ...], derived: tuple[Schedule, ...] | None) -> None:
         """Take `schedules` and their momentum schedules, and the shortcuts `step` takes with them.
@@ -248,8 +217,8 @@ class ScheduleState:
             if self._mirror is not None:
                 next_momentums = [self._mirror.from_lr(next_lrs[0])] * len(self._schedules)
             else:
-                next_momentums = self._momentums_at(self.cycle_iterations + (ended is None),
-                                                    self._momentum_schedules, self._schedules, next_lrs)
+                next_momentums = momentums_at(self.cycle_iterations + (ended is None), self._momentum_schedules,
+                                              self._schedules, next_lrs)
         values = self._metric_values(metrics) if metrics else None
         total = self.total_iterations + 1
         recorded = self._lrs + momentums if momentums else self._lrs
@@ -281,9 +250,9 @@ class ScheduleState:
         total = _checks.count("total_iterations", total_iterations, high=_checks.STEP_LIMIT)
         cycle = total if cycle_iterations is None else _checks.count("cycle_iterations", cycle_iterations,
                                                                      high=_checks.STEP_LIMIT)
-        _check_history_counts(self.history, total)
+        _state_saving.check_history_counts(self.history, total)
         lrs, ended = self._lrs_or_last(cycle)
-        momentums = self._momentums_at(cycle - (ended is not None), self._momentum_schedules, self._schedules, lrs)
+        momentums = momentums_at(cycle - (ended is not None), self._momentum_schedules, self._schedules, lrs)
         self.total_iterations, self.cycle_iterations, self._lrs, self._ended = total, cycle, lrs, ended
         self._momentums = momentums
 
@@ -330,8 +299,8 @@ class ScheduleState:
         lrs = self._lrs_at(0, schedules)
         derived = self._momentum_schedules
         if schedules is not self._schedules:
-            derived = self._derived_momentum(schedules, self._momentum_bounds)
-        momentums = self._momentums_at(0, derived, schedules, lrs)
+            derived = momentum_schedules(schedules, self._momentum_bounds)
+        momentums = momentums_at(0, derived, schedules, lrs)
         self.cycle_iterations, self._lrs, self._ended, self._momentums = 0, lrs, None, momentums
         self._adopt(schedules, derived)
 
@@ -341,14 +310,8 @@ class ScheduleState:
         Counters, the history (packed, see `History.state_dict`), a description of each schedule, and the
         momentum bounds (``[[base_momentum, max_momentum], ...]`` per schedule, or None without momentum).
         """
-        return {
-            "format": STATE_FORMAT,
-            "cycle_iterations": self.cycle_iterations,
-            "total_iterations": self.total_iterations,
-            "schedules": describe_schedules(self._schedules),
-            "history": self.history.state_dict(),
-            "momentum": None if self._momentum_bounds is None else [list(pair) for pair in self._momentum_bounds],
-        }
+        return _state_saving.state_dict(self.cycle_iterations, self.total_iterations, self._schedules, self.history,
+                                        self._momentum_bounds)
 
     def load_state_dict(self, state: Mapping[str, Any], plan: str | None = None) -> None:
         """Adopt a `state_dict()`: counters, history and the plan `plan` chooses.
@@ -375,99 +338,18 @@ class ScheduleState:
             (100, 0.0803)
         """
         plan = _plans.checked(plan)
-        version = state.get("format") if isinstance(state, Mapping) else None
-        if type(version) is not int or version not in _LOADABLE_FORMATS:
-            raise ValueError(f"state must be a mapping from ScheduleState.state_dict() with format "
-                             f"{', '.join(map(str, _LOADABLE_FORMATS[:-1]))} or {_LOADABLE_FORMATS[-1]}, got "
-                             f"{_preview(state)}")
-        # A state saved before the momentum bounds were kept has no 'momentum': the bounds built stay.
-        _checks.config_keys("state", state, STATE_KEYS, STATE_KEYS[:-1])
-        cycle_iterations = _checks.count("cycle_iterations", state["cycle_iterations"], high=_checks.STEP_LIMIT)
-        total_iterations = _checks.count("total_iterations", state["total_iterations"], high=_checks.STEP_LIMIT)
-        if cycle_iterations > total_iterations:
-            raise ValueError(f"state 'cycle_iterations' ({cycle_iterations}) cannot exceed 'total_iterations' "
-                             f"({total_iterations})")
-        try:
-            if plan == "current":
-                _plans.check_saved(state["schedules"], len(self._schedules), "state")
-                schedules = self._schedules
-            else:
-                schedules = tuple(restore_schedules(self._schedules, state["schedules"], holder="state"))
-        except RecursionError:
-            raise ValueError("state 'schedules' is nested too deeply to be a saved schedule") from None
-        history = History.from_state_dict(state["history"])
-        _check_history_counts(history, total_iterations)
-        bounds = self._momentum_bounds  # the plan 'current' keeps its momentum bounds too
-        if plan != "current":
-            bounds = self._saved_momentum(state.get("momentum", bounds), len(schedules))
-        lrs, ended = self._lrs_or_last(cycle_iterations, schedules)
-        derived = self._derived_momentum(schedules, bounds)
-        momentums = self._momentums_at(cycle_iterations - (ended is not None), derived, schedules, lrs)
+        saved = _state_saving.checked(state, plan, self._schedules, self._momentum_bounds)
+        lrs, ended = self._lrs_or_last(saved.cycle_iterations, saved.schedules)
+        derived = momentum_schedules(saved.schedules, saved.bounds)
+        momentums = momentums_at(saved.cycle_iterations - (ended is not None), derived, saved.schedules, lrs)
         if plan is None:  # before any change: a warning turned into an error leaves the state as it was
-            _plans.warn_if_changed(self._schedules, schedules, stacklevel=2)
+            _plans.warn_if_changed(self._schedules, saved.schedules, stacklevel=2)
         self.cycle_iterations, self.total_iterations, self._lrs, self._ended, self._momentums = (
-            cycle_iterations, total_iterations, lrs, ended, momentums)
-        self._momentum_bounds = bounds
-        self._adopt(schedules, derived)
-        self.history._take(history, copy=False)  # loaded for this state only: moved, not copied
+            saved.cycle_iterations, saved.total_iterations, lrs, ended, momentums)
+        self._momentum_bounds = saved.bounds
+        self._adopt(saved.schedules, derived)
+        self.history._take(saved.history, copy=False)  # loaded for this state only: moved, not copied
         self._latest = ([], None)
-
-    def _saved_momentum(self, saved: Any, count: int) -> tuple[tuple[float, float], ...] | None:
-        """The momentum bounds a state holds, checked: momentum cycled in both or in neither."""
-        if (saved is None) != (self._momentum_bounds is None):
-            had, has = ("on", "off") if saved is not None else ("off", "on")
-            raise ValueError(f"cannot load: the saved state had momentum cycling {had} but this one has it {has}; "
-                             f"build it with cycle_momentum={had == 'on'} before loading")
-        if saved is None:
-            return None
-        if not isinstance(saved, Sequence) or isinstance(saved, (str, bytes)) or len(saved) != count:
-            raise ValueError(f"state 'momentum' must be one (base_momentum, max_momentum) pair per schedule "
-                             f"({count}), got {_preview(saved)}")
-        return tuple(_momentum_pair(pair, k if count > 1 else None) for k, pair in enumerate(saved))
-
-
-def _preview(value: Any) -> str:
-    """The start of `value`'s repr, for an error message (never fails, never prints megabytes)."""
-    return _checks.shown(value, 200)
-
-
-def _check_history_counts(history: History, total_iterations: int) -> None:
-    """Refuse a history that disagrees with the counters: more steps, or later ones, than they have run.
-
-    Every step a history records is one the counters counted, at a total iteration they have reached (a
-    history may hold fewer: one that keeps the last N, or one that started with `start_at`).
-    """
-    steps = history._steps()
-    if steps > total_iterations:
-        raise ValueError(f"state 'history' recorded {steps} steps but 'total_iterations' is {total_iterations}: "
-                         f"the history and the counters disagree")
-    iterations = history._iterations.settled()
-    for key in sorted(history, key=lambda key: key != "iterations"):  # 'iterations' first: the steps
-        at = history[key]._at.settled()
-        if at is iterations and key != "iterations":
-            continue  # checked as 'iterations'
-        latest = at[-1] if at is iterations else max(at, default=0)  # 'iterations' increase
-        if latest > total_iterations:
-            raise ValueError(f"state 'history' {key!r} has entries at iteration {latest}, past 'total_iterations' "
-                             f"({total_iterations}): the history and the counters disagree")
-
-
-def _is_pair_sequence(momentum: Any) -> bool:
-    """True for ``[(base, max), ...]`` (one pair per schedule), False for one ``(base, max)`` pair."""
-    return isinstance(momentum, Sequence) and bool(momentum) and isinstance(momentum[0], Sequence)
-
-
-def _momentum_pair(pair: Any, index: int | None) -> tuple[float, float]:
-    if not isinstance(pair, Sequence) or isinstance(pair, (str, bytes)) or len(pair) != 2:
-        raise ValueError(f"momentum must be a (base_momentum, max_momentum) pair, got {_checks.shown(pair, 200)}")
-    return momentum_bounds(pair[0], pair[1], "" if index is None else f" (schedule {index})")
-
-
-def _momentum_at(momentum: Schedule, schedule: Schedule, lr: float, iteration: int) -> float:
-    """From the lr computed already when the momentum mirrors that very schedule, else from the iteration."""
-    if momentum.__class__ is Mirrored and momentum.schedule is schedule:
-        return momentum.from_lr(lr)
-    return _as_float(momentum.lr_at(iteration))
 
 
 def _as_float(lr: Any) -> float:
