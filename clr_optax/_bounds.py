@@ -5,9 +5,10 @@ The shape comes from the core with concrete bounds; the bounds are applied in th
     lr = min(base_lr + (max_lr - base_lr) * unit(count), max_lr)
 
 where ``unit`` is the schedule between 0 and 1. For a `CyclicSchedule`, ``unit`` is the same schedule with
-``base_lr=0, max_lr=1`` and the line above is the core's own last line (`clr_core.schedules._formula`), so the
-values are those of ``CyclicSchedule(base_lr=b, max_lr=m)`` for the float32 numbers ``b`` and ``m``. Any
-other kind is stretched from its ``lr_range()`` ``(low, high)``: ``unit = (value - low) / (high - low)``.
+``base_lr=0, max_lr=1`` and the line above is the core's own last line (`clr_core.schedules._formula`): the
+values are those of ``CyclicSchedule(base_lr=b, max_lr=m)`` to float32 rounding (not bit for bit: XLA may
+fuse the multiply-add, as it may in the schedule built with those bounds). Any other kind is stretched from
+its ``lr_range()`` ``(low, high)``: ``unit = (value - low) / (high - low)``.
 
 A concrete bound is checked when the schedule is built, as the core checks it. A traced bound cannot be
 checked then, so the graph checks it: a traced `base_lr` or `max_lr` that the core would refuse (NaN,
