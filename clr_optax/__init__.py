@@ -2,7 +2,8 @@
 
 `schedule(s)` turns a cyclical, one-cycle, warmup, joined, restarting or momentum schedule into a pure
 function of optax's int32 step count, computed by the core's own formula in `jax.numpy`, jit- and
-vmap-able, and exact to float32 rounding at every step up to 2**31 - 1 without ``jax_enable_x64``.
+vmap-able, and exact to float32 rounding at every step up to 2**31 - 1 without ``jax_enable_x64``;
+``schedule(s, max_lr=m)`` takes its bounds as JAX values too, traced ones included, for a ``jax.vmap`` sweep.
 `range_test(step, state, batches, ...)` runs the LR range test on the user's own jitted training step.
 """
 

@@ -56,7 +56,7 @@ class OptaxSchedule:
         return f"clr_optax.schedule({self.source!r}{dtype})"
 
 
-def schedule(source: Schedule, *, dtype: Any = "float32") -> OptaxSchedule:
+def schedule(source: Schedule, *, dtype: Any = "float32", base_lr: Any = None, max_lr: Any = None) -> OptaxSchedule:
     """`source` (any `clr_core` schedule) as an optax schedule, for ``learning_rate=``, ``momentum=`` or ``b1=``.
 
     Pass it as an optax optimizer's ``learning_rate``, or as ``momentum`` / ``b1`` through
@@ -75,12 +75,19 @@ def schedule(source: Schedule, *, dtype: Any = "float32") -> OptaxSchedule:
             would make it float64, and a ``lax.scan`` carry change type), and float64 params keep float64
             (float32 * float64 is float64). Give ``"float64"`` (under x64) for the values' last bits, or the
             params' own dtype (``"bfloat16"``) so that it follows them.
+        base_lr: new lower bound, a float or a 0-d JAX float array, possibly traced (``jax.vmap`` over it);
+            default the source's own. The source's shape between its ``lr_range()`` is stretched onto
+            ``[base_lr, max_lr]`` in the graph (see docs/jax.md, "Sweeping max_lr with jax.vmap").
+        max_lr: new upper bound, likewise. A concrete bound is checked now, as the core checks it; a traced
+            one that the core would refuse (NaN, infinite, negative, below `base_lr`, above the dtype's
+            largest) gives the lr 0 at every count, never a NaN, negative or out-of-bounds lr.
 
     Raises:
-        TypeError: `source` is not a `clr_core` schedule, or its custom `scale_fn` cannot run on a JAX array.
-        ValueError: `source` reaches above the largest value of `dtype` or of float32 without
-            ``jax_enable_x64`` (``max_lr=1e39`` would be ``inf`` in the optimizer); a `dtype` that is not a
-            float.
+        TypeError: `source` is not a `clr_core` schedule, or its custom `scale_fn` cannot run on a JAX array;
+            a bound that is not a number or a 0-d float array.
+        ValueError: `source` or a concrete bound reaches above the largest value of `dtype` or of float32
+            without ``jax_enable_x64`` (``max_lr=1e39`` would be ``inf`` in the optimizer); a `dtype` that is
+            not a float; a concrete bound the core refuses; bounds for a kind whose ``lr_range()`` is one value.
 
     Examples:
         >>> import optax
@@ -114,4 +121,7 @@ def schedule(source: Schedule, *, dtype: Any = "float32") -> OptaxSchedule:
     message = ops.exactness_warning(type(source).__name__)
     if message is not None:
         warnings.warn(message, UserWarning, stacklevel=2)
-    return built
+    if base_lr is None and max_lr is None:
+        return built
+    from ._bounds import bounded  # here: _bounds builds on OptaxSchedule
+    return bounded(source, kind, base_lr, max_lr, narrowest)
