@@ -62,7 +62,7 @@ def edited(**changes):
 @pytest.mark.parametrize(("text", "error", "message"), [
     ("[]", ValueError, "not a saved range test: expected a JSON object with \"format\": 'clr-range-test'"),
     (edited(extra=1), ValueError, "saved range test has an unknown key 'extra' (allowed: format, version, lrs, "
-                                  "losses, smoothed, stopped_early, metric_steps, metrics)"),
+                                  "losses, smoothed, stopped_early, metric_steps, metrics, group_ratios)"),
     (edited(version=2), ValueError, "saved range test 'version' must be 1, got 2"),
     (edited(lrs=[1e-3] * 19 + [-1.0]), ValueError, "saved range test 'lrs' must hold finite numbers > 0"),
     (edited(losses=[1.0]), ValueError, "saved range test 'losses' must have one entry per lr (20), got 1"),
@@ -74,6 +74,10 @@ def edited(**changes):
     (edited(metric_steps=[1.5]), TypeError, "saved range test 'metric_steps' must be a list of whole numbers"),
     (edited(metrics={"acc": [1.0]}), ValueError, "saved range test metrics['acc'] must have one entry per metric "
                                                  "step (3), got 1"),
+    (edited(group_ratios=[1.0, 0.0]), ValueError, "saved range test 'group_ratios' must hold one finite number > 0 "
+                                                  "per param group"),
+    (edited(group_ratios=[]), ValueError, "saved range test 'group_ratios' must hold one finite number > 0 per "
+                                          "param group"),
     ("[" * 100_000, ValueError, None),
     ('{"format": "clr-range-test", "lrs": [1e999999]}', ValueError, None),
 ])
