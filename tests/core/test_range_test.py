@@ -300,14 +300,21 @@ def accuracy_method(training_loss) -> tuple[RangeTest, list]:
 
 
 def test_the_accuracy_method_reads_bounds_from_a_metric_evaluated_every_k_steps():
-    test, seen = accuracy_method(valley_loss)
+    def training_loss(lr: float) -> float:
+        return valley_loss(lr / 10)  # its cliff at 2.44, past the accuracy's
+
+    test, seen = accuracy_method(training_loss)
     result = test.result()
-    assert seen == [(k + 1, lr, valley_loss(lr)) for k, lr in enumerate(result.lrs)]
+    assert seen == [(k + 1, lr, training_loss(lr)) for k, lr in enumerate(result.lrs)]
     assert result.metric_steps == list(range(2, 301, 3)) + [300]
     base_lr, max_lr = result.suggest_bounds(metric="val_accuracy")
-    # back at its start level 0.1 at 10 ** -0.2, not at the training loss's cliff
+    # the accuracy is back at its start level 0.1 at 10 ** -0.2, before the training loss's cliff
     assert 10**-0.2 / 8 / 1.2 < max_lr < 10**-0.2 / 8 * 1.2 and base_lr == pytest.approx(max_lr / 4)
     assert result.suggest_bounds(metric="val_loss") == pytest.approx((base_lr, max_lr))  # lower is better
+    assert result.bounds_uncertainty(metric="val_accuracy")[1][0] == pytest.approx(max_lr)  # no noise, no width
+    earlier = accuracy_method(valley_loss)[0].result()  # the training loss's cliff at 0.244 comes first
+    assert earlier.suggest_bounds(metric="val_accuracy") == pytest.approx(earlier.suggest_bounds())
+    assert earlier.bounds_uncertainty(metric="val_accuracy") == earlier.bounds_uncertainty()
     with pytest.raises(ValueError, match=r"metric must be one of \['val_accuracy', 'val_loss'\] .* got 'acc'"):
         result.suggest_bounds(metric="acc")
 
