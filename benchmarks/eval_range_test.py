@@ -86,13 +86,15 @@ def evaluate(side: Any, problem: Problem, seeds: int) -> tuple[list[Reading], fl
     fixed = {lr: [score(side.train(problem, seed, lambda step, lr=lr: lr, TRAIN_STEPS)) for seed in range(seeds)]
              for lr in problem.grid}
     best_lr = max(fixed, key=lambda lr: statistics.fmean(fixed[lr]))
+    clr: dict[tuple[int, tuple[float, float]], float] = {}  # both readings often give the same bounds
     for reading in readings:
         for seed, bounds in reading.bounds.items():
             if bounds is None:
                 continue
-            schedule = CyclicSchedule(*bounds, step_size=TRAIN_STEPS / 4)
-            reading.differences.append(score(side.train(problem, seed, schedule.lr_at, TRAIN_STEPS))
-                                       - fixed[best_lr][seed])
+            if (seed, bounds) not in clr:
+                schedule = CyclicSchedule(*bounds, step_size=TRAIN_STEPS / 4)
+                clr[seed, bounds] = score(side.train(problem, seed, schedule.lr_at, TRAIN_STEPS))
+            reading.differences.append(clr[seed, bounds] - fixed[best_lr][seed])
     return readings, best_lr
 
 
