@@ -127,6 +127,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int)
     parser.add_argument("--problems", nargs="+", default=["panel", "known"], choices=["panel", "known"])
     parser.add_argument("--only", type=int, default=0, help="the first N problems of each set only (a smoke run)")
+    parser.add_argument("--named", nargs="+", default=[], help="only the problems whose name contains one of these")
     arguments = parser.parse_args()
     frameworks = arguments.frameworks or (["torch", "keras"] if arguments.full else ["torch"])
     seeds = arguments.seeds or (5 if arguments.full else 3)
@@ -135,7 +136,10 @@ def main() -> int:
         side = TorchSide() if name == "torch" else KerasSide()
         for set_name in arguments.problems:
             started = time.perf_counter()
-            problems = sets[set_name]()[: arguments.only or None]
+            problems = [problem for problem in sets[set_name]()[: arguments.only or None]
+                        if not arguments.named or any(part in problem.name for part in arguments.named)]
+            if not problems:
+                continue
             print(f"\n[{name}] {set_name} problems, {seeds} seeds\n")
             print("| problem | read from | max_lr (median) | spread | move (seeds <= 2x) | best fixed lr "
                   "| CLR - best fixed (mean +- 2 SE) | within noise |")
