@@ -14,7 +14,8 @@ first written on, for `suggest_bounds()` (the training loss) and `suggest_bounds
   ``-max(0.01, 2 standard errors)``. Target: at least 5 of 6 panel problems and 3 of 4 known ones.
 
 Run: ``python benchmarks/eval_range_test.py`` (a quick look: torch, 3 seeds) or ``--full`` (torch and
-Keras, 5 seeds: hours on a shared machine; ``--named`` runs some problems, to spread it over processes). ``--problems panel`` or ``known`` runs one set.
+Keras, 5 seeds: hours on a shared machine). ``--problems panel`` or ``known`` runs one set, ``--named`` some of
+its problems (to spread a full run over processes).
 """
 
 from __future__ import annotations
