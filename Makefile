@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 # [all] brings jax and optax too: the clr_optax tests and Keras on the JAX backend run in `make test`.
-DEV_EXTRAS := .[all,test,docs,lint]
+DEV_EXTRAS := .[all,test,docs,lint,dist]
 # The Keras backend the tests and the Keras demo use.
 DEV_PACKAGES := tensorflow-cpu
 DEMO_ARGS ?=
@@ -13,7 +13,7 @@ KERAS_OLDEST := 3.0.0
 OLDEST_VENV := .venv-keras-oldest
 OLDEST_STAMP := $(OLDEST_VENV)/.installed-stamp
 
-.PHONY: bench demo docs eval-range-test lint test test-core test-keras-oldest test-thorough venv clean
+.PHONY: bench demo dist docs eval-range-test lint test test-core test-keras-oldest test-thorough venv clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,10 @@ bench: $(STAMP)
 # How good the range test's suggestions are on small real problems (an evaluation, a few minutes).
 eval-range-test: $(STAMP)
 	$(PY) benchmarks/eval_range_test.py
+
+# The sdist and the wheel, in dist/ (tests/packaging installs a wheel into a clean venv and runs it).
+dist: $(STAMP)
+	$(PY) -m build --outdir dist .
 
 docs: $(STAMP)
 	$(PY) docs/make_figures.py
@@ -66,4 +70,4 @@ test-keras-oldest: $(OLDEST_STAMP)
 		-o addopts= tests/keras/test_keras_fit.py tests/keras/test_keras_backends.py::test_torch_backend
 
 clean:
-	rm -rf $(VENV) $(OLDEST_VENV) .pytest_cache .hypothesis *.egg-info demo-output site
+	rm -rf $(VENV) $(OLDEST_VENV) .pytest_cache .hypothesis *.egg-info build dist demo-output site

@@ -10,11 +10,18 @@ not a test. Goals (issue 14), at 10^6 steps:
   groups: time and file size <= 1/10 of the same history in format 1 (plain lists), measured side by side;
 - ``keep_history=False``: a checkpoint of a few KB (against torch's own CyclicLR state dict);
 - time per ``ScheduleState.step(loss=...)`` unchanged or better than with the list layout.
+
+And (issue 24.5), loading a history of ``--load-steps`` (default 10^7) steps with one metric costs at most 10x
+``json.loads`` of the same history's readable JSON text (`History.to_json`) and 400 MB: the checkpoint path
+(``History.from_state_dict`` of the parsed state JSON) and ``History.from_json`` of the readable text, each
+timed against ``json.loads`` of the readable text, and its peak memory measured by tracemalloc.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import json
 import os
 import statistics
 import sys
@@ -30,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 from harness import Row, compare, print_rows, write_json
 
-from clr_core import CyclicSchedule, ScheduleState
+from clr_core import CyclicSchedule, History, ScheduleState
 from clr_torch import CyclicLR
 
 SCHEDULE = CyclicSchedule(base_lr=0.001, max_lr=0.006, step_size=2000.0)
@@ -155,6 +162,67 @@ def checkpoint_rows(steps: int, rounds: int, folder: str) -> list[Row]:
     return rows
 
 
+LOAD_TIME_GOAL, LOAD_MEMORY_GOAL_MB = 10.0, 400.0
+
+
+def timed(function: Any) -> tuple[float, Any]:
+    gc.collect()
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+def peak_mb(function: Any) -> float:
+    """The peak memory `function` allocates (tracemalloc), in MB; what it returns is dropped first."""
+    gc.collect()
+    tracemalloc.start()
+    function()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 1e6
+
+
+def load_rows(steps: int) -> tuple[list[Row], dict[str, float]]:
+    """Loading a `steps`-step history with one metric, against ``json.loads`` of its readable JSON text."""
+    history = History()
+    iterations = list(range(1, steps + 1))
+    history.extend(iterations=iterations, lr=[SCHEDULE.lr_at(i % 4000) for i in range(4000)] * (steps // 4000)
+                   + [SCHEDULE.lr_at(i % 4000) for i in range(steps % 4000)],
+                   loss=[1.0 / i for i in iterations])
+    del iterations
+    plain_text = history.to_json()
+    state_text = json.dumps(history.state_dict())
+    del history
+    json_seconds, parsed = timed(lambda: json.loads(plain_text))
+    del parsed
+    state = json.loads(state_text)
+    packed_seconds, loaded = timed(lambda: History.from_state_dict(state))
+    assert len(loaded["lr"]) == steps
+    del loaded
+    plain_seconds, loaded = timed(lambda: History.from_json(plain_text))
+    assert len(loaded["lr"]) == steps
+    del loaded
+    packed_mb = peak_mb(lambda: History.from_state_dict(state))
+    plain_mb = peak_mb(lambda: History.from_json(plain_text))
+    json_mb = peak_mb(lambda: json.loads(plain_text))
+    label = f"{steps:.0e} steps, 1 metric"
+    rows = [
+        Row(f"load a state's history ({label}) vs json.loads of to_json text: time", "s", packed_seconds,
+            json_seconds, packed_seconds / json_seconds, LOAD_TIME_GOAL),
+        Row(f"History.from_json of to_json text ({label}) vs json.loads of it: time", "s", plain_seconds,
+            json_seconds, plain_seconds / json_seconds, LOAD_TIME_GOAL),
+        Row(f"load a state's history ({label}): peak memory vs the {LOAD_MEMORY_GOAL_MB:g} MB goal", "MB",
+            packed_mb, LOAD_MEMORY_GOAL_MB, packed_mb / LOAD_MEMORY_GOAL_MB, 1.0),
+        Row(f"History.from_json of to_json text ({label}): peak memory vs json.loads of it", "MB", plain_mb,
+            json_mb, plain_mb / json_mb, LOAD_MEMORY_GOAL_MB / json_mb),
+    ]
+    extra = {"load_steps": steps, "json_loads_seconds": json_seconds, "state_load_seconds": packed_seconds,
+             "from_json_seconds": plain_seconds, "state_load_peak_mb": packed_mb, "from_json_peak_mb": plain_mb,
+             "json_loads_peak_mb": json_mb, "plain_text_mb": len(plain_text) / 1e6,
+             "state_text_mb": len(state_text) / 1e6}
+    return rows, extra
+
+
 def step_rows() -> list[Row]:
     ours, lists = state_with(), state_with(ListHistory())
     return [compare("ScheduleState.step(loss=...): typed columns vs lists", lambda: ours.step(loss=0.5),
@@ -165,20 +233,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", default=None, help="write the results to this file")
     parser.add_argument("--steps", type=int, default=1_000_000, help="steps of each run (default 10^6)")
+    parser.add_argument("--load-steps", type=int, default=10_000_000,
+                        help="steps of the history whose loading is timed (default 10^7)")
+    parser.add_argument("--only-load", action="store_true", help="measure loading only")
     parser.add_argument("--rounds", type=int, default=1,
                         help="save/load rounds per layout (default 1: format 1 takes minutes at 10 groups)")
     arguments = parser.parse_args()
     warnings.simplefilter("ignore")
     torch.set_num_threads(1)
     started = time.perf_counter()
-    rows, extra = memory_rows(arguments.steps)
-    with tempfile.TemporaryDirectory() as folder:
-        rows += checkpoint_rows(arguments.steps, arguments.rounds, folder)
-    rows += step_rows()
+    rows, extra = load_rows(arguments.load_steps)
+    if not arguments.only_load:
+        more, extra_memory = memory_rows(arguments.steps)
+        rows, extra = rows + more, {**extra, **extra_memory}
+        with tempfile.TemporaryDirectory() as folder:
+            rows += checkpoint_rows(arguments.steps, arguments.rounds, folder)
+        rows += step_rows()
     print_rows(f"history and checkpoints of long runs (torch {torch.__version__}; reference: the list layout of "
                f"state format 1, or the goal)", rows)
-    print(f"bytes per kept step with one metric: {extra['bytes_per_step']:.1f} (goal <= {BYTES_GOAL:g}; "
-          f"lists: {extra['list_bytes_per_step']:.1f})")
+    print(f"loading {extra['load_steps']:.0e} steps: state {extra['state_load_seconds']:.2f} s, from_json "
+          f"{extra['from_json_seconds']:.2f} s, json.loads {extra['json_loads_seconds']:.2f} s (ratios "
+          f"{extra['state_load_seconds'] / extra['json_loads_seconds']:.2f}x, "
+          f"{extra['from_json_seconds'] / extra['json_loads_seconds']:.2f}x; goal <= {LOAD_TIME_GOAL:g}x); peak "
+          f"{extra['state_load_peak_mb']:.0f} MB (state), {extra['from_json_peak_mb']:.0f} MB (from_json), "
+          f"{extra['json_loads_peak_mb']:.0f} MB (json.loads); goal <= {LOAD_MEMORY_GOAL_MB:g} MB")
+    if "bytes_per_step" in extra:
+        print(f"bytes per kept step with one metric: {extra['bytes_per_step']:.1f} (goal <= {BYTES_GOAL:g}; "
+              f"lists: {extra['list_bytes_per_step']:.1f})")
     print(f"({time.perf_counter() - started:.1f} s)")
     write_json(arguments.json, "history", rows, extra)
 

@@ -19,10 +19,14 @@ CHUNK = 1 << 14
 def lr_at_array(evaluate: Callable[[Any, ArrayOps], Any], iteration: Any) -> Any:
     """``evaluate(i, numpy_ops())`` over an array (or list) of iterations; a 0-d input gives a numpy float.
 
-    Raises `TypeError` for arrays that are not ints or floats, `ValueError` for negative or non-finite
-    iterations and for non-finite results.
+    Raises `TypeError` for arrays that are not ints or floats (and for any list or array when numpy is not
+    installed), `ValueError` for negative or non-finite iterations and for non-finite results.
     """
-    ops = numpy_ops()
+    try:
+        ops = numpy_ops()
+    except ModuleNotFoundError as error:
+        raise TypeError(f"iteration must be a number when numpy is not installed, got {type(iteration).__name__}: "
+                        f'pass a number, or install numpy (pip install "clr-cyclical[numpy]")') from error
     np = ops.np
     values = np.asarray(iteration)
     if values.dtype == bool or not (np.issubdtype(values.dtype, np.integer)
@@ -37,7 +41,8 @@ def lr_at_array(evaluate: Callable[[Any, ArrayOps], Any], iteration: Any) -> Any
     with np.errstate(over="ignore", invalid="ignore"):  # a non-finite lr is reported below, with its iteration
         for start in range(0, flat.size, CHUNK):
             lrs[start:start + CHUNK] = evaluate(flat[start:start + CHUNK], ops)
-    if not np.isfinite(lrs.sum()):  # a NaN or inf anywhere makes the sum non-finite
+        total = lrs.sum()  # lrs near the float maximum may overflow it: then every one is checked
+    if not np.isfinite(total):  # a NaN or inf anywhere makes the sum non-finite
         finite = np.isfinite(lrs)
         if not finite.all():
             raise ValueError(f"the schedule gave a non-finite lr at iteration {float(flat[~finite][0])!r}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import reprlib
 import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
@@ -30,10 +31,44 @@ def real(name: str, value: Any) -> float:
         return math.inf if cast(float, value) > 0 else -math.inf  # an int too large for a float
 
 
-def shown(value: Any) -> str:
-    """`repr(value)`, cut to 60 characters (a 400-digit int stays readable in a message)."""
-    text = repr(value)
-    return text if len(text) <= 60 else f"{text[:57]}..."
+def fits_dtype(face: str, schedule: Any, dtype: str, largest: float) -> None:
+    """Refuse a schedule whose highest value (``lr_range()[1]``) is above `largest`, the top of `dtype`.
+
+    For the faces that hand the optimizer float32 (or floatx) values: a larger bound would become ``inf``
+    there. A kind without an ``lr_range`` cannot be told and is let through.
+    """
+    lr_range = getattr(schedule, "lr_range", None)
+    if not callable(lr_range):
+        return
+    high = lr_range()[1]
+    if isinstance(high, (int, float)) and high > largest:
+        raise ValueError(f"{face} computes in {dtype}, which holds values up to {largest!r}, but this "
+                         f"{type(schedule).__name__} reaches {high!r} (its max_lr, or its highest bound); "
+                         f"scale the bounds into {dtype}'s range")
+
+
+def shown(value: Any, width: int = 60) -> str:
+    """A preview of `value` for a message: at most `width` characters, built without a whole ``repr``.
+
+    Containers show their first items and nesting its first levels (``reprlib``), so a 20-million-element
+    list or a list nested 100,000 deep costs as little as a number; a ``__repr__`` that fails shows the type.
+
+    Examples:
+        >>> shown(list(range(10**6)))
+        '[0, 1, 2, 3, 4, 5, ...]'
+        >>> shown(10**400)
+        '100000000000000000000000000000000000000000000000000000000...'
+    """
+    try:
+        text = _PREVIEW.repr(value)
+    except Exception:  # a broken __repr__ must not hide the real error
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= width else f"{text[:width - 3]}..."
+
+
+_PREVIEW = reprlib.Repr()
+_PREVIEW.maxlevel, _PREVIEW.maxstring, _PREVIEW.maxother, _PREVIEW.maxlong = 3, 200, 200, 400
+_PREVIEW.maxdict = _PREVIEW.maxlist = _PREVIEW.maxtuple = 6
 
 
 def finite(name: str, value: Any, *, low: float, low_inclusive: bool, high: float = math.inf,
@@ -55,7 +90,7 @@ def non_negative(name: str, value: Any) -> float:
 def ordered(low_name: str, low: float, high_name: str, high: Any) -> None:
     """Raise `ValueError` unless ``high >= low`` (both already checked numbers; `high` as received)."""
     if float(high) < low:
-        raise ValueError(f"{high_name} must be >= {low_name} ({low!r}), got {high!r}")
+        raise ValueError(f"{high_name} must be >= {low_name} ({low!r}), got {shown(high)}")
 
 
 def positive(name: str, value: Any) -> float:
@@ -68,7 +103,7 @@ def choice(name: str, value: Any, allowed: Iterable[str]) -> str:
     options = tuple(allowed)
     if not isinstance(value, str) or value not in options:
         listed = ", ".join(repr(option) for option in options)
-        raise ValueError(f"{name} must be one of {listed}, got {value!r}")
+        raise ValueError(f"{name} must be one of {listed}, got {shown(value)}")
     return value
 
 
@@ -83,10 +118,10 @@ def count(name: str, value: Any, low: int = 0, high: int | None = None) -> int:
     would overflow a float there instead of being refused here.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int >= {low}, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name} must be an int >= {low}, got {type(value).__name__} {shown(value)}")
     number = int(value)
     if number < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+        raise ValueError(f"{name} must be an int >= {low}, got {shown(value)}")
     if high is not None and number > high:
         limit = "2**53" if high == STEP_LIMIT else str(high)
         raise ValueError(f"{name} must be an int in [{low}, {limit}], got {shown(value)}")
@@ -96,7 +131,7 @@ def count(name: str, value: Any, low: int = 0, high: int | None = None) -> int:
 def flag(name: str, value: Any) -> bool:
     """True or False, nothing else (not 0, 1 or None)."""
     if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {shown(value)}")
     return value
 
 
@@ -110,12 +145,12 @@ def config_keys(owner: str, config: Any, allowed: Iterable[str], required: Itera
         ValueError: Anneal config has an unknown key 'speed' (allowed: 'start', 'end')
     """
     if not isinstance(config, Mapping):
-        raise TypeError(f"{owner} must be a dict, got {type(config).__name__} {config!r:.200}")
+        raise TypeError(f"{owner} must be a dict, got {type(config).__name__} {shown(config, 200)}")
     options = tuple(allowed)
     for key in config:
         if key not in options:
             listed = ", ".join(repr(option) for option in options)
-            raise ValueError(f"{owner} has an unknown key {key!r:.100} (allowed: {listed})")
+            raise ValueError(f"{owner} has an unknown key {shown(key, 100)} (allowed: {listed})")
     for key in required:
         if key not in config:
             raise ValueError(f"{owner} lacks the key {key!r}")
@@ -137,7 +172,8 @@ def scale_factor(factor: Any, s: Any) -> float:
     try:
         value = float(factor)
     except (TypeError, ValueError, OverflowError) as error:
-        raise TypeError(f"scale_fn returned {factor!r:.100} for s={float(s)!r}; it must return a number") from error
+        raise TypeError(f"scale_fn returned {shown(factor, 100)} for s={float(s)!r}; it must return a "
+                        f"number") from error
     if not 0.0 <= value <= 1.0:  # NaN fails both comparisons
         raise ValueError(f"scale_fn returned {factor!r} for s={float(s)!r}; it must return a number in [0, 1] "
                          f"(the share of the amplitude)")
@@ -161,7 +197,7 @@ def per_item(name: str, value: Any, count: int, item: str = "param group") -> li
     if isinstance(value, (list, tuple)):
         if len(value) != count:
             raise ValueError(f"{name} must be one value or a list of {count} (one per {item}), "
-                             f"got {len(value)} values: {list(value)!r}")
+                             f"got {len(value)} values: {shown(list(value), 200)}")
         return list(value)
     return [value] * count
 

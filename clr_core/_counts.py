@@ -257,8 +257,8 @@ class CountOps:
     def exp2(self, x: Any) -> Any:
         return self.xp.exp2(self.to_float(x))
 
-    def cos(self, x: Any) -> Any:
-        return self.xp.cos(self.to_float(x))
+    def sin(self, x: Any) -> Any:
+        return self.xp.sin(self.to_float(x))
 
     def log(self, x: Any) -> Any:
         return self.xp.log(self.to_float(x))

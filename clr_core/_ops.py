@@ -1,7 +1,7 @@
 """Array namespaces: the handful of operations the formula needs, for each kind of number it runs on.
 
 Every schedule's formula is written once against this tiny interface (`fmod`, `floor`, `minimum`, `maximum`,
-`where`, `power`, `exp2`, `cos`, `log`, `to_float`, `apply`), so the same lines serve Python floats
+`where`, `power`, `exp2`, `sin`, `log`, `to_float`, `apply`), so the same lines serve Python floats
 (`MATH_OPS`), numpy arrays (`numpy_ops()`, built on first use so that importing `clr_core` never imports
 numpy) and the framework tensors of an in-graph schedule (each adapter supplies its own namespace).
 """
@@ -25,7 +25,7 @@ class ArrayOps(Protocol):
     def where(self, condition: Any, x: Any, y: Any) -> Any: ...
     def power(self, base: Any, exponent: Any) -> Any: ...
     def exp2(self, x: Any) -> Any: ...
-    def cos(self, x: Any) -> Any: ...
+    def sin(self, x: Any) -> Any: ...
     def log(self, x: Any) -> Any: ...
     def to_float(self, x: Any) -> Any: ...
     def apply(self, fn: Callable[[float], float], x: Any) -> Any: ...
@@ -70,7 +70,7 @@ class MathOps:
         self.floor: Callable[[float], int] = math.floor  # an int: exact, and mixes with floats as its float
         self.minimum: Callable[[float, float], float] = _minimum
         self.maximum: Callable[[float, float], float] = _maximum
-        self.cos: Callable[[float], float] = math.cos
+        self.sin: Callable[[float], float] = math.sin
         self.log: Callable[[float], float] = math.log
         self.where: Callable[[bool, float, float], float] = _where
         self.power: Callable[[float, float], float] = _power
@@ -93,7 +93,7 @@ class NumpyOps:
         self.minimum: Callable[[Any, Any], Any] = numpy.minimum
         self.maximum: Callable[[Any, Any], Any] = numpy.maximum
         self.where: Callable[[Any, Any, Any], Any] = numpy.where
-        self.cos: Callable[[Any], Any] = numpy.cos
+        self.sin: Callable[[Any], Any] = numpy.sin
         self.log: Callable[[Any], Any] = numpy.log
 
     def fmod(self, x: Any, y: Any) -> Any:

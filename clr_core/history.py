@@ -12,118 +12,20 @@ over 100). ``keep=False`` records nothing and ``keep=N`` only the last N entries
 
 from __future__ import annotations
 
-import csv
-import io
-import itertools
 import json
-import math
-import numbers
-import operator
 import os
-import struct
-import sys
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, NoReturn
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, NoReturn
 
-from . import _checks, _files
-from ._packing import pack, unpack
+from . import _checks
+from . import _history_export as _export
+from . import _history_layouts as _layouts
+from ._columns import ALL, CHUNK, Buffer, Column
 
 PathLike = str | os.PathLike[str]
 
-_ALL = sys.maxsize  # the window of a history that keeps everything
-_CHUNK = 256  # appends wait in a list this long before they move into the typed array
 _ITERATIONS_RESERVED = "'iterations' is recorded by the history itself; log metrics under other names"
-
-
-class _Buffer:
-    """A typed array (8 bytes a value) behind a short list.
-
-    Appends go to the list (as fast as a list's); every `_CHUNK` steps, and before anything reads the values,
-    they move into the array.
-    """
-
-    __slots__ = ("array", "recent")
-
-    def __init__(self, values: array) -> None:  # type: ignore[type-arg]
-        self.array = values
-        self.recent: list[Any] = []
-
-    def settled(self) -> array:  # type: ignore[type-arg]
-        """The array, holding every value appended so far."""
-        recent = self.recent
-        if recent:  # struct packs three times faster than array.fromlist converts
-            self.array.frombytes(struct.pack(f"{len(recent)}{self.array.typecode}", *recent))
-            recent.clear()
-        return self.array
-
-    def __len__(self) -> int:
-        return len(self.array) + len(self.recent)
-
-
-class Column(Sequence):  # type: ignore[type-arg]
-    """One column of a `History`, read like the classic list.
-
-    ``column[-1]``, slices (lists), ``len``, iteration, ``column == [...]``, ``numpy.asarray(column)`` and
-    ``column.tolist()`` work as on a list. The values live in a typed array (``float64``, or ``int64`` for
-    iterations) that only the history appends to; the column itself is read-only.
-    """
-
-    __slots__ = ("_at", "_keep", "_values")
-
-    def __init__(self, values: _Buffer, at: _Buffer, keep: int) -> None:
-        self._values, self._at, self._keep = values, at, keep
-
-    def _visible(self) -> array:  # type: ignore[type-arg]
-        """The values the history shows: all, or the last `keep` (a bounded history trims in blocks)."""
-        values = self._values.settled()
-        extra = len(values) - self._keep
-        return values[extra:] if extra > 0 else values
-
-    def _visible_at(self) -> array:  # type: ignore[type-arg]
-        """The iteration of each visible value (the shared 'iterations' column may be longer)."""
-        end = len(self._values)
-        return self._at.settled()[max(0, end - self._keep):end]
-
-    def __len__(self) -> int:
-        return min(len(self._values), self._keep)
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return self._visible()[index].tolist()
-        size, position = len(self), operator.index(index)
-        if not -size <= position < size:
-            raise IndexError(f"history column index {position} out of range for {size} entries")
-        return self._values.settled()[position - size if position >= 0 else position]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._visible())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Column):
-            return self._visible() == other._visible()
-        if isinstance(other, list):
-            return self.tolist() == other
-        if isinstance(other, array):
-            return self._visible() == other
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return repr(self.tolist())
-
-    def tolist(self) -> list[Any]:
-        """The visible values as a plain list."""
-        return self._visible().tolist()
-
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
-        """``numpy.asarray(column)``: a copy, read at C speed (numpy is the caller, so it is loaded)."""
-        if copy is False:
-            raise ValueError("a history column cannot be viewed without a copy (it keeps growing)")
-        import numpy
-
-        return numpy.array(self._visible(), dtype=dtype)
 
 
 class History(dict):  # type: ignore[type-arg]
@@ -133,7 +35,7 @@ class History(dict):  # type: ignore[type-arg]
         keep: True keeps every entry (default); False records nothing (O(1) memory, for long runs that log
             elsewhere); an int N >= 1 keeps the last N entries of each column (the last N steps).
 
-    The history is a record: it is written by `add_step`, `add_lrs` and `add_metrics` only, and assigning to
+    The history is a record: it is written by `add_step` and `add_metrics` only, and assigning to
     it (``history['lr'] = ...``) raises `TypeError`. ``to_dict()`` gives plain lists (for ``json.dumps``).
 
     Examples:
@@ -156,14 +58,21 @@ class History(dict):  # type: ignore[type-arg]
     def __init__(self, keep: bool | int = True) -> None:
         super().__init__()
         if isinstance(keep, bool):
-            self._keep = _ALL if keep else 0
+            self._keep = ALL if keep else 0
         else:
             self._keep = _checks.count("keep_history", keep, low=1)
         self._keep_arg = keep
         # a bounded history drops its oldest entries in blocks of keep // 8 (amortised O(1) per step)
-        self._limit = self._keep + max(self._keep // 8, 64) if self._keep != _ALL else _ALL
-        self._iterations = _Buffer(array("q"))
+        self._limit = self._keep + max(self._keep // 8, 64) if self._keep != ALL else ALL
+        self._iterations = Buffer(array("q"))
+        self._dropped = 0  # steps recorded, then dropped by the window
         self._recorder: tuple[Any, ...] | None = None
+
+    #: The most values (entries of every column, and the iterations of columns that have their own) that
+    #: `from_state_dict`, `load_state_dict` and `from_json` load, checked before anything is allocated: 2**27
+    #: (1 GiB of arrays). A history of more is refused; to load one you trust, raise it (on `History`, or on a
+    #: subclass).
+    max_loaded_values: ClassVar[int] = _layouts.MAX_LOADED_VALUES
 
     @property
     def keep(self) -> bool | int:
@@ -171,17 +80,34 @@ class History(dict):  # type: ignore[type-arg]
         return self._keep_arg
 
     def add_step(self, iteration: int, lr: float, **metrics: Any) -> None:
-        """Record one completed step: its lr, the total iteration count after it, and any metrics."""
-        values = self._as_floats({"lr": lr, **metrics})
-        self.add_lrs(iteration, ("lr",), (values.pop("lr"),))
+        """Record one completed step: its lr, the total iteration count after it, and any metrics.
+
+        Refuses (`ValueError`/`TypeError`, nothing recorded) what a loaded history refuses: an `iteration`
+        that is not an int in ``[0, 2**53]`` above the latest step's, an `lr` that is not a finite number
+        >= 0, a metric that is not a number.
+        """
+        iteration = self._next_iteration(iteration)
+        values = self._as_floats({"lr": _checks.non_negative("lr", lr), **metrics})
+        self._add_lrs(iteration, ("lr",), (values.pop("lr"),))
         self._append(iteration, values)
 
-    def add_lrs(self, iteration: int, keys: tuple[str, ...], lrs: Sequence[float]) -> None:
+    def _next_iteration(self, iteration: Any) -> int:
+        """`iteration` checked as the next step's: an int in [0, 2**53] above the latest recorded one."""
+        number = _checks.count("iteration", iteration, high=_checks.STEP_LIMIT)
+        iterations = self._iterations
+        latest = iterations.recent[-1] if iterations.recent else iterations.array[-1] if iterations.array else -1
+        if number <= latest:
+            raise ValueError(f"iteration must increase from step to step (the latest recorded is {latest}), "
+                             f"got {number}")
+        return number
+
+    def _add_lrs(self, iteration: int, keys: tuple[str, ...], lrs: Sequence[float]) -> None:
         """Record one completed step: ``lrs[k]`` (floats) under ``keys[k]``, `iteration` under 'iterations'.
 
-        The per-step hot path: one list ``append`` per column; the bound ``append`` methods are kept while
-        `keys` (the same tuple, or an equal one) and the columns stay. The step's metrics may come along
-        (keys after the lrs'), so a metric logged at every step costs one ``append`` too.
+        The state's per-step path, for values it has checked (a schedule's lrs, the next total iteration):
+        one list ``append`` per column; the bound ``append`` methods are kept while `keys` (the same tuple,
+        or an equal one) and the columns stay. The step's metrics may come along (keys after the lrs'), so
+        a metric logged at every step costs one ``append`` too.
         """
         recorder = self._recorder
         if recorder is None or (recorder[0] is not keys and recorder[0] != keys):
@@ -192,7 +118,7 @@ class History(dict):  # type: ignore[type-arg]
         if recorder[3]:  # columns with iterations of their own (rare)
             for append in recorder[3]:
                 append(iteration)
-        if len(recorder[4]) >= _CHUNK:
+        if len(recorder[4]) >= CHUNK:
             self._settle()
 
     def _recorder_for(self, keys: tuple[str, ...]) -> tuple[Any, ...]:
@@ -215,7 +141,7 @@ class History(dict):  # type: ignore[type-arg]
         for key in keys:
             column = self[key]
             if column._at is iterations and len(column._values) != len(iterations):
-                column._at = _Buffer(iterations.settled()[:len(column._values)])  # it missed steps
+                column._at = Buffer(iterations.settled()[:len(column._values)])  # it missed steps
             if column._at is not iterations:
                 own_at.append(column._at.recent.append)
         appends = [self[key]._values.recent.append for key in keys]
@@ -225,19 +151,68 @@ class History(dict):  # type: ignore[type-arg]
         """The column `key`, created empty (in step with 'iterations' while it is as long) when new."""
         column = self.get(key)
         if column is None:
-            values = self._iterations if key == "iterations" else _Buffer(array("d"))
+            values = self._iterations if key == "iterations" else Buffer(array("d"))
             column = Column(values, self._iterations, self._keep)
             dict.__setitem__(self, key, column)
         return column
 
     def add_metrics(self, iteration: int, **metrics: Any) -> None:
-        """Record metrics reported at `iteration` without adding a step (a report covering several steps)."""
+        """Record metrics reported at `iteration` (an int in ``[0, 2**53]``) without adding a step."""
+        iteration = _checks.count("iteration", iteration, high=_checks.STEP_LIMIT)
         self._append(iteration, self._as_floats(metrics))
+
+    def extend(self, *, iterations: Sequence[int], lr: Sequence[float], **metrics: Sequence[float]) -> None:
+        """Record many completed steps at once, as `add_step` for each would, at C speed.
+
+        Args:
+            iterations: the total iteration count after each step: ints in ``[0, 2**53]`` that increase, the
+                first above the latest step recorded so far (a list, an ``array`` or a numpy array).
+            lr: the lr of each step, finite numbers >= 0, one per iteration.
+            **metrics: one value per step for each metric (numbers; NaN allowed, as in `add_step`).
+
+        Everything is checked before anything is recorded: a bad value raises `ValueError` or `TypeError`
+        naming the key, and the history is unchanged.
+
+        Examples:
+            >>> history = History()
+            >>> history.extend(iterations=[1, 2, 3], lr=[0.1, 0.2, 0.3], loss=[3.0, 2.0, 1.0])
+            >>> history.add_step(4, 0.4)
+            >>> history["lr"], history["loss"], history.at("loss")
+            ([0.1, 0.2, 0.3, 0.4], [3.0, 2.0, 1.0], [1, 2, 3])
+        """
+        steps = _layouts.ints("iterations", _as_list("iterations", iterations))
+        values = {"lr": _layouts.floats("lr", _as_list("lr", lr))}
+        for key, column in metrics.items():
+            values[key] = _layouts.floats(key, _as_list(key, column))
+        for key, column in values.items():
+            if len(column) != len(steps):
+                raise ValueError(f"history.extend {key!r} must have one value per iteration ({len(steps)}), "
+                                 f"got {len(column)}")
+        _layouts.increasing("iterations", steps)
+        if steps:
+            self._next_iteration(steps[0])
+        _layouts.rates("lr", values["lr"])
+        if not self._keep or not steps:
+            return
+        self._settle()
+        self._recorder = None
+        shared = self._iterations
+        for key in ("lr", "iterations", *metrics):  # the classic order: 'lr' and 'iterations' first
+            self._column(key)
+        for key, column_values in values.items():
+            column = self[key]
+            if column._at is shared and len(column._values) != len(shared):
+                column._at = Buffer(shared.settled()[:len(column._values)])  # it missed steps
+            column._values.array.extend(column_values)
+            if column._at is not shared:
+                column._at.array.extend(steps)
+        shared.array.extend(steps)
+        self._settle()
 
     def at(self, key: str) -> Column:
         """The iteration each entry of ``history[key]`` was recorded at."""
-        at = _Buffer(self[key]._visible_at())
-        return Column(at, at, _ALL)
+        at = Buffer(self[key]._visible_at())
+        return Column(at, at, ALL)
 
     def _append(self, iteration: int, values: dict[str, float]) -> None:
         """Append already converted `values` at `iteration`.
@@ -259,12 +234,12 @@ class History(dict):  # type: ignore[type-arg]
                         iterations.recent[-1] if iterations.recent else iterations.array[-1]):
                     own.recent.append(value)  # the per-step fast path: no iteration of its own stored
                     continue
-                column._at = _Buffer(iterations.settled()[:len(own)])
+                column._at = Buffer(iterations.settled()[:len(own)])
             if self._recorder is not None and key in self._recorder[0]:
                 self._recorder = None  # an lr column logged as a metric leaves the recorder's lockstep
             own.recent.append(value)
             column._at.recent.append(iteration)
-            if len(own.recent) >= _CHUNK:
+            if len(own.recent) >= CHUNK:
                 self._settle()
 
     def _settle(self) -> None:
@@ -284,11 +259,13 @@ class History(dict):  # type: ignore[type-arg]
         for column in self.values():  # a column behind 'iterations' cannot be trimmed with it: it gets its own
             if column._at is iterations and column._values is not iterations \
                     and len(column._values) != len(iterations):
-                column._at = _Buffer(iterations.settled()[:len(column._values)])
+                column._at = Buffer(iterations.settled()[:len(column._values)])
         for column in self.values():
             values = column._values.settled()
             extra = len(values) - keep
             if extra > 0:
+                if column._values is iterations:
+                    self._dropped += extra
                 del values[:extra]
                 if column._at is not iterations:
                     del column._at.settled()[:extra]
@@ -303,9 +280,9 @@ class History(dict):  # type: ignore[type-arg]
             try:
                 converted[key] = float(value)
             except OverflowError as error:
-                raise ValueError(f"history value {key!r} must fit in a float, got {value!r:.50}") from error
+                raise ValueError(f"history value {key!r} must fit in a float, got {_checks.shown(value)}") from error
             except (TypeError, ValueError) as error:
-                raise TypeError(f"history value {key!r} must be a number, got {value!r}") from error
+                raise TypeError(f"history value {key!r} must be a number, got {_checks.shown(value)}") from error
         return converted
 
     def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
@@ -321,7 +298,8 @@ class History(dict):  # type: ignore[type-arg]
         """Forget every entry (the window, `keep`, stays)."""
         self._recorder = None
         super().clear()
-        self._iterations = _Buffer(array("q"))
+        self._iterations = Buffer(array("q"))
+        self._dropped = 0
 
     def to_dict(self) -> dict[str, list[Any]]:
         """Plain ``{key: list}``: what ``json.dumps`` takes.
@@ -331,28 +309,41 @@ class History(dict):  # type: ignore[type-arg]
         return {key: column.tolist() for key, column in self.items()}
 
     def state_dict(self) -> dict[str, Any]:
-        """Compact plain data: ``{"columns": {key: packed}, "at": {key: packed or "iterations"}}``.
+        """Compact plain data with the same keys whatever was recorded: ``{"keep", "steps", "columns"}``.
 
-        Each column is packed by `clr_core._packing` (little-endian values, zlib, base64 text; plain strings
-        and ints that ``torch.load(weights_only=True)`` and ``json`` load fast); a column recorded at every
-        step says ``"iterations"`` instead of repeating them. Only the visible entries are saved.
+        `keep` is how many of the latest steps the columns hold (this history's window, or fewer when it
+        loaded a history of a smaller one), `steps` how many steps it has recorded, and `columns` one row
+        ``[key, values, at]`` per column: the values packed by `clr_core._packing` (little-endian, zlib,
+        base64 text; plain strings and ints that ``torch.load(weights_only=True)`` and ``json`` load fast)
+        and the iterations, ``"iterations"`` for a column recorded at every step. Only the visible entries
+        are saved. See `clr_core._history_layouts` for every layout that loads.
         """
         iterations = self._iterations
-        columns, at = {}, {}
+        rows = []
         for key, column in self.items():
-            columns[key] = pack(column._visible())
-            if key != "iterations":
-                shared = column._at is iterations and len(column._values) == len(iterations)
-                at[key] = "iterations" if shared else pack(column._visible_at())
-        return {"columns": columns, "at": at}
+            shared = column._at is iterations and len(column._values) == len(iterations)
+            rows.append((key, column._visible(), None if shared or key == "iterations" else column._visible_at()))
+        return _layouts.saved(self._window(), self._steps(), rows)
+
+    def _window(self) -> bool | int:
+        """How many of the latest steps the columns hold: `keep`, or fewer when they came from a smaller window.
+
+        A history that loaded the last 5 of 20 steps holds 5 (then 6, 7, ...) of them even with ``keep=True``.
+        """
+        held = len(self._iterations)
+        return held if self._dropped and held < self._keep else self._keep_arg
+
+    def _steps(self) -> int:
+        """The steps this history has recorded (those a window dropped included)."""
+        return len(self._iterations) + self._dropped if self._keep else 0
 
     def _plain_state(self) -> dict[str, Any]:
-        """The readable layout (also the previous state format): ``{"values": {key: list}, "at": {...}}``."""
+        """The readable layout (also the state format 1 layout): ``{"values": {key: list}, "at": {...}}``."""
         return {"values": self.to_dict(),
                 "at": {key: self.at(key).tolist() for key in self if key != "iterations"}}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Replace the contents with `state_dict()` output (or the previous plain layout).
+        """Replace the contents with `state_dict()` output (or an older layout).
 
         Everything is checked first (nothing half-loaded); a bounded history keeps the last entries.
         """
@@ -363,90 +354,52 @@ class History(dict):  # type: ignore[type-arg]
 
         A bounded history keeps the last entries of each column; one that keeps nothing stays empty.
         """
+        self._take(other, copy=True)
+
+    def _take(self, other: History, *, copy: bool) -> None:
+        """`adopt`; without `copy`, the arrays of `other` (which must not be used afterwards) are moved."""
         self.clear()
         if not self._keep:
             return
-        iterations = self._iterations = _Buffer(other["iterations"]._visible()[:] if "iterations" in other
-                                                else array("q"))
+        source = other._iterations
+        kept = other["iterations"]._visible() if "iterations" in other else array("q")
+        iterations = self._iterations = Buffer(kept[:] if copy else kept)
         for key, column in other.items():
             if key == "iterations":
                 dict.__setitem__(self, key, Column(iterations, iterations, self._keep))
                 continue
-            at = column._visible_at()
-            shared = iterations if at == iterations.array else _Buffer(at)
-            dict.__setitem__(self, key, Column(_Buffer(column._visible()[:]), shared, self._keep))
+            if column._at is source and len(column._values) == len(source):
+                at = iterations
+            else:
+                when = column._visible_at()
+                at = iterations if when == iterations.array else Buffer(when)
+            values = column._visible()
+            dict.__setitem__(self, key, Column(Buffer(values[:] if copy else values), at, self._keep))
+        self._dropped = other._steps() - len(iterations)
         self._trim()
 
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any]) -> History:
-        """A new history from `state_dict()` output or the previous plain layout (``{"values", "at"}``).
+        """A new history from `state_dict()` output, or an older layout (``{"columns", "at"}``, ``{"values", "at"}``).
 
         Raises `ValueError` or `TypeError`, naming the key, for anything `state_dict()` cannot have written:
-        columns whose values and iterations do not line up, iterations that do not increase, an lr that is
-        not a finite number >= 0, packed data that is not what it says.
+        an unknown or missing key, columns whose values and iterations do not line up, iterations that do not
+        increase or leave ``[0, 2**53]``, an lr that is not a finite number >= 0, packed data that is not
+        what it says, more kept entries than `keep` and `steps` allow, or more values in all than
+        `History.max_loaded_values` (checked before anything is allocated).
         """
-        if isinstance(state, Mapping) and isinstance(state.get("columns"), Mapping):
-            return cls._from_packed(state["columns"], state.get("at", {}))
-        if not isinstance(state, Mapping) or not isinstance(state.get("values"), Mapping):
-            raise ValueError(f"history state must be a mapping with 'columns' and 'at' (or 'values' and 'at'), "
-                             f"got {state!r:.200}")
-        values, at = state["values"], state.get("at", {})
-        if not isinstance(at, Mapping):
-            raise ValueError(f"history state 'at' must be a mapping of key to iterations, got {at!r:.200}")
-        iterations = array("q", (_checks.count("history 'iterations' entry", i)
-                                 for i in _entries("iterations", values)))
-        columns: dict[str, Any] = {}
-        whens = {}
-        for key in values:
-            if key == "iterations":
-                columns[key] = iterations
-                continue
-            entries = [_number(key, value) for value in _entries(key, values)]
-            when = array("q", (_checks.count(f"history {key!r} iteration", i) for i in _entries(key, at)))
-            if len(when) != len(entries):
-                raise ValueError(f"history {key!r} has {len(entries)} values but {len(when)} iterations")
-            columns[key] = array("d", entries)
-            whens[key] = when
-        return cls._assembled(columns, whens)
-
-    @classmethod
-    def _from_packed(cls, packed: Mapping[str, Any], packed_at: Any) -> History:
-        if not isinstance(packed_at, Mapping):
-            raise ValueError(f"history 'at' must be a mapping of packed iterations, got {str(packed_at)[:200]}")
-        iterations = unpack("iterations", packed["iterations"], "q") if "iterations" in packed else array("q")
-        columns, whens = {}, {}
-        for key, entry in packed.items():
-            if key == "iterations":
-                columns[key] = iterations
-                continue
-            column = columns[key] = unpack(key, entry, "d")
-            when = packed_at.get(key)
-            if when == "iterations":
-                when = iterations
-            else:
-                when = unpack(f"{key} iterations", when, "q")
-            if len(when) != len(column):
-                raise ValueError(f"history {key!r} has {len(column)} values but {len(when)} iterations")
-            whens[key] = when
-        for key, when in (("iterations", iterations), *whens.items()):
-            if when and min(when) < 0:
-                raise ValueError(f"history {key!r} iterations must be ints >= 0, got {min(when)}")
-        return cls._assembled(columns, whens)
-
-    @classmethod
-    def _assembled(cls, columns: dict[str, array], whens: dict[str, array]) -> History:  # type: ignore[type-arg]
-        """A history over checked arrays; a column whose iterations equal 'iterations' shares that column.
-
-        Refuses what no run records: iterations that do not increase, lrs that are not finite numbers >= 0
-        or that sit at iterations 'iterations' does not hold.
-        """
-        _check_record(columns, whens)
+        try:
+            record = _layouts.read(state, cls.max_loaded_values)
+        except RecursionError:
+            raise ValueError("history state is nested too deeply to be a saved history") from None
         history = cls()
-        iterations = history._iterations = _Buffer(columns.get("iterations", array("q")))
-        for key, values in columns.items():
-            when = whens.get(key, iterations.array)
-            at = iterations if when is iterations.array or when == iterations.array else _Buffer(when)
-            dict.__setitem__(history, key, Column(iterations if key == "iterations" else _Buffer(values), at, _ALL))
+        iterations = history._iterations = Buffer(record.columns.get("iterations", array("q")))
+        for key, values in record.columns.items():
+            when = record.whens.get(key, iterations.array)
+            at = iterations if when is iterations.array or when == iterations.array else Buffer(when)
+            dict.__setitem__(history, key, Column(iterations if key == "iterations" else Buffer(values), at, ALL))
+        if record.steps is not None:
+            history._dropped = record.steps - len(iterations)
         return history
 
     def to_json(self, path: PathLike | None = None) -> str:
@@ -454,72 +407,34 @@ class History(dict):  # type: ignore[type-arg]
 
         Also written to `path` when given. (`state_dict()` is the compact form, for checkpoints.)
         """
-        text = json.dumps(self._plain_state())
-        if path is not None:
-            _files.atomic_write_text(path, text)
-        return text
+        return _export.write(json.dumps(self._plain_state()), path)
 
     @classmethod
-    def from_json(cls, source: str | PathLike) -> History:
-        """A history from `to_json()` text (or `state_dict()` as JSON), or from the file it was written to."""
-        text = str(source)
-        if not text.lstrip().startswith("{"):
-            with open(source, encoding="utf-8") as file:
-                text = file.read()
-        return cls.from_state_dict(json.loads(text))
+    def from_json(cls, source: str | os.PathLike[str]) -> History:
+        """A history from `to_json()` text (or a `state_dict()` as JSON), or from the file holding it.
+
+        A `str` is the text itself; a path object (``pathlib.Path``) names the file.
+
+        Raises:
+            TypeError: `source` is neither a `str` nor a path object.
+            ValueError: the text is not JSON, or not a history (the message names the key).
+        """
+        return cls.from_state_dict(_export.read_json(source))
 
     def to_csv(self, path: PathLike | None = None) -> str:
         """One row per iteration (``iterations``, ``lr``, then each metric; blank where none was logged)."""
-        columns = ["iterations", *(["lr"] if "lr" in self else []),
-                   *(key for key in self if key not in ("iterations", "lr"))]
-        rows: dict[int, dict[str, float]] = {iteration: {} for iteration in self.get("iterations", [])}
-        for key, column in self.items():
-            if key != "iterations":
-                for iteration, value in zip(column._visible_at(), column._visible()):
-                    rows.setdefault(iteration, {})[key] = value
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        for iteration in sorted(rows):
-            row = rows[iteration]
-            writer.writerow([iteration, *(repr(row[key]) if key in row else "" for key in columns[1:])])
-        text = buffer.getvalue()
-        if path is not None:
-            _files.atomic_write_text(path, text, newline="")
-        return text
+        rows = ((key, column._visible_at(), column._visible()) for key, column in self.items() if key != "iterations")
+        return _export.write(_export.csv_text(self.get("iterations", []), rows), path, newline="")
 
 
-def _check_record(columns: dict[str, array], whens: dict[str, array]) -> None:  # type: ignore[type-arg]
-    iterations = columns.get("iterations", array("q"))
-    if any(later <= earlier for earlier, later in zip(iterations, itertools.islice(iterations, 1, None))):
-        raise ValueError(f"history 'iterations' must increase (one entry per step), got {list(iterations[:20])!r:.200}")
-    steps = set(iterations)
-    for key, values in columns.items():
-        if not isinstance(key, str):
-            raise TypeError(f"history keys must be strings, got {key!r:.100}")
-        if key == "lr" or key.startswith("lr_group"):
-            bad = next((value for value in values if not (math.isfinite(value) and value >= 0)), None)
-            if bad is not None:
-                raise ValueError(f"history {key!r} must hold finite learning rates >= 0, got {bad!r}")
-            if not steps.issuperset(whens.get(key, iterations)):
-                raise ValueError(f"history {key!r} has entries at iterations that 'iterations' does not hold")
-
-
-def _entries(key: str, mapping: Mapping[str, Any]) -> list[Any]:
-    """``mapping[key]`` as a list, or a `TypeError` naming the key (a string or a mapping is not a column)."""
-    entries = mapping.get(key, [])
-    if isinstance(entries, (str, bytes, Mapping)) or not isinstance(entries, Sequence):
-        raise TypeError(f"history {key!r} must be a list, got {type(entries).__name__} {entries!r:.100}")
-    return list(entries)
-
-
-def _number(key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"history {key!r} must hold numbers, got {type(value).__name__} {value!r:.100}")
-    try:
-        return float(value)
-    except OverflowError as error:
-        raise ValueError(f"history {key!r} holds {value!r:.50}, too large for a float") from error
+def _as_list(key: str, values: Any) -> list[Any]:
+    """`values` (a list, a tuple, an ``array``, a numpy array) as a list of Python numbers."""
+    if isinstance(values, (str, bytes, Mapping)) or not (isinstance(values, Sequence) or hasattr(values, "tolist")):
+        raise TypeError(f"history.extend {key!r} must be a sequence of numbers, got {type(values).__name__}")
+    converted = values.tolist() if hasattr(values, "tolist") else list(values)
+    if not isinstance(converted, list):  # a numpy scalar
+        raise TypeError(f"history.extend {key!r} must be a sequence of numbers, got {type(values).__name__}")
+    return converted
 
 
 def _restored(keep: bool | int, state: Mapping[str, Any]) -> History:

@@ -13,15 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import _checks
+from . import _checks, _plans
 from .history import History
 from .schedules.base import Schedule, describe_schedules, restore_schedules
 from .schedules.join import ScheduleEnded
 from .schedules.momentum import Mirrored, momentum_bounds, momentum_for
 
-#: The layout of `ScheduleState.state_dict()`: 2 packs the history (`clr_core._packing`); 1 (plain lists) loads too.
-STATE_FORMAT = 2
-_LOADABLE_FORMATS = (1, 2)
+#: The layout of `ScheduleState.state_dict()`: 3 has the same keys whatever was recorded (the history in rows,
+#: see `clr_core._history_layouts`); 2 (the history packed by key) and 1 (plain lists) load too.
+STATE_FORMAT = 3
+_LOADABLE_FORMATS = (1, 2, 3)
 STATE_KEYS = ("format", "cycle_iterations", "total_iterations", "schedules", "history")
 
 
@@ -253,9 +254,9 @@ class ScheduleState:
         total = self.total_iterations + 1
         recorded = self._lrs + momentums if momentums else self._lrs
         if values:  # the metrics go along with the lrs (and momenta): one append each
-            self.history.add_lrs(total, (*self._record_keys, *values), [*recorded, *values.values()])
+            self.history._add_lrs(total, (*self._record_keys, *values), [*recorded, *values.values()])
         else:
-            self.history.add_lrs(total, self._record_keys, recorded)
+            self.history._add_lrs(total, self._record_keys, recorded)
         self.cycle_iterations += 1
         self.total_iterations = total
         self._latest = (recorded, values)
@@ -267,7 +268,8 @@ class ScheduleState:
     def start_at(self, total_iterations: int, cycle_iterations: int | None = None) -> None:
         """Set the counters, e.g. to continue a run whose optimizer has already taken `total_iterations` steps.
 
-        `cycle_iterations` defaults to `total_iterations` (a run that was never reset). The history is kept.
+        `cycle_iterations` defaults to `total_iterations` (a run that was never reset). The history is kept,
+        so `total_iterations` cannot go back before the steps it has recorded (a `ValueError`, as on loading).
 
         Examples:
             >>> from clr_core import CyclicSchedule
@@ -276,12 +278,22 @@ class ScheduleState:
             >>> state.lr, state.total_iterations
             (2.0, 1)
         """
-        total = _checks.count("total_iterations", total_iterations)
-        cycle = total if cycle_iterations is None else _checks.count("cycle_iterations", cycle_iterations)
+        total = _checks.count("total_iterations", total_iterations, high=_checks.STEP_LIMIT)
+        cycle = total if cycle_iterations is None else _checks.count("cycle_iterations", cycle_iterations,
+                                                                     high=_checks.STEP_LIMIT)
+        _check_history_counts(self.history, total)
         lrs, ended = self._lrs_or_last(cycle)
         momentums = self._momentums_at(cycle - (ended is not None), self._momentum_schedules, self._schedules, lrs)
         self.total_iterations, self.cycle_iterations, self._lrs, self._ended = total, cycle, lrs, ended
         self._momentums = momentums
+
+    def skip(self) -> None:
+        """Move the counters over a step the optimizer did not apply (a GradScaler skip), recording nothing.
+
+        The rate moves on as after a recorded step (PyTorch's schedulers do the same), and the history's
+        ``'iterations'`` skips that count: the history records what ran.
+        """
+        self.start_at(self.total_iterations + 1, self.cycle_iterations + 1)
 
     def log(self, **metrics: Any) -> None:
         """Record metrics at the current total iteration without stepping (e.g. a report after N steps)."""
@@ -336,44 +348,90 @@ class ScheduleState:
             "history": self.history.state_dict(),
         }
 
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Adopt a `state_dict()`: counters, history and schedules as saved (bounds changed by a reset included).
+    def load_state_dict(self, state: Mapping[str, Any], plan: str | None = None) -> None:
+        """Adopt a `state_dict()`: counters, history and the plan `plan` chooses.
 
-        A custom `scale_fn` comes from this object's schedules and must match the saved one.
+        Args:
+            state: a `state_dict()` output.
+            plan: which schedules continue. ``'saved'``: the saved ones (bounds changed by a reset included; a
+                custom `scale_fn` comes from this object's schedules and must match the saved one).
+                ``'current'``: the ones this object holds, of any kind, from the saved counters: the next step
+                runs at ``schedule.lr_at(cycle_iterations)`` of the new plan, so the lr jumps at the seam to
+                wherever the new plan is at that count (nothing is blended). None (the default): the saved
+                plan, with a `UserWarning` naming both plans when they differ.
 
         The whole state is checked before anything changes; a mismatch raises `ValueError`.
+
+        Examples:
+            >>> from clr_core import OneCycle
+            >>> short = ScheduleState(OneCycle(0.1, total_steps=100))
+            >>> for _ in range(100):
+            ...     _ = short.step()
+            >>> longer = ScheduleState(OneCycle(0.1, total_steps=200))
+            >>> longer.load_state_dict(short.state_dict(), plan="current")
+            >>> longer.total_iterations, round(longer.lr, 4)
+            (100, 0.0803)
         """
+        plan = _plans.checked(plan)
         version = state.get("format") if isinstance(state, Mapping) else None
         if type(version) is not int or version not in _LOADABLE_FORMATS:
             raise ValueError(f"state must be a mapping from ScheduleState.state_dict() with format "
-                             f"{' or '.join(map(str, _LOADABLE_FORMATS))}, got {_preview(state)}")
+                             f"{', '.join(map(str, _LOADABLE_FORMATS[:-1]))} or {_LOADABLE_FORMATS[-1]}, got "
+                             f"{_preview(state)}")
         _checks.config_keys("state", state, STATE_KEYS, STATE_KEYS)
-        cycle_iterations = _checks.count("cycle_iterations", state["cycle_iterations"])
-        total_iterations = _checks.count("total_iterations", state["total_iterations"])
+        cycle_iterations = _checks.count("cycle_iterations", state["cycle_iterations"], high=_checks.STEP_LIMIT)
+        total_iterations = _checks.count("total_iterations", state["total_iterations"], high=_checks.STEP_LIMIT)
         if cycle_iterations > total_iterations:
             raise ValueError(f"state 'cycle_iterations' ({cycle_iterations}) cannot exceed 'total_iterations' "
                              f"({total_iterations})")
         try:
-            schedules = tuple(restore_schedules(self._schedules, state["schedules"], holder="state"))
-        except RecursionError as error:
-            raise ValueError("state 'schedules' is nested too deeply to be a saved schedule") from error
+            if plan == "current":
+                _plans.check_saved(state["schedules"], len(self._schedules), "state")
+                schedules = self._schedules
+            else:
+                schedules = tuple(restore_schedules(self._schedules, state["schedules"], holder="state"))
+        except RecursionError:
+            raise ValueError("state 'schedules' is nested too deeply to be a saved schedule") from None
         history = History.from_state_dict(state["history"])
+        _check_history_counts(history, total_iterations)
         lrs, ended = self._lrs_or_last(cycle_iterations, schedules)
         derived = self._derived_momentum(schedules, self._momentum_bounds)
         momentums = self._momentums_at(cycle_iterations - (ended is not None), derived, schedules, lrs)
+        if plan is None:  # before any change: a warning turned into an error leaves the state as it was
+            _plans.warn_if_changed(self._schedules, schedules, stacklevel=2)
         self.cycle_iterations, self.total_iterations, self._lrs, self._ended, self._momentums = (
             cycle_iterations, total_iterations, lrs, ended, momentums)
         self._adopt(schedules, derived)
-        self.history.adopt(history)
+        self.history._take(history, copy=False)  # loaded for this state only: moved, not copied
         self._latest = ([], None)
 
 
 def _preview(value: Any) -> str:
     """The start of `value`'s repr, for an error message (never fails, never prints megabytes)."""
-    try:
-        return repr(value)[:200]
-    except Exception:  # a broken __repr__ must not hide the real error
-        return type(value).__name__
+    return _checks.shown(value, 200)
+
+
+def _check_history_counts(history: History, total_iterations: int) -> None:
+    """Refuse a history that disagrees with the counters: more steps, or later ones, than they have run.
+
+    Every step a history records is one the counters counted, at a total iteration they have reached (a
+    history may hold fewer: one that keeps the last N, or one that started with `start_at`).
+    """
+    steps = history._steps()
+    if steps > total_iterations:
+        raise ValueError(f"state 'history' recorded {steps} steps but 'total_iterations' is {total_iterations}: "
+                         f"the history and the counters disagree")
+    iterations = history._iterations.settled()
+    for key in sorted(history, key=lambda key: key != "iterations"):  # 'iterations' first: the steps
+        at = history[key]._at.settled()
+        if at is iterations and key != "iterations":
+            continue  # checked as 'iterations'
+        latest = at[-1] if at is iterations else max(at, default=0)  # 'iterations' increase
+        if latest > total_iterations:
+            raise ValueError(f"state 'history' {key!r} has entries at iteration {latest}, past 'total_iterations' "
+                             f"({total_iterations}): the history and the counters disagree")
+
+
 def _is_pair_sequence(momentum: Any) -> bool:
     """True for ``[(base, max), ...]`` (one pair per schedule), False for one ``(base, max)`` pair."""
     return isinstance(momentum, Sequence) and bool(momentum) and isinstance(momentum[0], Sequence)
@@ -381,7 +439,7 @@ def _is_pair_sequence(momentum: Any) -> bool:
 
 def _momentum_pair(pair: Any, index: int | None) -> tuple[float, float]:
     if not isinstance(pair, Sequence) or isinstance(pair, (str, bytes)) or len(pair) != 2:
-        raise ValueError(f"momentum must be a (base_momentum, max_momentum) pair, got {pair!r:.200}")
+        raise ValueError(f"momentum must be a (base_momentum, max_momentum) pair, got {_checks.shown(pair, 200)}")
     return momentum_bounds(pair[0], pair[1], "" if index is None else f" (schedule {index})")
 
 

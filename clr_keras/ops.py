@@ -1,7 +1,7 @@
 """The formula's array namespace for Keras tensors, in float64, for schedules computed inside the train step.
 
 `clr_core` writes each schedule's formula once against a tiny namespace (`fmod`, `floor`, `minimum`,
-`maximum`, `where`, `power`, `exp2`, `cos`, `log`, `to_float`, `apply`; see `clr_core.extend.ArrayOps`).
+`maximum`, `where`, `power`, `exp2`, `sin`, `log`, `to_float`, `apply`; see `clr_core.extend.ArrayOps`).
 `KerasOps` is that namespace for the tensors of the Keras backend in use, so
 `CyclicSchedule.evaluate(step, KERAS_OPS)` builds the formula into a compiled train step without a second
 copy of it (and so does any other `clr_core` schedule kind).
@@ -39,7 +39,7 @@ from clr_core import Schedule
 from clr_core.extend import CountOps, checks
 
 FLOAT = "float64"
-NATIVE_NAMES = ("fmod", "floor", "minimum", "maximum", "where", "power", "cos", "log")
+NATIVE_NAMES = ("fmod", "floor", "minimum", "maximum", "where", "power", "sin", "log")
 
 
 def native_functions(backend: str) -> SimpleNamespace:
@@ -49,12 +49,12 @@ def native_functions(backend: str) -> SimpleNamespace:
 
         # truncatemod is C's fmod in one operation (keras.ops.fmod builds it from five).
         return SimpleNamespace(fmod=tf.truncatemod, floor=tf.floor, minimum=tf.minimum, maximum=tf.maximum,
-                               where=tf.where, power=tf.pow, cos=tf.cos, log=tf.math.log)
+                               where=tf.where, power=tf.pow, sin=tf.sin, log=tf.math.log)
     if backend == "torch":
         import torch
 
         return SimpleNamespace(fmod=torch.fmod, floor=torch.floor, minimum=torch.minimum, maximum=torch.maximum,
-                               where=torch.where, power=torch.pow, cos=torch.cos, log=torch.log)
+                               where=torch.where, power=torch.pow, sin=torch.sin, log=torch.log)
     if backend == "jax":
         import jax.numpy as jnp  # float64 needs jax.config.update("jax_enable_x64", True)
 
@@ -107,8 +107,8 @@ class KerasOps:
     def exp2(self, x: Any) -> Any:
         return self.native.power(self.to_float(2.0), self.to_float(x))
 
-    def cos(self, x: Any) -> Any:
-        return self.native.cos(self.to_float(x))
+    def sin(self, x: Any) -> Any:
+        return self.native.sin(self.to_float(x))
 
     def log(self, x: Any) -> Any:
         return self.native.log(self.to_float(x))

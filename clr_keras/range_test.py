@@ -1,7 +1,10 @@
 """The LR range test for a compiled Keras model: a thin runner over `clr_core.RangeTest`.
 
-It trains with ``train_on_batch`` for up to `num_iter` steps while the lr sweeps upward, records each batch's
-loss, and, with `validation_data`, the validation loss and compiled metrics every `eval_every` steps. The
+It trains with ``train_on_batch`` for up to `num_iter` steps while the lr sweeps upward, records each step's
+loss, and, with `validation_data`, the validation loss and compiled metrics every `eval_every` steps. It reads
+the data `fit` reads: arrays or dicts of arrays with `sample_weight`, or batches ``x``, ``(x, y)`` or ``(x, y,
+sample_weight)`` from a `tf.data.Dataset`, a `keras.utils.PyDataset`, a generator or a list; under the
+optimizer's ``gradient_accumulation_steps`` one point of the curve is one real update. The
 optimizer starts from a clean state (no leftover momentum, step counter 0) unless told otherwise, and the
 weights and the optimizer's variables are always put back as they were, from copies held in memory, also when
 training raises. Under a `tf.distribute` strategy ``train_on_batch`` already returns the loss reduced over
@@ -10,7 +13,7 @@ every replica, so there is one loss, one stop decision and one result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import keras
@@ -24,16 +27,20 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
                end_lr: float = 10.0, num_iter: int = 100, sweep: str = "exponential", beta: float = 0.98,
                diverge_factor: float = 4.0, validation_data: Any = None, eval_every: int = 1,
                fresh_optimizer: bool = True, on_step: Callable[[int, float, float], None] | None = None,
-               val_data: Any = None) -> RangeTestResult:
-    """Sweep the optimizer's lr from `start_lr` to `end_lr` and record the loss of each step.
+               val_data: Any = None, sample_weight: Any = None) -> RangeTestResult:
+    """Sweep the optimizer's lr from `start_lr` to `end_lr`, one optimizer update per point, recording its loss.
 
     Args:
-        model: a compiled model whose optimizer has a float learning rate (not a schedule object).
-        x: training inputs, cut into batches of `batch_size`; or, with `y` None, an iterable of ``(x, y)``
-            batches (a `tf.data.Dataset`, a list). Read again from the start when exhausted (a dataset that
-            reshuffles each iteration reshuffles); no batch is held once used.
-        y: training targets.
-        batch_size: examples per step when `x` and `y` are arrays (and per evaluation batch).
+        model: a compiled model whose optimizer has a float learning rate (not a schedule object). With the
+            optimizer's ``gradient_accumulation_steps=k``, each point is the k batches of one real update
+            (its loss their mean).
+        x: training inputs as `fit` takes them: an array or a dict (or list) of arrays, cut into batches of
+            `batch_size`; or batches ``x``, ``(x, y)`` or ``(x, y, sample_weight)`` from a
+            `tf.data.Dataset` (of dicts too), a `keras.utils.PyDataset`, a generator or a list. Read again
+            from the start when exhausted (a dataset that reshuffles each iteration reshuffles; a generator
+            can be read once); no batch is held once used.
+        y: training targets, when `x` holds arrays (None for a model that computes its own loss).
+        batch_size: examples per step when `x` holds arrays (and per evaluation batch).
         start_lr: the first lr of the sweep (see `clr_core.RangeSweep`).
         end_lr: the last lr of the sweep.
         num_iter: the most steps to run (fewer when the loss diverges); may exceed the data's length.
@@ -50,6 +57,7 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
         on_step: called as ``on_step(steps_done, lr, loss)`` after each step, e.g. a progress bar's
             ``range_step`` (`clr_tools.progress.ProgressBar`).
         val_data: deprecated name of `validation_data`.
+        sample_weight: one weight per example when `x` holds arrays (batches carry their own).
 
     Returns:
         The `clr_core.RangeTestResult`; ``result.suggest_bounds()`` gives ``(base_lr, max_lr)``.
@@ -62,7 +70,12 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
         raise ValueError("the range test sets the lr itself: compile the model with a float learning_rate, "
                          "not a LearningRateSchedule")
     test = RangeTest(RangeSweep(start_lr, end_lr, num_iter, sweep), beta=beta, diverge_factor=diverge_factor)
-    batches = Batches(x, "x") if y is None else _ArrayBatches(x, y, batch_size)
+    accumulation = getattr(optimizer, "gradient_accumulation_steps", None) or 1
+    batches = _ArrayBatches(x, y, sample_weight, checks.count("batch_size", batch_size, low=1)) \
+        if y is not None or _holds_arrays(x) else _Unpacked(Batches(x, "x"))
+    if sample_weight is not None and isinstance(batches, _Unpacked):
+        raise ValueError("sample_weight goes with arrays: batches from a dataset carry their own, as "
+                         "(x, y, sample_weight)")
     if not optimizer.built:
         optimizer.build(model.trainable_variables)
     saved_weights = model.get_weights()
@@ -71,8 +84,14 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
 
     def train_step(lr: float) -> float:
         optimizer.learning_rate = lr
-        batch_x, batch_y = batches.next()
-        return _loss_of(model.train_on_batch(batch_x, batch_y, return_dict=True))
+        # the batches up to the optimizer's next real update (k under accumulation, fewer when its counter is
+        # already part way, with fresh_optimizer=False)
+        calls = accumulation - int(np.asarray(optimizer._iterations)) % accumulation if accumulation > 1 else 1
+        total = 0.0
+        for _ in range(calls):
+            batch_x, batch_y, weights = batches.next()
+            total += _loss_of(model.train_on_batch(batch_x, batch_y, sample_weight=weights, return_dict=True))
+        return total / calls
 
     def evaluate() -> dict[str, float]:
         if isinstance(validation_data, tuple):
@@ -109,21 +128,46 @@ def _loss_of(logs: dict[str, Any]) -> float:
     return float(np.asarray(logs["loss"]))
 
 
-class _ArrayBatches:
-    """Consecutive slices of `batch_size` of two arrays, from the start again at the end; nothing kept."""
+def _holds_arrays(x: Any) -> bool:
+    """True for an array or a dict of arrays (cut into batches), False for batches to iterate."""
+    return hasattr(x, "shape") or isinstance(x, Mapping)
 
-    def __init__(self, x: Any, y: Any, batch_size: int) -> None:
-        if len(x) != len(y):
-            raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
-        if len(x) == 0:
+
+class _Unpacked:
+    """Batches ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``, unpacked as `fit` unpacks them."""
+
+    def __init__(self, batches: Batches) -> None:
+        self._batches = batches
+
+    def next(self) -> tuple[Any, Any, Any]:
+        return keras.utils.unpack_x_y_sample_weight(self._batches.next())
+
+
+class _ArrayBatches:
+    """Consecutive slices of `batch_size` of arrays (or dicts or lists of arrays), again from the start at the end.
+
+    Nothing is kept: each slice is cut when it is asked for.
+    """
+
+    def __init__(self, x: Any, y: Any, sample_weight: Any, batch_size: int) -> None:
+        lengths = {name: [len(leaf) for leaf in keras.tree.flatten(value)]
+                   for name, value in (("x", x), ("y", y), ("sample_weight", sample_weight)) if value is not None}
+        if len({length for found in lengths.values() for length in found}) > 1:
+            shown = ", ".join(f"{name} {found[0] if len(found) == 1 else found}" for name, found in lengths.items())
+            raise ValueError(f"x, y and sample_weight must hold the same number of examples, got {shown}")
+        self._length = lengths["x"][0]
+        if self._length == 0:
             raise ValueError("x must hold at least one example, got an empty array")
-        self._x, self._y, self._batch_size = x, y, batch_size
+        self._parts, self._batch_size = (x, y, sample_weight), batch_size
         self._starts: Iterator[int] = iter(())
 
-    def next(self) -> tuple[Any, Any]:
+    def next(self) -> tuple[Any, Any, Any]:
         start = next(self._starts, None)
         if start is None:
-            self._starts = iter(range(0, len(self._x), self._batch_size))
+            self._starts = iter(range(0, self._length, self._batch_size))
             start = next(self._starts)
-        return self._x[start:start + self._batch_size], self._y[start:start + self._batch_size]
+        stop = start + self._batch_size
+        x, y, weights = (None if part is None else keras.tree.map_structure(lambda a: a[start:stop], part)
+                         for part in self._parts)
+        return x, y, weights
 

@@ -6,8 +6,10 @@ import warnings
 from typing import Any
 
 import keras
+import ml_dtypes  # Keras' own dependency: finfo of every floatx, bfloat16 included
 
 from clr_core import Schedule
+from clr_core.extend import checks
 
 from .config import arguments_from_config, build_schedule, schedule_config
 from .ops import evaluate_at_step, warn_if_inexact
@@ -61,7 +63,9 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
         schedule: a ready `clr_core` schedule instead of the arguments.
 
     Raises:
-        TypeError, ValueError: for invalid arguments, with the messages of `clr_core.CyclicSchedule`.
+        TypeError, ValueError: for invalid arguments, with the messages of `clr_core.CyclicSchedule`, and a
+            `ValueError` for bounds above the largest value of ``keras.backend.floatx()`` (``max_lr=1e39``
+            would reach a float32 optimizer as ``inf``).
 
     Examples:
         >>> schedule = CyclicLRSchedule(base_lr=0.001, max_lr=0.006, step_size=4)
@@ -78,6 +82,8 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
         self.schedule = build_schedule(
             schedule, base_lr=base_lr, max_lr=max_lr, step_size=step_size, mode=mode, gamma=gamma,
             scale_fn=scale_fn, scale_mode=scale_mode, step_size_down=step_size_down, waveform=waveform)
+        floatx = keras.backend.floatx()  # what the optimizer receives: a larger bound would be inf there
+        checks.fits_dtype("CyclicLRSchedule", self.schedule, floatx, float(ml_dtypes.finfo(floatx).max))
         warn_if_inexact(self.schedule)
         _warn_if_unsavable(self.schedule)
 

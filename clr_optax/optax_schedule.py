@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from clr_core import Schedule
-from clr_core.extend import CountOps
+from clr_core.extend import CountOps, checks
 
 
 def _ops() -> CountOps:
@@ -28,30 +28,35 @@ class OptaxSchedule:
     """An optax schedule computed by a `clr_core` schedule: ``value = OptaxSchedule(s)(count)``.
 
     Build it with `schedule`. Calling it with an integer count (a Python int or a JAX integer array of any
-    shape, negative counts read as 0) gives the value(s) as a float32 array (float64 under
-    ``jax_enable_x64``); a float count is taken as a float iteration, without the integer exactness.
+    shape, negative counts read as 0) gives the value(s) as an array of `dtype` (computed in float64 under
+    ``jax_enable_x64``, else float32); a float count is taken as a float iteration, without the integer
+    exactness.
 
     Attributes:
         source: the `clr_core` schedule it computes.
+        dtype: the dtype of the values it gives.
     """
 
-    def __init__(self, source: Schedule) -> None:
+    def __init__(self, source: Schedule, dtype: Any = "float32") -> None:
         self.source = source
+        self.dtype = jnp.dtype(dtype)
 
     def evaluate(self, count: Any, ops: CountOps) -> jax.Array:
         """The value at `count` through `ops` (a `CountOps` on `jax.numpy`)."""
         count = jnp.asarray(count)
         iteration = ops.count(count) if jnp.issubdtype(count.dtype, jnp.integer) else ops.to_float(count)
-        return jnp.broadcast_to(ops.to_float(self.source.evaluate(iteration, ops)), count.shape)
+        value = ops.to_float(self.source.evaluate(iteration, ops)).astype(self.dtype)
+        return jnp.broadcast_to(value, count.shape)
 
     def __call__(self, count: Any) -> jax.Array:
         return self.evaluate(count, _ops())
 
     def __repr__(self) -> str:
-        return f"clr_optax.schedule({self.source!r})"
+        dtype = "" if self.dtype == jnp.float32 else f", dtype={self.dtype.name!r}"
+        return f"clr_optax.schedule({self.source!r}{dtype})"
 
 
-def schedule(source: Schedule) -> OptaxSchedule:
+def schedule(source: Schedule, *, dtype: Any = "float32") -> OptaxSchedule:
     """`source` (any `clr_core` schedule) as an optax schedule, for ``learning_rate=``, ``momentum=`` or ``b1=``.
 
     Pass it as an optax optimizer's ``learning_rate``, or as ``momentum`` / ``b1`` through
@@ -63,8 +68,19 @@ def schedule(source: Schedule) -> OptaxSchedule:
     compute in float64 instead). A custom `scale_fn` runs on a float JAX array inside the jitted update, so
     it must use arithmetic and `jax.numpy` (``lambda s: 0.5 * (1 + jnp.cos(s))``), not `math` or `if`.
 
+    Args:
+        source: the `clr_core` schedule.
+        dtype: the dtype of the values, float32 by default, also under ``jax_enable_x64`` (which computes them
+            in float64): float32 params then keep float32 optimizer state (a float64 ``momentum`` or ``b1``
+            would make it float64, and a ``lax.scan`` carry change type), and float64 params keep float64
+            (float32 * float64 is float64). Give ``"float64"`` (under x64) for the values' last bits, or the
+            params' own dtype (``"bfloat16"``) so that it follows them.
+
     Raises:
         TypeError: `source` is not a `clr_core` schedule, or its custom `scale_fn` cannot run on a JAX array.
+        ValueError: `source` reaches above the largest value of `dtype` or of float32 without
+            ``jax_enable_x64`` (``max_lr=1e39`` would be ``inf`` in the optimizer); a `dtype` that is not a
+            float.
 
     Examples:
         >>> import optax
@@ -77,8 +93,17 @@ def schedule(source: Schedule) -> OptaxSchedule:
     if not isinstance(source, Schedule):
         raise TypeError(f"schedule takes a clr_core schedule (e.g. clr_core.CyclicSchedule), got "
                         f"{type(source).__name__} {source!r}")
-    built = OptaxSchedule(source)
+    try:
+        kind = jnp.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(f"dtype must be a JAX float dtype such as 'float32', got {dtype!r}") from error
+    if not jnp.issubdtype(kind, jnp.floating) or (kind == jnp.float64 and not jax.config.jax_enable_x64):
+        raise ValueError(f"dtype must be a JAX float dtype such as 'float32' ('float64' needs jax_enable_x64), "
+                         f"got {dtype!r}")
     ops = _ops()
+    narrowest = min((jnp.dtype(ops.dtype), kind), key=lambda item: float(jnp.finfo(item).max))
+    checks.fits_dtype("clr_optax.schedule", source, narrowest.name, float(jnp.finfo(narrowest).max))
+    built = OptaxSchedule(source, kind)
     try:
         jax.eval_shape(lambda count: built.evaluate(count, ops), jax.ShapeDtypeStruct((), jnp.int32))
     except TypeError as error:  # JAX's tracer errors are TypeErrors

@@ -1,12 +1,15 @@
 """Figures drawn by the library itself, so the README's pictures can never drift from the code.
 
 Every function returns a `matplotlib.figure.Figure` (built without pyplot, so no display is needed) and,
-given `path`, also saves it as PNG. matplotlib is an optional extra: without it these functions raise an
-`ImportError` that says how to install it. Files are written to a temporary name and moved into place.
+given `path`, also saves it: PNG, SVG or PDF after the file's suffix (`figure_format`). matplotlib is an
+optional extra: without it these functions raise an `ImportError` that says how to install it. Files are
+written to a temporary name and moved into place; a target that is not a regular file (a device, a pipe) is
+written through. `clr plot` and `docs/make_figures.py` draw with these same functions.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import warnings
@@ -17,6 +20,49 @@ from clr_core import RangeTestResult, RangeTestWarning, Schedule
 from clr_core.extend import atomic_path, checks
 
 PathLike = str | os.PathLike[str]
+
+#: The formats a figure is saved in, each by its suffix.
+FORMATS = ("png", "svg", "pdf")
+#: Cycle ends are marked one by one up to this many; past it the legend only counts them.
+MAX_MARKED_ENDS = 200
+
+
+def figure_format(path: PathLike, format: str | None = None) -> str:
+    """The format `path` is saved in: `format` when given, else its suffix (PNG without one).
+
+    A target that exists and is not a regular file (``/dev/stdout``, a FIFO) gets PNG whatever its name.
+    Checked before any drawing, so that a wrong name fails before the work.
+
+    Examples:
+        >>> figure_format("lr.svg"), figure_format("lr"), figure_format("lr.jpg", "pdf")
+        ('svg', 'png', 'pdf')
+    """
+    if format is not None:
+        return checks.choice("format", format, FORMATS)
+    target = os.fspath(path)
+    if not target:
+        raise ValueError("output must be a file name, got ''")
+    if os.path.exists(target) and not os.path.isfile(target) and not os.path.isdir(target):
+        return "png"
+    suffix = os.path.splitext(target)[1]
+    if not suffix:
+        return "png"
+    if suffix[1:].lower() not in FORMATS:
+        raise ValueError(f"cannot tell the format of {target!r}: its suffix {suffix!r} is not one of .png, .svg, "
+                         f".pdf; name one of them, or give the format (--format, format=)")
+    return suffix[1:].lower()
+
+
+def save_figure(figure: Any, path: PathLike, *, format: str | None = None) -> None:
+    """Save `figure` to `path` in `format` (default: after the suffix, see `figure_format`), atomically.
+
+    A failed write (a full disk) leaves the old file whole.
+    """
+    chosen = figure_format(path, format)
+    drawn = io.BytesIO()  # drawn whole first: a pipe cannot seek, as the PNG writer wants
+    figure.savefig(drawn, format=chosen, dpi=100)
+    with atomic_path(path) as temporary, open(temporary, "wb") as file:
+        file.write(drawn.getbuffer())
 
 
 def _new_figure(width: float = 7.0, height: float = 4.0) -> Any:
@@ -29,26 +75,35 @@ def _new_figure(width: float = 7.0, height: float = 4.0) -> Any:
 
 def _finish(figure: Any, path: PathLike | None) -> Any:
     if path is not None:
-        save_png(figure, path)
+        save_figure(figure, path)
     return figure
 
 
-def save_png(figure: Any, path: PathLike) -> None:
-    """Save `figure` as PNG to `path` atomically: a failed write (a full disk) leaves the old file whole."""
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png", dpi=100)
+def _legend_below(figure: Any, axes: Any) -> None:
+    """The legend under the plot, outside every axes, so that it covers no curve."""
+    handles, labels = axes.get_legend_handles_labels()
+    if handles:
+        figure.legend(handles, labels, loc="outside lower center", ncols=min(3, len(handles)), fontsize=9)
 
 
 def plot_schedule(schedules: Schedule | Sequence[Schedule], iterations: int, *,
-                  labels: Sequence[str] | None = None, title: str = "Learning rate schedule",
-                  path: PathLike | None = None) -> Any:
+                  labels: Sequence[str] | None = None, title: str | None = None,
+                  steps_per_epoch: int | None = None, path: PathLike | None = None) -> Any:
     """The lr of one or more schedules over ``range(iterations)``, overlaid.
+
+    Args:
+        schedules: any `clr_core` schedule (cyclic, one-cycle, restarts, warmup, joins, momentum), or several.
+        iterations: how many iterations to draw, from 0.
+        labels: one legend entry per schedule; None names each by its kind (and mode).
+        title: None names the schedule and the range of its values.
+        steps_per_epoch: adds an epoch axis on top and marks where each cycle ends.
+        path: also save the figure there (PNG, SVG or PDF after the suffix).
 
     Examples:
         >>> from clr_core import CyclicSchedule
         >>> figure = plot_schedule(CyclicSchedule(step_size=100, mode="triangular2"), 1000)
-        >>> figure.axes[0].get_ylabel()
-        'learning rate'
+        >>> figure.axes[0].get_title()
+        "CyclicSchedule 'triangular2': 0.001 to 0.006"
     """
     import numpy as np
 
@@ -56,6 +111,8 @@ def plot_schedule(schedules: Schedule | Sequence[Schedule], iterations: int, *,
     if labels is not None and len(labels) != len(items):
         raise ValueError(f"labels must have one entry per schedule ({len(items)}), got {len(labels)}")
     checks.count("iterations", iterations, low=1)
+    if steps_per_epoch is not None:
+        checks.count("steps_per_epoch", steps_per_epoch, low=1)
     steps = np.arange(iterations)
     curves = [schedule.lr_at(steps) for schedule in items]  # a schedule that fails does so before any drawing
     figure = _new_figure()
@@ -63,9 +120,16 @@ def plot_schedule(schedules: Schedule | Sequence[Schedule], iterations: int, *,
     for k, (schedule, lrs) in enumerate(zip(items, curves)):
         label = labels[k] if labels is not None else _label_of(schedule)
         axes.plot(steps, lrs, label=label, linewidth=1.5)
+    if title is None:
+        title = " vs ".join(_title_of(schedule, lrs) for schedule, lrs in zip(items, curves))
     axes.set(xlabel="iteration (optimizer steps)", ylabel="learning rate", title=title)
     axes.grid(alpha=0.3)
-    axes.legend(loc="upper right")
+    if steps_per_epoch is not None:
+        _epoch_axis(axes, steps_per_epoch)
+        cycles_only = all(getattr(schedule, "kind", None) in ("cyclic", "cosine_restarts") for schedule in items)
+        _mark_cycle_ends(axes, sorted({end for schedule in items for end in cycle_ends(schedule, iterations)}),
+                         steps_per_epoch, "cycle ends" if cycles_only else "cycle and phase ends")
+    _legend_below(figure, axes)
     return _finish(figure, path)
 
 
@@ -74,22 +138,129 @@ def _label_of(schedule: Schedule) -> str:
     return str(mode) if mode is not None and getattr(schedule, "scale_fn", None) is None else type(schedule).__name__
 
 
-def plot_history(history: Mapping[str, Sequence[float]], *, metric: str = "loss", title: str = "Training history",
+def _title_of(schedule: Schedule, lrs: Any) -> str:
+    """The schedule's kind (and mode, or the kinds it joins) and its bounds (else the range of the values drawn)."""
+    try:
+        low, high = schedule.lr_range()
+    except (AttributeError, TypeError):  # a kind (or a piece of a join) that does not tell its range
+        low, high = lrs.min(), lrs.max()
+    return f"{_name_of(schedule)}: {float(low):.3g} to {float(high):.3g}"
+
+
+def _name_of(schedule: Schedule) -> str:
+    kind, name = getattr(schedule, "kind", None), type(schedule).__name__
+    if kind == "cyclic":
+        scale_fn = getattr(schedule, "scale_fn", None)
+        return f"{name} {schedule.mode!r}" if scale_fn is None else f"{name} {getattr(scale_fn, '__name__', '')}"
+    if kind == "join":
+        return " then ".join(_name_of(piece) for piece in schedule.schedules)
+    if kind == "mirrored":
+        return f"momentum of {_name_of(schedule.schedule)}"
+    return name
+
+
+def _epoch_axis(axes: Any, steps_per_epoch: int) -> None:
+    top = axes.secondary_xaxis("top", functions=(lambda i: i / steps_per_epoch, lambda e: e * steps_per_epoch))
+    top.set_xlabel(f"epoch ({steps_per_epoch} steps each)")
+
+
+def _mark_cycle_ends(axes: Any, ends: Sequence[float], steps_per_epoch: int, what: str) -> None:
+    if not ends:
+        return
+    epochs = [end / steps_per_epoch for end in ends]
+    shown = ", ".join(f"{epoch:g}" for epoch in epochs[:4]) + (", ..." if len(epochs) > 4 else "")
+    label = f"{what} (epoch {shown})"
+    if len(ends) > MAX_MARKED_ENDS:
+        axes.plot([], [], color="tab:gray", linestyle=":", label=f"{len(ends)} {what}, too many to mark")
+        return
+    for k, end in enumerate(ends):
+        axes.axvline(end, color="tab:gray", linestyle=":", linewidth=1, label=label if k == 0 else None)
+
+
+def cycle_ends(schedule: Schedule, iterations: float) -> list[float]:
+    """The iterations in ``(0, iterations]`` at which a cycle (or a phase of a join) of `schedule` ends.
+
+    A cyclic schedule ends a cycle every ``step_size + step_size_down``; cosine restarts at each restart; a
+    one-cycle or an anneal once; a WSD at the end of each phase; a join at each boundary, and where its pieces
+    end. Other kinds: none.
+
+    Examples:
+        >>> from clr_core import CyclicSchedule
+        >>> cycle_ends(CyclicSchedule(step_size=100), 450)
+        [200.0, 400.0]
+    """
+    kind = getattr(schedule, "kind", None)
+    ends: list[float] = []
+    if kind == "cyclic":
+        period = schedule.step_size + (schedule.step_size_down or schedule.step_size)
+        ends = [period * k for k in range(1, int(iterations // period) + 1)]
+    elif kind == "cosine_restarts":
+        length, end, k = float(schedule.period), 0.0, 0
+        limit = schedule.cycles if schedule.cycles is not None else math.inf
+        while k < limit and end + length <= iterations and length > 0:
+            end, k = end + length, k + 1
+            ends.append(end)
+            length *= schedule.period_mult
+    elif kind == "one_cycle":
+        ends = [float(schedule.total_steps)]
+    elif kind == "wsd":  # the warmup, the stable phase and the decay each end
+        ends = [float(schedule.warmup_steps), float(schedule.total_steps - schedule.decay_steps),
+                float(schedule.total_steps)]
+    elif kind == "anneal":
+        ends = [float(schedule.steps)]
+    elif kind == "mirrored":
+        ends = cycle_ends(schedule.schedule, iterations)
+    elif kind == "join":
+        starts = [0.0, *map(float, schedule.boundaries)]
+        stops = [*starts[1:], schedule.length if schedule.length is not None else math.inf]
+        for piece, start, stop in zip(schedule.schedules, starts, stops):
+            ends += [start + end for end in cycle_ends(piece, min(stop, iterations) - start)]
+            if stop <= iterations:
+                ends.append(float(stop))
+    return sorted({end for end in ends if 0 < end <= iterations})
+
+
+def plot_history(history: Mapping[str, Sequence[float]], *, metrics: Sequence[str] | None = None,
+                 title: str = "Training history", steps_per_epoch: int | None = None,
                  path: PathLike | None = None) -> Any:
-    """``history['lr']`` and ``history[metric]`` (when recorded) against ``history['iterations']``."""
+    """``history['lr']`` on top and each metric in a panel below, all against the iteration.
+
+    Args:
+        history: a clr `History` (or a dict of lists with 'lr' and 'iterations').
+        metrics: the metrics to draw; None draws every one recorded.
+        title: the figure's title.
+        steps_per_epoch: adds an epoch axis on top.
+        path: also save the figure there (PNG, SVG or PDF after the suffix).
+    """
     if "lr" not in history or "iterations" not in history:
         raise ValueError("history must hold 'lr' and 'iterations' (a clr History after at least one step)")
-    figure = _new_figure()
-    axes = figure.add_subplot()
-    axes.plot(history["iterations"], history["lr"], color="tab:blue", label="lr")
-    axes.set(xlabel="iteration (optimizer steps)", ylabel="learning rate", title=title)
-    axes.grid(alpha=0.3)
-    if metric in history:
-        right = axes.twinx()
-        at = history.at(metric) if hasattr(history, "at") else history["iterations"][: len(history[metric])]
-        right.plot(at, history[metric], color="tab:orange", alpha=0.8, label=metric)
-        right.set_ylabel(metric)
+    if steps_per_epoch is not None:
+        checks.count("steps_per_epoch", steps_per_epoch, low=1)
+    recorded = [key for key in history if key not in ("lr", "iterations")]
+    names = recorded if metrics is None else list(metrics)
+    missing = [name for name in names if name not in recorded]
+    if missing:
+        raise ValueError(f"history holds no metric {missing[0]!r} (its metrics: {', '.join(map(repr, recorded))})")
+    figure = _new_figure(height=2.5 + 1.5 * len(names))
+    panels = figure.subplots(1 + len(names), 1, sharex=True, squeeze=False)[:, 0]
+    panels[0].plot(_at(history, "lr"), history["lr"], color="tab:blue")
+    panels[0].set(ylabel="learning rate", title=title)
+    for axes, name in zip(panels[1:], names):
+        axes.plot(_at(history, name), history[name], color="tab:orange")
+        axes.set_ylabel(name)
+    for axes in panels:
+        axes.grid(alpha=0.3)
+    panels[-1].set_xlabel("iteration (optimizer steps)")
+    if steps_per_epoch is not None:
+        _epoch_axis(panels[0], steps_per_epoch)
     return _finish(figure, path)
+
+
+def _at(history: Mapping[str, Sequence[float]], key: str) -> Sequence[float]:
+    """The iterations at which `key` was recorded."""
+    if hasattr(history, "at"):
+        return history.at(key)
+    return history["iterations"][: len(history[key])]
 
 
 def plot_range_test(result: RangeTestResult, *, metric: str | None = None, title: str = "LR range test",

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from clr_core import (
+    WSD,
     CosineRestarts,
     CyclicSchedule,
     OneCycle,
@@ -19,6 +20,7 @@ from clr_core import (
     momentum_for,
     warmup,
 )
+from clr_tools.cli import main as clr
 from clr_tools.plot import plot_range_test, plot_schedule
 
 ITERATIONS = 12_000
@@ -48,6 +50,9 @@ def figures() -> dict[str, tuple]:
         "cosine_restarts.png": ([CosineRestarts(0.006, period=1_000, period_mult=2, min_lr=0.001),
                                  CosineRestarts(0.006, period=2_000, min_lr=0.001, decay=0.7)],
                                 ["period 1000, period_mult 2", "period 2000, decay 0.7"], "CosineRestarts (SGDR)"),
+        "wsd.png": ([WSD(0.006, ITERATIONS, 1_000, 3_000), WSD(0.006, ITERATIONS, 1_000, 3_000, shape="linear"),
+                     WSD(0.006, ITERATIONS, 1_000, 3_000).cooldown_from(5_000, 1_500)],
+                    ["1-sqrt decay", "linear decay", "cooldown_from(5000, 1500)"], "WSD: warmup, stable, decay"),
     }
 
 
@@ -84,12 +89,19 @@ def range_test_figures(folder: Path) -> None:
                     path=folder / "range_test_accuracy.png")
 
 
+def command_figures(folder: Path) -> None:
+    """What `clr plot` draws, drawn by `clr plot` itself: triangular2 with its epoch axis and cycle ends."""
+    clr(["plot", "--mode", "triangular2", "--step-size", "2000", "--iterations", "16000", "--steps-per-epoch", "500",
+         "-o", str(folder / "epochs.png")])
+
+
 def main(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, (schedules, labels, title) in figures().items():
         plot_schedule(schedules, ITERATIONS, labels=labels, title=title, path=folder / name)
     range_test_figures(folder)
-    print(f"wrote {len(figures()) + 2} figures to {folder}")
+    command_figures(folder)
+    print(f"wrote {len(figures()) + 3} figures to {folder}")
 
 
 if __name__ == "__main__":

@@ -50,11 +50,17 @@ rules, each there for a reason seen on real runs:
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .. import _checks
+from ..schedules.cyclic import CyclicSchedule
+from ..schedules.one_cycle import OneCycle
 from .curve import noise_of, robust_trend, window_for
+from .plan import plan_schedule
+from .saving import result_from_json, result_to_json
 
 SKIP_START = 10
 MIN_POINTS = 5
@@ -113,6 +119,18 @@ class RangeTestResult:
     metric_steps: list[int] = field(default_factory=list)
     metrics: dict[str, list[float]] = field(default_factory=dict)
 
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The result as JSON text (plain data), also written to `path` when given; `from_json` reads it back."""
+        return result_to_json(self, path)
+
+    @classmethod
+    def from_json(cls, source: str | os.PathLike[str]) -> RangeTestResult:
+        """The result `to_json` saved: `source` is its text (a `str`) or its file (a path object, not a `str`).
+
+        Loading is as safe as loading a state: bounded JSON, every field checked, nothing imported or called.
+        """
+        return result_from_json(source)
+
     def trend(self, metric: str | None = None, *, skip_start: int | None = None) -> tuple[list[float], list[float]]:
         """``(lrs, values)``: the robustly smoothed curve the suggestions read (rules 1-3 of the module).
 
@@ -169,6 +187,35 @@ class RangeTestResult:
         low, high = min(low, reading.cliff), max(high, reading.cliff)
         (base_low, max_low), (base_high, max_high) = self._bounds_from(low), self._bounds_from(high)
         return (base_low, base_high), (max_low, max_high)
+
+    def schedule(self, *, epochs: int, steps_per_epoch: int, mode: str = "triangular", metric: str | None = None,
+                 skip_start: int | None = None, higher_is_better: bool | None = None,
+                 **options: Any) -> CyclicSchedule | OneCycle:
+        """A plan between the suggested bounds: a core schedule for `epochs` epochs that ends on a cycle boundary.
+
+        The bounds are `suggest_bounds` (`metric`, `skip_start` and `higher_is_better` are passed to it); the
+        step size is 2 to 8 epochs with a whole number of cycles in `epochs` (see
+        `clr_core.range_test.plan.plan_schedule`). The default mode is ``'triangular'`` for now; the
+        evaluation of the modes on the range test's panel will choose it.
+
+        Args:
+            epochs: the length of the run in epochs, an int >= 1 (>= 4 for a cyclic mode).
+            steps_per_epoch: optimizer steps per epoch, an int >= 1.
+            mode: ``'triangular'``, ``'triangular2'``, ``'exp_range'`` (a `CyclicSchedule` whose ``lr_range()``
+                is the suggested pair) or ``'one_cycle'`` (a `OneCycle` from the suggested ``base_lr`` up to
+                the suggested ``max_lr``, over the whole run).
+            metric: read this curve instead of the training loss (see `suggest_bounds`).
+            skip_start: steps to leave out at the start (see `suggest_bounds`).
+            higher_is_better: the metric's direction (see `suggest_bounds`).
+            **options: further arguments of the schedule: ``gamma`` (required with ``'exp_range'``),
+                ``waveform``; ``pct_start``, ``anneal_strategy``, ... with ``'one_cycle'``.
+
+        Raises:
+            ValueError: no bounds (see `suggest_bounds`), or `epochs` too short for a cycle of 2 epochs a half
+                (the message suggests ``mode='one_cycle'``).
+        """
+        bounds = self.suggest_bounds(metric=metric, skip_start=skip_start, higher_is_better=higher_is_better)
+        return plan_schedule(bounds, epochs=epochs, steps_per_epoch=steps_per_epoch, mode=mode, **options)
 
     def suggest_lr(self, method: str = "steepest", *, skip_start: int | None = None) -> float:
         """One lr for a fixed-lr run, read from the smoothed loss (the module's rules 1-5 apply).
@@ -366,3 +413,17 @@ class RangeTestResult:
             warnings.warn(f"the {name} was already improving where it was first read (lr {lrs[0]:.3g}, after the "
                           f"first {reading.skip} steps): its starting level, so the bounds, may be too low; lower "
                           f"start_lr to see where the improvement starts", RangeTestWarning, stacklevel=3)
+
+    # Param groups (the torch runner keeps their ratios): a field of its own, after the rules' methods.
+    group_ratios: list[float] = field(default_factory=lambda: [1.0])
+    """Each param group's lr over the first group's, as the sweep kept them: group ``g`` ran at
+    ``lrs[k] * group_ratios[g]``; ``[1.0]`` for one lr."""
+
+    def suggest_group_bounds(self, **options: Any) -> list[tuple[float, float]]:
+        """``(base_lr, max_lr)`` of each param group: `suggest_bounds` (with the same `options`) times its ratio.
+
+        The bounds of group 0 are `suggest_bounds`' own; ``zip(*result.suggest_group_bounds())`` gives the
+        per-group lists that `clr_torch.CyclicLR` takes as `base_lr` and `max_lr`.
+        """
+        base_lr, max_lr = self.suggest_bounds(**options)
+        return [(base_lr * ratio, max_lr * ratio) for ratio in self.group_ratios]

@@ -30,7 +30,7 @@ def cyclic_lr(iteration: Any, base_lr: float, max_lr: float, step_size_up: float
 
     `scale` receives the cycle number when `scale_mode == 'cycle'`, else the iteration itself. The
     ``'cosine'`` waveform bends the triangle's height ``h`` into ``(1 - cos(pi * h)) / 2``: the same ends
-    and peak, a smooth rise and fall.
+    and peak, a smooth rise and fall, computed as ``sin(pi * h / 2)**2`` (no cancellation near ``h = 0``).
 
     Examples:
         >>> from clr_core._ops import MATH_OPS
@@ -44,7 +44,8 @@ def cyclic_lr(iteration: Any, base_lr: float, max_lr: float, step_size_up: float
     cycle = ops.floor((iteration - position) / period + 0.5) + 1.0
     height = ops.minimum(position / step_size_up, (period - position) / step_size_down)
     if waveform == "cosine":
-        height = (1.0 - ops.cos(math.pi * height)) / 2.0
+        height = ops.sin(math.pi / 2.0 * height)
+        height = height * height
     factor = scale.evaluate(cycle if scale_mode == "cycle" else iteration, ops)
     # The sum can round one ulp above max_lr (0.3 + 0.69999 * 1.0 > 0.99999), never below base_lr. Scale
     # factors are checked to lie in [0, 1] wherever the host can check them, so the cap only removes that

@@ -1,4 +1,4 @@
-"""`Anneal`: one value moving to another over a number of steps, linearly or along half a cosine."""
+"""`Anneal`: one value moving to another over a number of steps: linearly, along half a cosine, or as 1 - sqrt."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .. import _checks
 from .._ops import ArrayOps
 from .base import ScheduleBase, register_schedule_kind
 
-SHAPES = ("linear", "cosine")
+SHAPES = ("linear", "cosine", "1-sqrt")
 
 
 @register_schedule_kind
@@ -19,14 +19,22 @@ class Anneal(ScheduleBase):
     """`start` at iteration 0 to `end` at iteration `steps`, then `end` for ever.
 
     With ``p = min(i / steps, 1)``: ``'linear'`` gives ``start + (end - start) * p``, ``'cosine'`` gives
-    ``end + (start - end) * (1 + cos(pi * p)) / 2`` (PyTorch's one-cycle annealing functions). The values may
-    be learning rates or momenta.
+    ``end + (start - end) * (1 + cos(pi * p)) / 2`` (PyTorch's one-cycle annealing functions), ``'1-sqrt'``
+    gives ``end + (start - end) * (1 - sqrt(p))`` (the cooldown of Hägele et al. 2024, arXiv:2405.18392: a
+    fast first fall, a slow approach to `end`). The values may be learning rates or momenta.
+
+    The cosine is computed as ``start * sin(pi * q / 2)**2 + end * sin(pi * p / 2)**2`` with ``q = 1 - p``
+    taken from the steps left (``(steps - i) / steps``): two terms >= 0, so nothing cancels (the textbook
+    form loses the small term near either end, in float32 most of all), and ``start`` and ``end`` are exact
+    at ``p = 0`` and ``p = 1`` whatever their ratio.
 
     Examples:
         >>> [Anneal(1.0, 0.0, 4).lr_at(i) for i in range(6)]
         [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
         >>> round(Anneal(1.0, 0.0, 4, shape="cosine").lr_at(1), 4)
         0.8536
+        >>> Anneal(1.0, 0.0, 4, shape="1-sqrt").lr_at(1)
+        0.5
     """
 
     start: float
@@ -44,7 +52,13 @@ class Anneal(ScheduleBase):
     def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
         progress = ops.minimum(iteration / self.steps, 1.0)
         if self.shape == "cosine":
-            return self.end + (self.start - self.end) / 2.0 * (ops.cos(math.pi * progress) + 1.0)
+            start_weight = ops.sin(math.pi / 2.0 * (ops.maximum(self.steps - iteration, 0.0) / self.steps))
+            end_weight = ops.sin(math.pi / 2.0 * progress)
+            return self.start * (start_weight * start_weight) + self.end * (end_weight * end_weight)
+        if self.shape == "1-sqrt":
+            # two weighted terms, as the cosine: exact ends whatever the ratio of start to end
+            root = ops.power(progress, 0.5)
+            return self.start * (1.0 - root) + self.end * root
         return (self.end - self.start) * progress + self.start
 
     def lr_range(self) -> tuple[float, float]:

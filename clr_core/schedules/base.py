@@ -175,7 +175,7 @@ def schedule_from_config(data: dict[str, Any], *, safe_mode: bool = True) -> Sch
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in SCHEDULE_KINDS:
         known = ", ".join(repr(name) for name in sorted(SCHEDULE_KINDS))
-        raise ValueError(f"schedule config 'kind' must be one of {known}, got {kind!r:.100}")
+        raise ValueError(f"schedule config 'kind' must be one of {known}, got {_checks.shown(kind, 100)}")
     try:
         schedule: Schedule = SCHEDULE_KINDS[kind].from_config(data.get("config", {}), safe_mode=safe_mode)
     except RecursionError as error:
@@ -200,7 +200,7 @@ def restore_schedules(schedules: Sequence[Schedule], saved: Any, *, holder: str)
     for item, entry in zip(schedules, saved):
         if not isinstance(entry, Mapping) or set(entry) != {"kind", "description"}:
             raise ValueError(f"cannot restore: each saved schedule in the {holder} must be a dict with 'kind' "
-                             f"and 'description', got {entry!r:.200}")
+                             f"and 'description', got {_checks.shown(entry, 200)}")
         kind = entry.get("kind")
         if kind != item.kind:
             known = ", ".join(repr(name) for name in sorted(SCHEDULE_KINDS))

@@ -185,9 +185,10 @@ class CyclicSchedule(ScheduleBase):
         """
         arguments = _checks.config_keys("saved cyclic schedule", description, CYCLIC_DEFAULTS, CYCLIC_DEFAULTS)
         saved = arguments["scale_fn"]
-        if isinstance(saved, dict) and ("import_path" in saved or "registered" in saved):
-            raise ValueError(f"cannot restore: the saved schedule names a scale_fn to load ({saved!r:.200}); a "
-                             f"state dict never brings a function: build the schedule with its scale_fn")
+        if isinstance(saved, str) or isinstance(saved, dict) and ("import_path" in saved or "registered" in saved):
+            raise ValueError(f"cannot restore: the saved schedule names a scale_fn to load "
+                             f"({_checks.shown(saved, 200)}); a state dict never brings a function: build the "
+                             f"schedule with its scale_fn")
         saved_custom = saved.get("custom") if isinstance(saved, dict) else None
         own_custom = self.scale.function_name if isinstance(self.scale, CustomScale) else None
         if saved_custom != own_custom:

@@ -41,8 +41,8 @@ class Join(ScheduleBase):
         schedules: two or more schedules (any `clr_core.Schedule`).
         boundaries: the iteration at which each schedule after the first starts; increasing, > 0, one fewer
             than `schedules`. May be fractional (PyTorch's one-cycle phases are).
-        length: the number of iterations the join covers (iterations 0 to ``length - 1``), or None for no
-            end (the last schedule runs for ever).
+        length: the number of iterations the join covers (iterations 0 to ``length - 1``), a float >= 1,
+            or None for no end (the last schedule runs for ever).
         after: past the end, ``'hold'`` the value of the last iteration, ``'repeat'`` from the start, or
             ``'raise'`` a `ValueError` (arrays and numbers; an in-graph schedule holds).
 
@@ -72,8 +72,8 @@ class Join(ScheduleBase):
                              f"got {len(boundaries)}")
         if any(later <= earlier for earlier, later in zip(boundaries, boundaries[1:])):
             raise ValueError(f"boundaries must increase, got {list(boundaries)}")
-        if self.length is not None:
-            length = _checks.positive("length", self.length)
+        if self.length is not None:  # at least iteration 0: a shorter one would hold a negative iteration
+            length = _checks.finite("length", self.length, low=1.0, low_inclusive=True, range_text=">= 1")
             if length <= boundaries[-1]:
                 raise ValueError(f"length must be > the last boundary ({boundaries[-1]!r}), got {self.length!r}")
             object.__setattr__(self, "length", length)

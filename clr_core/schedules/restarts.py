@@ -46,15 +46,26 @@ class CosineRestarts(ScheduleBase):
     kind: ClassVar[str] = "cosine_restarts"
 
     def __post_init__(self) -> None:
+        """Check every argument and keep it as a float (an int for `cycles`), as every kind does.
+
+        So a `Fraction`, a numpy float16 or an int too large for a float is refused or converted here, and
+        the formula only ever meets floats: every accepted argument gives finite lrs at every iteration.
+        """
         min_lr = _checks.non_negative("min_lr", self.min_lr)
-        _checks.non_negative("max_lr", self.max_lr)
-        _checks.ordered("min_lr", min_lr, "max_lr", self.max_lr)
-        _checks.positive("period", self.period)
-        _checks.finite("period_mult", self.period_mult, low=1.0, low_inclusive=True, range_text=">= 1")
-        _checks.finite("decay", self.decay, low=0.0, low_inclusive=False, high=1.0, high_inclusive=True,
-                       range_text="in (0, 1]")
+        max_lr = _checks.non_negative("max_lr", self.max_lr)
+        _checks.ordered("min_lr", min_lr, "max_lr", max_lr)
+        values = {
+            "min_lr": min_lr, "max_lr": max_lr,
+            "period": _checks.positive("period", self.period),
+            "period_mult": _checks.finite("period_mult", self.period_mult, low=1.0, low_inclusive=True,
+                                          range_text=">= 1"),
+            "decay": _checks.finite("decay", self.decay, low=0.0, low_inclusive=False, high=1.0,
+                                    high_inclusive=True, range_text="in (0, 1]"),
+        }
         if self.cycles is not None:
-            _checks.count("cycles", self.cycles, low=1, high=_checks.STEP_LIMIT)
+            values["cycles"] = _checks.count("cycles", self.cycles, low=1, high=_checks.STEP_LIMIT)
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
         self._check_countable()
 
     def _check_countable(self) -> None:
@@ -84,8 +95,9 @@ class CosineRestarts(ScheduleBase):
             k = ops.where(iteration >= self.cycle_start(k + 1.0, ops), k + 1.0, k)
             length = self.period * ops.power(self.period_mult, k)
             into = iteration - self.cycle_start(k, ops)
-        lr = self.min_lr + (self.max_lr - self.min_lr) * ops.power(self.decay, k) * (
-            1.0 + ops.cos(math.pi * into / length)) / 2.0
+        # (1 + cos(pi * t)) / 2 as sin(pi * (1 - t) / 2)**2, from the steps left: nothing cancels at the end
+        half = ops.sin(math.pi / 2.0 * ((length - into) / length))
+        lr = self.min_lr + (self.max_lr - self.min_lr) * ops.power(self.decay, k) * (half * half)
         if self.cycles is not None:
             lr = ops.where(k >= self.cycles, self.min_lr, lr)
         return lr

@@ -225,17 +225,18 @@ def scale_from_config(config: Any, *, safe_mode: bool = True) -> ScaleFunction:
     if isinstance(config, str):
         return CustomScale(_custom_function(config, "import_path", safe_mode))
     if not isinstance(config, dict):
-        raise TypeError(f"scale_fn config must be a dict or an import path string, got {config!r:.200}")
+        raise TypeError(f"scale_fn config must be a dict or an import path string, got {_checks.shown(config, 200)}")
     for key in ("registered", "import_path"):
         if key in config:
             if len(config) != 1:
-                raise ValueError(f"scale_fn config with {key!r} must hold nothing else, got {config!r:.200}")
+                raise ValueError(f"scale_fn config with {key!r} must hold nothing else, got "
+                                 f"{_checks.shown(config, 200)}")
             return CustomScale(_custom_function(config[key], key, safe_mode))
     name = config.get("name")
     if not isinstance(name, str) or name not in BUILTIN_SCALES:
         known = ", ".join(repr(key) for key in BUILTIN_SCALES)
         raise ValueError(f"scale_fn config 'name' must be one of {known} (or give 'registered' or "
-                         f"'import_path'), got {config!r:.200}")
+                         f"'import_path'), got {_checks.shown(config, 200)}")
     params = {key: value for key, value in config.items() if key != "name"}
     allowed = {"gamma"} if name == ExpRange.name else set()
     unknown = sorted(set(params) - allowed, key=str)
@@ -247,7 +248,8 @@ def scale_from_config(config: Any, *, safe_mode: bool = True) -> ScaleFunction:
 def _custom_function(path: Any, key: str, safe_mode: bool) -> Callable[[float], float]:
     """The registered function named `path`, or (only with ``safe_mode=False``) the one it imports."""
     if not isinstance(path, str):
-        raise TypeError(f"scale_fn config {key!r} must be a string, got {type(path).__name__} {path!r:.100}")
+        raise TypeError(f"scale_fn config {key!r} must be a string, got {type(path).__name__} "
+                        f"{_checks.shown(path, 100)}")
     found = REGISTERED_SCALES.get(path)
     if found is not None:
         return found

@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 from clr_core.extend import atomic_write_text
-from clr_tools.plot import plot_range_test, save_png
+from clr_tools.plot import plot_range_test, save_figure
 
 from .experiment import Outcome, Run, summarise
 
@@ -57,7 +57,7 @@ def save_figures(outcome: Outcome, folder: str) -> list[str]:
         axes.plot(range(1, len(runs[0].lrs) + 1), runs[0].lrs, label=runs[0].policy.name)
     axes.set(xlabel="iteration", ylabel="learning rate", title="Learning rate per step")
     axes.legend()
-    save_png(lr_figure, paths[1])
+    save_figure(lr_figure, paths[1])
     accuracy_figure = Figure(figsize=(7, 4), layout="constrained")
     axes = accuracy_figure.add_subplot()
     for runs in groups.values():
@@ -66,7 +66,7 @@ def save_figures(outcome: Outcome, folder: str) -> list[str]:
     axes.set(xlabel="iteration", ylabel="validation accuracy (mean over seeds)", title="Validation accuracy")
     axes.set_ylim(max(0.0, outcome.target - 0.15), 1.0)
     axes.legend(loc="lower right")
-    save_png(accuracy_figure, paths[2])
+    save_figure(accuracy_figure, paths[2])
     return paths
 
 

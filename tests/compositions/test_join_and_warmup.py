@@ -114,11 +114,13 @@ ANNEAL = "Anneal(start=1.0, end=0.0, steps=1.0, shape='linear')"
     (lambda: Join([Anneal(1, 0, 1)] * 3, [2, 1]), ValueError, "boundaries must increase, got [2.0, 1.0]"),
     (lambda: Join([Anneal(1, 0, 1)] * 2, [0]), ValueError, "boundaries entry must be a finite number > 0, got 0"),
     (lambda: Join([Anneal(1, 0, 1)] * 2, [2], length=2), ValueError, "length must be > the last boundary (2.0), got 2"),
+    (lambda: Join([Anneal(1, 0, 1)] * 2, [0.1], length=0.25), ValueError,
+     "length must be a finite number >= 1, got 0.25"),
     (lambda: Join([Anneal(1, 0, 1)] * 2, [2], after="stop"), ValueError,
      "after must be one of 'hold', 'repeat', 'raise', got 'stop'"),
     (lambda: Anneal(1, 0, 0), ValueError, "steps must be a finite number > 0, got 0"),
     (lambda: Anneal(-1, 0, 1), ValueError, "start must be a finite number >= 0, got -1"),
-    (lambda: Anneal(1, 0, 1, shape="exp"), ValueError, "shape must be one of 'linear', 'cosine', got 'exp'"),
+    (lambda: Anneal(1, 0, 1, shape="exp"), ValueError, "shape must be one of 'linear', 'cosine', '1-sqrt', got 'exp'"),
     (lambda: warmup(CyclicSchedule(), 0), ValueError, "steps must be a finite number > 0, got 0"),
 ])
 def test_bad_compositions_are_refused(make, error, message):

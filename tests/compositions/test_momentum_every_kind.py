@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from clr_core import (
+    WSD,
     Anneal,
     CosineRestarts,
     CyclicSchedule,
@@ -28,6 +29,7 @@ KINDS = {
     "range sweep": RangeSweep(1e-4, 1.0, num_iter=20),
     "warmup of restarts": warmup(CosineRestarts(0.2, period=6, min_lr=0.02), steps=4, start_lr=0.001),
     "join": Join([Anneal(0.1, 0.4, 5), CyclicSchedule(0.02, 0.3, step_size=3)], [6]),
+    "warmup-stable-decay": WSD(0.3, 25, 4, 12, shape="cosine", min_lr=0.01),
 }
 
 
@@ -101,7 +103,7 @@ def test_reset_and_load_carry_the_momentum_with_the_lr():
     assert state.momentums == [0.8, 0.5]
     assert state.history["momentum_group1"][4:] == pytest.approx([0.6, 0.5 + 0.1 * 2 / 3, 0.5 + 0.1 / 3])
     fresh = ScheduleState([CyclicSchedule(0.01, 0.1, step_size=3)] * 2, momentum=[(0.8, 0.9), (0.5, 0.6)])
-    fresh.load_state_dict(state.state_dict())
+    fresh.load_state_dict(state.state_dict(), plan="saved")
     for copy in (state, fresh):
         for _ in range(5):
             copy.step()
@@ -137,7 +139,7 @@ def test_the_stepped_momentum_is_exactly_the_momentum_schedules_value(groups):
             state.reset(**({"max_lr": 0.3} if groups == "one schedule, a pair each" else {}))
         if k == 7:
             copy = ScheduleState(schedules, momentum=pairs)
-            copy.load_state_dict(state.state_dict())
+            copy.load_state_dict(state.state_dict(), plan="saved")
             state = copy
         if state.ended:
             break

@@ -1,12 +1,13 @@
 """`OneCycle` against PyTorch's `OneCycleLR`, step for step, lr and momentum."""
 
 import json
+import math
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clr_core import OneCycle, ScheduleState, momentum_for, schedule_from_config, schedule_to_config
+from clr_core import Anneal, OneCycle, ScheduleState, momentum_for, schedule_from_config, schedule_to_config
 from tests.errors import raised
 from tests.hypothesis_profiles import examples
 
@@ -84,3 +85,15 @@ def test_one_cycle_saves_and_resumes():
 ])
 def test_bad_one_cycle_arguments_are_refused(arguments, error, message):
     assert raised(OneCycle, **arguments) == (error, message)
+
+
+def test_the_cosine_keeps_both_ends_whatever_their_ratio():
+    """The textbook ``end + (start - end) / 2 * (1 + cos(pi p))`` gave 0.0 for a start below half an ulp of end."""
+    schedule = OneCycle(1.0, 100, div_factor=1e20)
+    assert schedule.lr_at(0) == 1e-20 and schedule.lr_at(99) == schedule.min_lr == 1e-24
+    assert Anneal(1e-30, 1.0, 10, shape="cosine").lr_at(0) == 1e-30
+    # near the end the small term survives; the textbook form, which loses about 5 of its 16 digits there,
+    # agrees to 1e-9
+    tail = Anneal(1.0, 1e-12, 1000, shape="cosine").lr_at(999)
+    textbook = 1e-12 + (1.0 - 1e-12) / 2 * (1 + math.cos(math.pi * 0.999))
+    assert tail == pytest.approx(textbook, rel=1e-9)

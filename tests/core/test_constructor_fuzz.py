@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from clr_core import (
+    WSD,
     Anneal,
     CosineRestarts,
     CyclicSchedule,
@@ -76,6 +77,8 @@ def check(build, arguments):
     if getattr(schedule, "after", None) != "raise":
         lrs = schedule.lr_at(ITERATION_ARRAY)
         assert np.isfinite(lrs).all() and (lrs >= 0).all()
+        scalars = [schedule.lr_at(iteration) for iteration in ITERATIONS]  # the two paths agree
+        np.testing.assert_allclose(lrs, scalars, rtol=1e-9, atol=0, err_msg=repr(arguments))
     return schedule
 
 
@@ -98,9 +101,21 @@ def test_cyclic_schedule(arguments):
 
 @FUZZ
 @given(fuzzed(start=st.floats(0, 1e300), end=st.floats(0, 1e300), steps=positive(),
-              shape=st.sampled_from(["linear", "cosine"])))
+              shape=st.sampled_from(["linear", "cosine", "1-sqrt"])))
 def test_anneal(arguments):
     check(Anneal, arguments)
+
+
+@FUZZ
+@given(fuzzed(max_lr=positive(1e300), total_steps=st.integers(1, 2**53), warmup_steps=st.integers(0, 2**53),
+              decay_steps=st.integers(1, 2**53), shape=st.sampled_from(["1-sqrt", "linear", "cosine"]),
+              min_lr=unit()))
+@example({"max_lr": 1.0, "total_steps": 10**400, "warmup_steps": 0, "decay_steps": 1})
+@example({"max_lr": 1.0, "total_steps": 2**53, "warmup_steps": 2**52, "decay_steps": 2**52, "min_lr": 0.5})
+def test_wsd(arguments):
+    schedule = check(WSD, arguments)
+    if schedule is not None:
+        assert (schedule.lr_at(ITERATION_ARRAY) <= schedule.max_lr).all()
 
 
 @FUZZ
@@ -133,6 +148,8 @@ def test_range_sweep(arguments):
 @given(fuzzed(schedules=st.lists(PIECES, min_size=2, max_size=4),
               boundaries=st.lists(positive(), min_size=1, max_size=3, unique=True).map(sorted),
               length=st.one_of(st.none(), positive()), after=st.sampled_from(["hold", "repeat", "raise"])))
+@example({"schedules": [CyclicSchedule(step_size=3.0), Anneal(0.0, 0.01, 5.0)], "boundaries": [0.1], "length": 0.25,
+          "after": "hold"})  # held iteration -0.75: lr -0.00025 from a number, 0.00225 from an array
 def test_join(arguments):
     check(Join, arguments)
 

@@ -12,8 +12,19 @@ from hypothesis import strategies as st
 from clr_core import CyclicSchedule, History, Join, OneCycle, ScheduleState, warmup
 from tests.hypothesis_profiles import examples
 
+
+def deep(depth=50_000):
+    value = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 GARBAGE = st.one_of(st.none(), st.booleans(), st.integers(-3, 2**64), st.floats(), st.text(max_size=4),
-                    st.just([]), st.just({}), st.just([1.0, "x"]), st.just({"import_path": "os:system"}))
+                    st.just([]), st.just({}), st.just([1.0, "x"]), st.just({"import_path": "os:system"}),
+                    st.sampled_from([2**53 + 1, 2**63, 10**400, -(2**63), "\ufeff", "iterations", "team.decay"]),
+                    st.just(deep()), st.just(list(range(100_000))), st.just(["int64", 10**12, "range", 1, 1]),
+                    st.just(["float64", 10**9, "zlib_base64", "eJwDAAAAAAE="]))
 
 
 def paths(data, prefix=()):
@@ -76,7 +87,7 @@ def test_a_damaged_state_is_refused_or_loads_consistently_and_a_refusal_changes_
     state.step()
     before = state.state_dict()
     try:
-        state.load_state_dict(bad)
+        state.load_state_dict(bad, plan="saved")
     except (TypeError, ValueError):
         assert state.state_dict() == before
         return
@@ -94,7 +105,8 @@ def test_a_damaged_state_is_refused_or_loads_consistently_and_a_refusal_changes_
     (lambda s: plain(s)["values"]["lr"].pop(), "'lr' has 6 values but 7 iterations"),
     (lambda s: plain(s)["values"]["iterations"].reverse(), "'iterations' must increase"),
     (lambda s: s.pop("history"), "state lacks the key 'history'"),
-    (lambda s: s["history"].update(at=[1]), "'at' must be a mapping"),
+    (lambda s: s["history"].update(at=[1]), "history state has an unknown key 'at'"),
+    (lambda s: plain(s).update(at=[1]), "'at' must be a mapping"),
     (lambda s: s.update(cycle_iterations=99), "cannot exceed 'total_iterations'"),
     (lambda s: s["schedules"][0]["description"].update(step_size="3"), "step_size must be a real number"),
     (lambda s: s["schedules"][0]["description"].update(warp=1), "unknown key 'warp'"),
@@ -115,3 +127,43 @@ def test_a_history_file_with_misaligned_columns_is_refused(tmp_path):
     path.write_text(json.dumps(good))
     with pytest.raises(ValueError, match="'loss' has 8 values but 7 iterations"):
         History.from_json(path)
+
+
+@settings(max_examples=examples(100), suppress_health_check=[HealthCheck.too_slow])
+@given(which=st.integers(0, len(SCHEDULES) - 1), pick=st.integers(0, 10**6),
+       number=st.one_of(st.integers(-2, 2**64), st.sampled_from([10**12, 2**53, 2**53 + 1, 2**63 - 1])))
+def test_a_mutated_count_or_counter_is_refused_or_loads_consistently(which, pick, number):
+    """Any int in the state (a counter, a packed count, a progression's start or step) set to another one."""
+    ints = [path for path in PATHS[which] if type(value_at(SAVED[which], path)) is int]
+    bad = damaged(SAVED[which], ints[pick % len(ints)], "replace", number)
+    state = ScheduleState(SCHEDULES[which])
+    before = state.state_dict()
+    try:
+        state.load_state_dict(bad, plan="saved")
+    except (TypeError, ValueError):
+        assert state.state_dict() == before
+        return
+    assert state.total_iterations <= 2**53 and len(state.history.get("iterations", [])) <= state.total_iterations
+    json.dumps(state.state_dict())
+    state.step()
+
+
+@settings(max_examples=examples(100), suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(st.text(max_size=40), st.sampled_from(["", "\ufeff{}", "[" * 50_000, "{" * 50_000, "null",
+                                                            '{"values": {}, "at": {}}', '{"keep": true}'])),
+       cut=st.integers(0, 400))
+def test_hostile_json_text_is_a_value_error_or_a_history(text, cut):
+    good = History.from_state_dict(SAVED[0]["history"]).to_json()
+    for candidate in (text, good[:cut] + text + good[cut:]):
+        try:
+            History.from_json(candidate)
+        except ValueError:
+            pass
+        except TypeError as error:  # a wrong kind of value in valid JSON names the key
+            assert "history" in str(error)
+
+
+def value_at(data, path):
+    for step in path:
+        data = data[step]
+    return data

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from clr_core import History
+from tests.errors import raised
 
 
 def sample() -> History:
@@ -70,3 +71,45 @@ def test_csv_columns_start_with_iterations_and_lr_whatever_was_logged_first():
     history.add_metrics(0, loss=3.0)
     history.add_step(1, 0.1, loss=2.0)
     assert history.to_csv().splitlines()[0] == "iterations,lr,loss"
+
+
+@pytest.mark.parametrize("keep", [True, False, 3, 200])
+def test_extend_records_what_add_step_would(keep):
+    import numpy as np
+
+    stepped, extended = History(keep=keep), History(keep=keep)
+    for history in (stepped, extended):
+        history.add_step(1, 0.5, loss=1.0)
+    for k in range(2, 302):
+        stepped.add_step(k, k / 1000, loss=1.0 / k, accuracy=k / 302)
+    extended.extend(iterations=np.arange(2, 302), lr=[k / 1000 for k in range(2, 302)],
+                    loss=tuple(1.0 / k for k in range(2, 302)), accuracy=np.arange(2, 302) / 302)
+    assert extended == stepped and extended.to_csv() == stepped.to_csv()
+    assert extended.state_dict() == stepped.state_dict()
+    for history in (stepped, extended):
+        history.add_step(400, 0.1, loss=0.0)
+    assert extended.to_csv() == stepped.to_csv() and History.from_state_dict(extended.state_dict()) == extended
+
+
+@pytest.mark.parametrize(("arguments", "expected"), [
+    ({"iterations": [3, 4], "lr": [0.1]}, (ValueError, "history.extend 'lr' must have one value per iteration (2), "
+                                                       "got 1")),
+    ({"iterations": [3, 4], "lr": [0.1, float("nan")]}, (ValueError, "history 'lr' must hold finite learning "
+                                                                     "rates >= 0, got nan")),
+    ({"iterations": [4, 3], "lr": [0.1, 0.2]}, (ValueError, "history 'iterations' must increase (one entry per "
+                                                            "step), got [4, 3]")),
+    ({"iterations": [2, 3], "lr": [0.1, 0.2]}, (ValueError, "iteration must increase from step to step (the "
+                                                            "latest recorded is 2), got 2")),
+    ({"iterations": [3, 2**53 + 1], "lr": [0.1, 0.2]}, (ValueError, "history 'iterations' entry must be an int "
+                                                                    "in [0, 2**53], got 9007199254740993")),
+    ({"iterations": [3, 4.0], "lr": [0.1, 0.2]}, (TypeError, "history 'iterations' entry must be an int >= 0, got "
+                                                             "float 4.0")),
+    ({"iterations": [3, 4], "lr": [0.1, 0.2], "loss": "ab"}, (TypeError, "history.extend 'loss' must be a sequence "
+                                                                         "of numbers, got str")),
+])
+def test_extend_refuses_what_the_loader_refuses_and_records_nothing(arguments, expected):
+    history = History()
+    history.add_step(2, 0.5, loss=1.0)
+    before = history.state_dict()
+    assert raised(history.extend, **arguments) == expected
+    assert history.state_dict() == before

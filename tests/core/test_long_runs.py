@@ -1,9 +1,12 @@
 """Long runs: the compact history (bytes per step, measured), `keep_history`, packed state, format 1 loads."""
 
+import base64
 import copy
 import json
 import pickle
 import tracemalloc
+import zlib
+from array import array
 
 import numpy as np
 import pytest
@@ -80,7 +83,7 @@ def test_resume_is_exact_in_every_mode(keep):
         state.reset(max_lr=0.004)
     saved = json.loads(json.dumps(resumed.state_dict()))  # plain data, through JSON
     resumed = ScheduleState(SCHEDULE, keep_history=keep)
-    resumed.load_state_dict(saved)
+    resumed.load_state_dict(saved, plan="saved")
     assert [resumed.step(loss=1.0) for _ in range(40)] == [straight.step(loss=1.0) for _ in range(40)]
     assert resumed.history == straight.history and resumed.state_dict() == straight.state_dict()
     assert len(straight.history.get("lr", [])) == {True: 70, False: 0, 7: 7}[keep]
@@ -104,7 +107,7 @@ def test_a_format_1_state_loads_and_resumes():
     assert list(state.history) == ["lr", "iterations", "loss"] and state.history["lr"] == [1.0, 2.0, 3.0]
     assert state.history.at("loss") == [1, 2, 3] and state.history["loss"] == [0.5, 0.25, 0.125]
     assert [state.step() for _ in range(3)] == [1.0, 2.0, 3.0]  # lr_at(4), lr_at(5), lr_at(6)
-    assert state.state_dict()["format"] == 2 and state.history["iterations"] == list(range(1, 7))
+    assert state.state_dict()["format"] == 3 and state.history["iterations"] == list(range(1, 7))
 
 
 def test_the_packed_history_is_small_plain_text_and_round_trips_bit_for_bit():
@@ -112,21 +115,31 @@ def test_the_packed_history_is_small_plain_text_and_round_trips_bit_for_bit():
     for k in range(5_000):
         state.step(loss=1.0 / (k + 1))
     packed = state.state_dict()["history"]
-    assert packed["columns"]["iterations"] == {"dtype": "int64", "count": 5_000, "start": 1, "step": 1}
-    assert packed["at"] == {"lr": "iterations", "loss": "iterations"}
-    assert isinstance(packed["columns"]["lr"]["zlib_base64"], str)
-    assert len(packed["columns"]["lr"]["zlib_base64"]) < 5_000 * 8 / 2  # base64 text included
+    assert (packed["keep"], packed["steps"]) == (True, 5_000)
+    rows = {key: (values, at) for key, values, at in packed["columns"]}
+    assert rows["iterations"] == (["int64", 5_000, "range", 1, 1], None)
+    assert rows["lr"][1] == rows["loss"][1] == "iterations"
+    assert rows["lr"][0][:3] == ["float64", 5_000, "zlib_base64"] and isinstance(rows["lr"][0][3], str)
+    assert len(rows["lr"][0][3]) < 5_000 * 8 / 2  # base64 text included
     restored = History.from_state_dict(json.loads(json.dumps(packed)))
     assert restored == state.history and restored.to_csv() == state.history.to_csv()
     assert list(restored) == ["lr", "iterations", "loss"]
 
 
+def row(history, key):
+    """The saved row ``[key, values, at]`` of column `key` in a state's history."""
+    return next(row for row in history["columns"] if row[0] == key)
+
+
+FOUR_FLOATS = base64.b64encode(zlib.compress(array("d", [1.0, 2.0, 3.0, 4.0]).tobytes())).decode()
+
+
 @pytest.mark.parametrize("change, message", [
-    (lambda h: h["columns"]["lr"].update(zlib_base64="not base64!"), "history 'lr' data is not valid"),
-    (lambda h: h["columns"]["lr"].update(count=4), "history 'lr' data does not hold 4 float64 values"),
-    (lambda h: h["at"].update(loss={"dtype": "int64", "count": 2, "start": 1, "step": 1}),
+    (lambda h: row(h, "lr")[1].__setitem__(3, "not base64!"), "history 'lr' data is not valid"),
+    (lambda h: row(h, "lr")[1].__setitem__(3, FOUR_FLOATS), "history 'lr' data does not hold 3 float64 values"),
+    (lambda h: row(h, "loss").__setitem__(2, ["int64", 2, "range", 1, 1]),
      "history 'loss' has 3 values but 2 iterations"),
-    (lambda h: h["columns"]["iterations"].update(start=-5), "history 'iterations' iterations must be ints >= 0"),
+    (lambda h: row(h, "iterations")[1].__setitem__(3, -5), r"history 'iterations' range must hold iterations in \[0"),
 ])
 def test_a_corrupted_packed_history_is_refused_and_changes_nothing(change, message):
     state = ScheduleState(SCHEDULE)

@@ -7,6 +7,8 @@ import sys
 import textwrap
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from clr_core import (
     CyclicSchedule,
@@ -19,7 +21,9 @@ from clr_core import (
 )
 from clr_core.extend import scale_from_config
 from clr_core.schedules._fingerprint import fingerprint
+from clr_core.schedules.scale import CustomScale
 from tests.core import scale_fns
+from tests.hypothesis_profiles import examples
 from tests.side_effects import SideEffectModule
 
 
@@ -193,3 +197,33 @@ def test_join_and_mirrored_descriptions_carry_the_fingerprint():
                    else Mirrored(other_inner, 0.001, 0.006))
         with pytest.raises(ValueError, match="its code differs"):
             ScheduleState(rebuilt).load_state_dict(saved)
+
+
+SCALE_ENTRIES = st.one_of(
+    st.text(max_size=20), st.sampled_from(["PATH", "os:system", "tests.core.scale_fns:slow_decay", "team.decay", ""]),
+    st.fixed_dictionaries({"import_path": st.sampled_from(["PATH", "os:system", "tests.core.scale_fns:slow_decay"])}),
+    st.fixed_dictionaries({"registered": st.sampled_from(["PATH", "tests.core.scale_fns:slow_decay", "x"])}),
+    st.fixed_dictionaries({"custom": st.sampled_from(["slow_decay", "<lambda>", ""]),
+                           "fingerprint": st.one_of(st.text(max_size=40), st.none(), st.integers())}),
+    st.fixed_dictionaries({"name": st.sampled_from(["triangular", "exp_range", "os:system"])}),
+    st.none(), st.integers(), st.lists(st.text(max_size=3), max_size=3))
+
+
+@settings(max_examples=examples(100), suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(entry=SCALE_ENTRIES, custom=st.booleans())
+def test_a_mutated_scale_fn_entry_never_brings_a_function(module, entry, custom):
+    """Whatever a state says its scale_fn is, loading keeps this object's function (or none) or refuses."""
+    register_scale_fn(scale_fns.slow_decay)
+    entry = json.loads(json.dumps(entry).replace("PATH", module.path))
+    own = scale_fns.slow_decay if custom else None
+    saved = saved_state(CyclicSchedule(step_size=4.0, scale_fn=own, scale_mode="iterations"))
+    saved["schedules"][0]["description"]["scale_fn"] = entry
+    state = ScheduleState(CyclicSchedule(step_size=4.0, scale_fn=own, scale_mode="iterations"))
+    before = state.state_dict()
+    try:
+        state.load_state_dict(saved, plan="saved")
+    except (TypeError, ValueError):
+        assert state.state_dict() == before
+    else:
+        assert state.schedule.scale_fn is own if custom else not isinstance(state.schedule.scale, CustomScale)
+    module.assert_not_imported()

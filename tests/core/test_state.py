@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clr_core import CyclicSchedule, ScheduleState
+from clr_core._checks import shown
 from tests.core import scale_fns
 from tests.errors import raised
 from tests.hypothesis_profiles import examples
@@ -115,7 +116,7 @@ def test_restore_then_n_steps_equals_n_more_steps_of_the_original(mode, before, 
         original.step(loss=float(k))
     saved = json.loads(json.dumps(original.state_dict()))  # plain data only
     restored = build()
-    restored.load_state_dict(saved)
+    restored.load_state_dict(saved, plan="saved")
     assert run(restored, after) == run(original, after)
     assert restored.state_dict() == original.state_dict()
 
@@ -144,7 +145,7 @@ def test_loading_a_state_of_another_custom_function_raises_and_changes_nothing()
 @pytest.mark.parametrize(("change", "error", "message"), [
     # the message shows the start of what it got ({saved}: the first 200 characters of the state)
     ({"format": 99}, ValueError,
-     "state must be a mapping from ScheduleState.state_dict() with format 1 or 2, got {saved}"),
+     "state must be a mapping from ScheduleState.state_dict() with format 1, 2 or 3, got {saved}"),
     ({"cycle_iterations": -1}, ValueError, "cycle_iterations must be an int >= 0, got -1"),
     ({"total_iterations": 1.5}, TypeError, "total_iterations must be an int >= 0, got float 1.5"),
     ({"schedules": []}, ValueError,
@@ -155,7 +156,7 @@ def test_malformed_states_are_refused(change, error, message):
     run(state, 2)
     saved = {**state.state_dict(), **change}
     assert raised(ScheduleState(CyclicSchedule()).load_state_dict, saved) == (
-        error, message.format(saved=str(saved)[:200]))
+        error, message.format(saved=shown(saved, 200)))
 
 
 def test_start_at_sets_the_counters_and_keeps_the_history():
@@ -188,7 +189,7 @@ def test_groups_that_share_a_schedule_keep_sharing_it_after_reset_and_load():
     first, second, third = state.schedules
     assert first is second and first is not third and (first.max_lr, third.max_lr) == (0.5, 3.0)
     fresh = ScheduleState([shared, shared, CyclicSchedule(0.2, 2.0, step_size=4)])
-    fresh.load_state_dict(state.state_dict())
+    fresh.load_state_dict(state.state_dict(), plan="saved")
     assert fresh.schedules[0] is fresh.schedules[1] and fresh.schedules[0].max_lr == 0.5
 
 
@@ -205,3 +206,45 @@ def test_past_the_end_every_way_of_getting_there_holds_the_last_lr():
     loaded.load_state_dict(stepped.state_dict())
     assert stepped.lr == started.lr == loaded.lr == schedule.lr_at(9)
     assert stepped.ended and started.ended and loaded.ended
+
+
+def test_skip_moves_the_counters_and_the_rate_on_and_records_nothing():
+    """A step the optimizer did not apply (a GradScaler skip): PyTorch's rate moves on, the record holds what ran."""
+    schedule = CyclicSchedule(base_lr=1.0, max_lr=5.0, step_size=4)
+    state = ScheduleState(schedule)
+    state.step()
+    state.skip()
+    assert (state.total_iterations, state.cycle_iterations, state.lr) == (2, 2, schedule.lr_at(2))
+    state.step()
+    assert state.history["iterations"] == [1, 3]
+    assert state.history["lr"] == [schedule.lr_at(0), schedule.lr_at(2)]
+    resumed = ScheduleState(schedule)
+    resumed.load_state_dict(state.state_dict())
+    assert (resumed.total_iterations, resumed.lr, resumed.history["iterations"]) == (3, schedule.lr_at(3), [1, 3])
+
+
+def template_keys(data, path=()):
+    """The leaves a template-filling loader sees, by the rule of PyTorch's distributed checkpoint: a dict is
+    always walked, a list only when it holds a dict somewhere; anything else is one leaf."""
+    def holds_a_dict(value):
+        return isinstance(value, dict) or isinstance(value, list) and any(holds_a_dict(item) for item in value)
+
+    if isinstance(data, dict):
+        return [key for name, value in data.items() for key in template_keys(value, (*path, name))]
+    if isinstance(data, list) and holds_a_dict(data):
+        return [key for index, value in enumerate(data) for key in template_keys(value, (*path, index))]
+    return [path]
+
+
+@pytest.mark.parametrize("keep", [True, False, 3])
+@pytest.mark.parametrize("momentum", [None, (0.8, 0.9)])
+def test_a_fresh_and_a_used_state_have_the_same_keys(keep, momentum):
+    schedules = [CyclicSchedule(step_size=2.0), CyclicSchedule(0.002, 0.01, step_size=3.0)]
+    fresh = ScheduleState(schedules, keep_history=keep, momentum=momentum)
+    used = ScheduleState(schedules, keep_history=keep, momentum=momentum)
+    for k in range(7):
+        used.step(loss=1.0 / (k + 1))
+    used.log(accuracy=0.5)
+    used.reset(max_lr=0.02)
+    assert template_keys(fresh.state_dict()) == template_keys(used.state_dict())
+    assert template_keys(fresh.state_dict()) == template_keys(json.loads(json.dumps(fresh.state_dict())))

@@ -1,6 +1,8 @@
 """`lr_at` on numpy arrays: shapes, dtypes, and no Python call per element."""
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -23,6 +25,18 @@ def test_integer_and_float_arrays_keep_their_shape(dtype):
 
 def test_a_list_is_treated_as_an_array():
     assert CyclicSchedule(0.0, 1.0, step_size=2).lr_at([[0, 1], [2, 3]]).tolist() == [[0, 0.5], [1, 0.5]]
+
+
+def test_a_list_without_numpy_asks_for_a_number_or_numpy():
+    program = ("import sys; sys.modules['numpy'] = None\n"
+               "from clr_core import CyclicSchedule\n"
+               "print(CyclicSchedule().lr_at(0))\n"
+               "try:\n    CyclicSchedule().lr_at([1, 2])\n"
+               "except TypeError as error:\n    print(error)\n")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines() == [
+        "0.001", "iteration must be a number when numpy is not installed, got list: pass a number, or install "
+                 'numpy (pip install "clr-cyclical[numpy]")']
 
 
 def test_a_zero_dimensional_array_and_numpy_scalars_give_a_number():

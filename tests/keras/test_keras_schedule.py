@@ -192,3 +192,14 @@ def test_any_core_schedule_kind_runs_in_the_graph_and_saves(core):
     rebuilt = CyclicLRSchedule.from_config(config)
     np.testing.assert_array_equal(float64_lr(rebuilt, steps), float64_lr(schedule, steps))
 
+
+
+def test_a_bound_above_floatx_is_refused_when_built():
+    """max_lr=1e39 is a finite float64 the core accepts; a float32 optimizer would receive inf."""
+    from tests.errors import raised
+
+    assert keras.backend.floatx() == "float32"
+    assert raised(CyclicLRSchedule, base_lr=0.001, max_lr=1e39) == (ValueError, (
+        "CyclicLRSchedule computes in float32, which holds values up to 3.4028234663852886e+38, but this "
+        "CyclicSchedule reaches 1e+39 (its max_lr, or its highest bound); scale the bounds into float32's range"))
+    assert float(CyclicLRSchedule(base_lr=0.001, max_lr=3e38, step_size=2)(2)) == pytest.approx(3e38, rel=2**-23)

@@ -3,8 +3,13 @@ temporary behind, for history exports and figures."""
 
 import builtins
 import errno
-import io
 import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 
@@ -65,29 +70,18 @@ def test_a_failed_history_export_leaves_the_old_file(tmp_path, full_disk, export
         assert History.from_json(path) == history(5)
 
 
-def test_a_failed_figure_leaves_the_old_png(tmp_path, monkeypatch):
+@pytest.mark.parametrize("name", ["lr.png", "lr.svg", "lr.pdf"])
+def test_a_failed_figure_leaves_the_old_file(tmp_path, full_disk, name):
     pytest.importorskip("matplotlib")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     from clr_tools.plot import plot_schedule
 
-    path = tmp_path / "lr.png"
+    path = tmp_path / name
     plot_schedule(CyclicSchedule(step_size=10), 100, path=path)
     good = path.read_bytes()
-
-    real_print_png = FigureCanvasAgg.print_png
-
-    def print_png_on_a_full_disk(self, target, **options):
-        if isinstance(target, io.BytesIO):  # matplotlib's dry run to lay the figure out: not the file
-            return real_print_png(self, target)
-        with open(target, "wb") as file:
-            file.write(good[:100])
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(FigureCanvasAgg, "print_png", print_png_on_a_full_disk)
+    full_disk()
     with pytest.raises(OSError, match="No space left"):
         plot_schedule(CyclicSchedule(step_size=20), 100, path=path)
-    assert path.read_bytes() == good and os.listdir(tmp_path) == ["lr.png"]
+    assert path.read_bytes() == good and os.listdir(tmp_path) == [name]
 
 
 def test_a_new_file_gets_the_usual_permissions_and_an_old_one_keeps_its_own(tmp_path):
@@ -107,3 +101,108 @@ def test_a_new_file_gets_the_usual_permissions_and_an_old_one_keeps_its_own(tmp_
 def test_a_folder_is_not_a_file_name(tmp_path):
     with pytest.raises(IsADirectoryError, match="it is a folder"):
         history(2).to_json(tmp_path)
+
+
+def test_a_fifo_is_written_through_and_stays_a_fifo(tmp_path):
+    fifo = tmp_path / "history.csv"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    text = history(3).to_csv(fifo)
+    reader.join(timeout=30)
+    assert received == [text] and stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert os.listdir(tmp_path) == ["history.csv"]
+
+
+def test_a_symlink_stays_a_link_and_its_target_is_replaced(tmp_path):
+    (tmp_path / "data").mkdir()
+    real = tmp_path / "data" / "history.csv"
+    real.write_text("old")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(os.path.join("data", "history.csv"))  # relative, as `ln -s` makes them
+    text = history(3).to_csv(link)
+    assert link.is_symlink() and real.read_text() == text
+    dangling = tmp_path / "next.json"
+    dangling.symlink_to(tmp_path / "data" / "next.json")
+    history(2).to_json(dangling)
+    assert dangling.is_symlink() and History.from_json((tmp_path / "data" / "next.json").read_text()) == history(2)
+    assert sorted(os.listdir(tmp_path / "data")) == ["history.csv", "next.json"]
+
+
+def writes_through(path):
+    """Whether an export writes `path` through; asked first, so that a broken export never replaces /dev/null."""
+    from clr_core._files import _replaceable
+
+    return _replaceable(path) is None
+
+
+def test_dev_null_stays_a_device(tmp_path):
+    assert writes_through("/dev/null")
+    before = os.stat("/dev/null")
+    history(3).to_csv("/dev/null")
+    history(3).to_json("/dev/null")
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
+    assert not [name for name in os.listdir("/dev") if name.startswith(".null.")]
+
+
+def test_dev_null_stays_a_device_under_a_figure(tmp_path):
+    pytest.importorskip("matplotlib")
+    from clr_tools.plot import plot_schedule
+
+    assert writes_through("/dev/null")
+    plot_schedule(CyclicSchedule(step_size=10), 100, path="/dev/null")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+@pytest.mark.parametrize("redirect", ["pipe", "file"])
+def test_dev_stdout_is_written_through(tmp_path, redirect):
+    """A regular file behind /dev/stdout is not replaced: the process's later output stays in it."""
+    assert writes_through("/dev/stdout")
+    script = ("from clr_core import History\nh = History()\nh.add_step(1, 0.5)\nprint('before', flush=True)\n"
+              "h.to_csv('/dev/stdout')\nprint('after')\n")
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    if redirect == "pipe":
+        output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                                check=True).stdout
+    else:
+        log = tmp_path / "log.txt"
+        with open(log, "a") as file:
+            subprocess.run([sys.executable, "-c", script], stdout=file, env=env, check=True)
+        output = log.read_text()
+    assert output.endswith("iterations,lr\n1,0.5\nafter\n")
+
+
+def test_the_next_write_removes_a_killed_writers_temporary_but_not_a_live_one(tmp_path):
+    path = tmp_path / "history.csv"
+    ready = tmp_path / "ready"
+    script = ("import os, pathlib, sys, time\nfrom clr_core.extend import atomic_path\n"
+              "with atomic_path(sys.argv[1]) as temporary:\n"
+              "    pathlib.Path(temporary).write_text('half')\n"
+              "    pathlib.Path(sys.argv[2]).write_text(temporary)\n    time.sleep(60)\n")
+    writers = []
+    for _ in range(2):
+        ready.unlink(missing_ok=True)
+        writers.append(subprocess.Popen([sys.executable, "-c", script, str(path), str(ready)],
+                                        env={**os.environ, "PYTHONPATH": os.getcwd()}))
+        while not ready.exists() or not ready.read_text():
+            time.sleep(0.05)
+    killed, live = writers
+    killed.send_signal(signal.SIGTERM)
+    killed.wait(timeout=30)
+    try:
+        assert len([name for name in os.listdir(tmp_path) if name.endswith(".clr.tmp")]) == 2
+        history(2).to_csv(path)
+        left = [name for name in os.listdir(tmp_path) if name.endswith(".clr.tmp")]
+        assert left == [os.path.basename(ready.read_text())]  # the live writer's, still being written
+    finally:
+        live.kill()
+        live.wait(timeout=30)
+    history(2).to_csv(path)  # SIGKILL too: the lock goes with the process
+    assert sorted(os.listdir(tmp_path)) == ["history.csv", "ready"]
+
+
+def test_an_empty_name_is_not_a_file_name():
+    with pytest.raises(ValueError, match="the output must be a file name"):
+        history(2).to_csv("")

@@ -1,5 +1,6 @@
 """DistributedDataParallel, gloo, 2 processes on this machine: same lrs on every rank, exact resume, and one
-range-test stop decision and result on every rank (no hang)."""
+range-test stop decision and result on every rank (no hang); an empty validation shard on one rank, and an
+error on one rank raised on every rank at the same step, with every model restored."""
 
 from __future__ import annotations
 
@@ -114,11 +115,60 @@ def run_range_test_rank(rank: int) -> dict[str, Any]:
             "restored": all(torch.equal(a, b) for a, b in zip(model.parameters(), before))}
 
 
+def outcome(call: Any) -> dict[str, Any]:
+    """What a range test call gave: its result's lrs and metrics, or the exact error it raised."""
+    try:
+        result = call()
+    except Exception as error:  # the test compares what each rank raised
+        return {"error": [type(error).__name__, str(error)]}
+    return {"lrs": result.lrs, "losses": result.losses, "metrics": result.metrics}
+
+
+def run_shared_decisions_rank(rank: int) -> dict[str, Any]:
+    """Ranks decide together: an empty validation shard on rank 1, errors on one rank, accumulation."""
+    out: dict[str, Any] = {}
+    own_validation: list[float] = []
+
+    def loss_fn(output: Any, target: Any) -> Any:
+        loss = torch.nn.functional.mse_loss(output, target)
+        if not torch.is_grad_enabled():
+            own_validation.append(float(loss))
+        return loss
+
+    def run(data: list[Any], validation: list[Any] | None, buffers: bool = False, **options: Any) -> dict[str, Any]:
+        torch.manual_seed(0)
+        # with buffers (BatchNorm) a forward of the DDP wrapper broadcasts them: a collective of its own
+        module = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 1)) \
+            if buffers else torch.nn.Linear(4, 1)
+        model = torch.nn.parallel.DistributedDataParallel(module)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        before = [p.detach().clone() for p in model.parameters()]
+        steps: list[int] = []
+        got = outcome(lambda: range_test(model, optimizer, loss_fn, data, start_lr=1e-4, end_lr=1.0, num_iter=12,
+                                         validation_data=validation, eval_every=4,
+                                         on_step=lambda done, lr, loss: steps.append(done), **options))
+        got["steps"] = len(steps)
+        got["restored"] = all(torch.equal(a, b) for a, b in zip(model.parameters(), before))
+        return got
+
+    data = range_batches(rank, 3)
+    own_validation.clear()
+    out["empty_shard"] = run(data, range_batches(10, 2) if rank == 0 else [], accumulation_steps=2, buffers=True)
+    out["own_validation"] = list(own_validation)
+    out["no_validation_anywhere"] = run(data, [])
+    bad = [data[0], data[1], {"x": data[2][0]}] if rank == 1 else data
+    out["bad_batch_on_rank_1"] = run(bad, None)
+    bad_validation = [data[0][0]] if rank == 0 else range_batches(10, 1)
+    out["bad_validation_on_rank_0"] = run(data, bad_validation)
+    return out
+
+
 def worker(rank: int, port: int, folder: str) -> None:
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=WORLD,
                             timeout=timedelta(seconds=60))
     try:
-        result = {"resume": run_rank(rank, folder), "range_test": run_range_test_rank(rank)}
+        result = {"resume": run_rank(rank, folder), "range_test": run_range_test_rank(rank),
+                  "together": run_shared_decisions_rank(rank)}
         # Every DDP model is gone before the group is: one outliving it can abort the process at exit.
         gc.collect()
         (Path(folder) / f"rank{rank}.json").write_text(json.dumps(result))
@@ -158,3 +208,38 @@ def test_every_rank_takes_the_same_range_test_stop_decision_and_returns_the_same
     steps = len(first["lrs"])
     assert len(first["metrics"]["val_loss"]) == steps // 20 + (steps % 20 > 0)
     assert first["restored"] and second["restored"]
+
+
+def test_an_empty_validation_shard_on_one_rank_is_fine_when_the_total_is_not(ranks: list[dict[str, Any]]) -> None:
+    first, second = (rank["together"] for rank in ranks)
+    assert "error" not in first["empty_shard"], first["empty_shard"]
+    assert first["empty_shard"] == second["empty_shard"]
+    assert first["empty_shard"]["steps"] >= 8 and first["empty_shard"]["restored"] and second["empty_shard"]["restored"]
+    # rank 0 alone held validation batches (two per evaluation): the val_loss is the mean of its own
+    own = first["own_validation"]
+    assert second["own_validation"] == []
+    assert first["empty_shard"]["metrics"]["val_loss"] == pytest.approx(
+        [(own[k] + own[k + 1]) / 2 for k in range(0, len(own), 2)], rel=1e-9)
+
+
+def test_an_error_on_one_rank_is_raised_on_every_rank_at_the_same_step(ranks: list[dict[str, Any]]) -> None:
+    first, second = (rank["together"] for rank in ranks)
+    message = ("validation_data held no batch (on any rank): it must hold at least one each time it is read (a list "
+               "or a DataLoader, not a generator)")
+    for rank in (first, second):
+        assert rank["no_validation_anywhere"]["error"] == ["ValueError", message]
+        assert rank["no_validation_anywhere"]["steps"] == 3  # the first evaluation, after step 4, raised
+    # rank 1's third batch is a dict: rank 1 raises its own error, rank 0 says which rank failed, both at step 3
+    assert second["bad_batch_on_rank_1"]["error"] == [
+        "TypeError", "data must give (x, y) batches for loss_fn(model(x), y), got a dict batch with keys ['x']: for "
+                     "any other batch pass batch_loss=lambda model, batch: <its loss> and None as loss_fn"]
+    assert first["bad_batch_on_rank_1"]["error"] == [
+        "RuntimeError", "rank 1 raised while reading the training data: the range test stops on every rank (that "
+                        "rank's own error says why); the model and optimizer are restored"]
+    assert first["bad_batch_on_rank_1"]["steps"] == second["bad_batch_on_rank_1"]["steps"] == 2
+    assert first["bad_validation_on_rank_0"]["error"][0] == "TypeError"
+    assert second["bad_validation_on_rank_0"]["error"] == [
+        "RuntimeError", "rank 0 raised in the evaluation: the range test stops on every rank (that rank's own "
+                        "error says why); the model and optimizer are restored"]
+    for rank in (first, second):
+        assert all(rank[key]["restored"] for key in rank if key != "own_validation")
