@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import _checks
+from . import _checks, _plans
 from .history import History
 from .schedules.base import Schedule, describe_schedules, restore_schedules
 from .schedules.join import ScheduleEnded
@@ -336,13 +336,31 @@ class ScheduleState:
             "history": self.history.state_dict(),
         }
 
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Adopt a `state_dict()`: counters, history and schedules as saved (bounds changed by a reset included).
+    def load_state_dict(self, state: Mapping[str, Any], plan: str | None = None) -> None:
+        """Adopt a `state_dict()`: counters, history and the plan `plan` chooses.
 
-        A custom `scale_fn` comes from this object's schedules and must match the saved one.
+        Args:
+            state: a `state_dict()` output.
+            plan: which schedules continue. ``'saved'``: the saved ones (bounds changed by a reset included; a
+                custom `scale_fn` comes from this object's schedules and must match the saved one).
+                ``'current'``: the ones this object holds, of any kind, from the saved counters: the next step
+                runs at ``schedule.lr_at(cycle_iterations)`` of the new plan, so the lr jumps at the seam to
+                wherever the new plan is at that count (nothing is blended). None (the default): the saved
+                plan, with a `UserWarning` naming both plans when they differ.
 
         The whole state is checked before anything changes; a mismatch raises `ValueError`.
+
+        Examples:
+            >>> from clr_core import OneCycle
+            >>> short = ScheduleState(OneCycle(0.1, total_steps=100))
+            >>> for _ in range(100):
+            ...     _ = short.step()
+            >>> longer = ScheduleState(OneCycle(0.1, total_steps=200))
+            >>> longer.load_state_dict(short.state_dict(), plan="current")
+            >>> longer.total_iterations, round(longer.lr, 4)
+            (100, 0.0803)
         """
+        plan = _plans.checked(plan)
         version = state.get("format") if isinstance(state, Mapping) else None
         if type(version) is not int or version not in _LOADABLE_FORMATS:
             raise ValueError(f"state must be a mapping from ScheduleState.state_dict() with format "
@@ -353,14 +371,20 @@ class ScheduleState:
         if cycle_iterations > total_iterations:
             raise ValueError(f"state 'cycle_iterations' ({cycle_iterations}) cannot exceed 'total_iterations' "
                              f"({total_iterations})")
-        try:
-            schedules = tuple(restore_schedules(self._schedules, state["schedules"], holder="state"))
-        except RecursionError as error:
-            raise ValueError("state 'schedules' is nested too deeply to be a saved schedule") from error
+        if plan == "current":
+            _plans.check_saved(state["schedules"], len(self._schedules), "state")
+            schedules = self._schedules
+        else:
+            try:
+                schedules = tuple(restore_schedules(self._schedules, state["schedules"], holder="state"))
+            except RecursionError as error:
+                raise ValueError("state 'schedules' is nested too deeply to be a saved schedule") from error
         history = History.from_state_dict(state["history"])
         lrs, ended = self._lrs_or_last(cycle_iterations, schedules)
         derived = self._derived_momentum(schedules, self._momentum_bounds)
         momentums = self._momentums_at(cycle_iterations - (ended is not None), derived, schedules, lrs)
+        if plan is None:  # before any change: a warning turned into an error leaves the state as it was
+            _plans.warn_if_changed(self._schedules, schedules, stacklevel=2)
         self.cycle_iterations, self.total_iterations, self._lrs, self._ended, self._momentums = (
             cycle_iterations, total_iterations, lrs, ended, momentums)
         self._adopt(schedules, derived)

@@ -38,9 +38,12 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 from .. import _checks
+from ..schedules.base import Schedule
 from .curve import noise_of, robust_trend, window_for
+from .plan import plan_schedule
 
 SKIP_START = 10
 MIN_POINTS = 5
@@ -136,6 +139,34 @@ class RangeTestResult:
         max_lr = reading.lrs[max_index]
         base_lr = max(min(math.exp(start), max_lr / BOUNDS_RATIO), reading.lrs[0])
         return base_lr, max_lr
+
+    def schedule(self, *, epochs: int, steps_per_epoch: int, mode: str = "triangular", metric: str | None = None,
+                 skip_start: int | None = None, higher_is_better: bool | None = None, **options: Any) -> Schedule:
+        """A plan between the suggested bounds: a core schedule for `epochs` epochs that ends on a cycle boundary.
+
+        The bounds are `suggest_bounds` (`metric`, `skip_start` and `higher_is_better` are passed to it); the
+        step size is 2 to 8 epochs with a whole number of cycles in `epochs` (see
+        `clr_core.range_test.plan.plan_schedule`). The default mode is ``'triangular'`` for now; the
+        evaluation of the modes on the range test's panel will choose it.
+
+        Args:
+            epochs: the length of the run in epochs, an int >= 1 (>= 4 for a cyclic mode).
+            steps_per_epoch: optimizer steps per epoch, an int >= 1.
+            mode: ``'triangular'``, ``'triangular2'``, ``'exp_range'`` (a `CyclicSchedule` whose ``lr_range()``
+                is the suggested pair) or ``'one_cycle'`` (a `OneCycle` from the suggested ``base_lr`` up to
+                the suggested ``max_lr``, over the whole run).
+            metric: read this curve instead of the training loss (see `suggest_bounds`).
+            skip_start: steps to leave out at the start (see `suggest_bounds`).
+            higher_is_better: the metric's direction (see `suggest_bounds`).
+            **options: further arguments of the schedule: ``gamma`` (required with ``'exp_range'``),
+                ``waveform``; ``pct_start``, ``anneal_strategy``, ... with ``'one_cycle'``.
+
+        Raises:
+            ValueError: no bounds (see `suggest_bounds`), or `epochs` too short for a cycle of 2 epochs a half
+                (the message suggests ``mode='one_cycle'``).
+        """
+        bounds = self.suggest_bounds(metric=metric, skip_start=skip_start, higher_is_better=higher_is_better)
+        return plan_schedule(bounds, epochs=epochs, steps_per_epoch=steps_per_epoch, mode=mode, **options)
 
     def suggest_lr(self, method: str = "steepest", *, skip_start: int | None = None) -> float:
         """One lr for a fixed-lr run, read from the smoothed loss (the module's rules 1-4 apply).

@@ -101,7 +101,7 @@ def test_reset_and_load_carry_the_momentum_with_the_lr():
     assert state.momentums == [0.8, 0.5]
     assert state.history["momentum_group1"][4:] == pytest.approx([0.6, 0.5 + 0.1 * 2 / 3, 0.5 + 0.1 / 3])
     fresh = ScheduleState([CyclicSchedule(0.01, 0.1, step_size=3)] * 2, momentum=[(0.8, 0.9), (0.5, 0.6)])
-    fresh.load_state_dict(state.state_dict())
+    fresh.load_state_dict(state.state_dict(), plan="saved")
     for copy in (state, fresh):
         for _ in range(5):
             copy.step()
@@ -137,7 +137,7 @@ def test_the_stepped_momentum_is_exactly_the_momentum_schedules_value(groups):
             state.reset(**({"max_lr": 0.3} if groups == "one schedule, a pair each" else {}))
         if k == 7:
             copy = ScheduleState(schedules, momentum=pairs)
-            copy.load_state_dict(state.state_dict())
+            copy.load_state_dict(state.state_dict(), plan="saved")
             state = copy
         if state.ended:
             break

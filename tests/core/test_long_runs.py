@@ -80,7 +80,7 @@ def test_resume_is_exact_in_every_mode(keep):
         state.reset(max_lr=0.004)
     saved = json.loads(json.dumps(resumed.state_dict()))  # plain data, through JSON
     resumed = ScheduleState(SCHEDULE, keep_history=keep)
-    resumed.load_state_dict(saved)
+    resumed.load_state_dict(saved, plan="saved")
     assert [resumed.step(loss=1.0) for _ in range(40)] == [straight.step(loss=1.0) for _ in range(40)]
     assert resumed.history == straight.history and resumed.state_dict() == straight.state_dict()
     assert len(straight.history.get("lr", [])) == {True: 70, False: 0, 7: 7}[keep]

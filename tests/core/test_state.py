@@ -115,7 +115,7 @@ def test_restore_then_n_steps_equals_n_more_steps_of_the_original(mode, before, 
         original.step(loss=float(k))
     saved = json.loads(json.dumps(original.state_dict()))  # plain data only
     restored = build()
-    restored.load_state_dict(saved)
+    restored.load_state_dict(saved, plan="saved")
     assert run(restored, after) == run(original, after)
     assert restored.state_dict() == original.state_dict()
 
@@ -188,7 +188,7 @@ def test_groups_that_share_a_schedule_keep_sharing_it_after_reset_and_load():
     first, second, third = state.schedules
     assert first is second and first is not third and (first.max_lr, third.max_lr) == (0.5, 3.0)
     fresh = ScheduleState([shared, shared, CyclicSchedule(0.2, 2.0, step_size=4)])
-    fresh.load_state_dict(state.state_dict())
+    fresh.load_state_dict(state.state_dict(), plan="saved")
     assert fresh.schedules[0] is fresh.schedules[1] and fresh.schedules[0].max_lr == 0.5
 
 
