@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import statistics
 import sys
 import time
@@ -42,7 +43,8 @@ import torch
 from eval_panel import Problem, TorchSide
 from methods_panel import problems
 
-from clr_core import RangeTestResult, RangeTestWarning, Schedule
+from clr_core import RangeTestResult, RangeTestWarning
+from clr_core.range_test import combine_range_tests
 from clr_torch import range_test
 
 EPOCHS = 8
@@ -92,6 +94,7 @@ class Tensors:
 class Method:
     name: str
     runs: list[Run] = field(default_factory=list)
+    max_lrs: list[float] = field(default_factory=list)  # the plan's peak lr, per seed
     notes: list[str] = field(default_factory=list)
 
 
@@ -183,39 +186,44 @@ def train(problem: Tensors, seed: int, model: torch.nn.Module, optimizer: torch.
     return finish(problem, model, starting_loss, total)
 
 
-def sweep(problem: Tensors, seed: int, optimizer_name: str) -> RangeTestResult:
-    """The range test at its defaults, on this seed's model and a batch order of its own."""
+def sweep(problem: Tensors, seed: int, optimizer_name: str, order: int = 0) -> RangeTestResult:
+    """The range test at its defaults, on this seed's model and a batch order of its own (one per `order`)."""
     model = model_for(problem, seed)
     optimizer = optimizer_for(optimizer_name, model, 1e-3)
-    return range_test(model, optimizer, problem.loss, Forever(problem, 500 + seed))
+    return range_test(model, optimizer, problem.loss, Forever(problem, 500 + 100 * order + seed))
 
 
-def plan(result: RangeTestResult, problem: Tensors, mode: str | None) -> Schedule:
-    """``result.schedule(...)`` with `mode` (None: its default)."""
-    options = {} if mode is None else {"mode": mode}
-    return result.schedule(epochs=EPOCHS, steps_per_epoch=steps_per_epoch(problem), **options)
+def run_plans(problem: Tensors, seed: int, optimizer_name: str, variants: list[tuple[str | None, int]],
+              methods: dict[str, Method]) -> None:
+    """Train the plan of each ``(mode, repeats)`` of `variants`.
 
-
-def run_plan(problem: Tensors, seed: int, optimizer_name: str, modes: list[str | None],
-             methods: dict[str, Method]) -> None:
-    result = sweep(problem, seed, optimizer_name)
+    Mode None is `RangeTestResult.schedule`'s default; repeats > 1 plans between the median bounds of that
+    many sweeps over other batch orders (`combine_range_tests`).
+    """
+    sweeps = max(repeats for _, repeats in variants)
+    results = [sweep(problem, seed, optimizer_name, order) for order in range(sweeps)]
     label = "SGD" if optimizer_name == "sgd" else "AdamW"
-    for mode in modes:
-        method = methods.setdefault(f"{label} + plan{'' if mode is None else f' ({mode})'}",
-                                    Method(f"{label} + plan{'' if mode is None else f' ({mode})'}"))
+    for mode, repeats in variants:
+        details = [*([] if mode is None else [mode]), *([] if repeats == 1 else [f"median of {repeats} sweeps"])]
+        name = f"{label} + plan" + (f" ({', '.join(details)})" if details else "")
+        method = methods.setdefault(name, Method(name))
+        spent = sum(len(result.lrs) for result in results[:repeats])
+        options = {} if mode is None else {"mode": mode}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RangeTestWarning)
             try:
-                schedule = plan(result, problem, mode)
+                planner = results[0] if repeats == 1 else combine_range_tests(results[:repeats])
+                schedule = planner.schedule(epochs=EPOCHS, steps_per_epoch=steps_per_epoch(problem), **options)
             except ValueError as reason:
                 method.notes.append(f"seed {seed}: no plan: {reason}")
-                method.runs.append(Run(0.0 if problem.classes else -1.0, True, len(result.lrs)))
+                method.runs.append(Run(0.0 if problem.classes else -1.0, True, spent))
                 continue
         method.notes.extend(f"seed {seed}: {warning.message}" for warning in caught)
+        method.max_lrs.append(max(schedule.lr_at(step) for step in range(EPOCHS * steps_per_epoch(problem))))
         model = model_for(problem, seed)
         run = train(problem, seed, model, optimizer_for(optimizer_name, model, schedule.lr_at(0)),
                     lr_at=schedule.lr_at)
-        run.steps += len(result.lrs)
+        run.steps += spent
         method.runs.append(run)
 
 
@@ -235,13 +243,13 @@ def run_schedule_free(problem: Tensors, seed: int) -> Run:
     return train(problem, seed, model, AdamWScheduleFree(model.parameters()), schedule_free=True)
 
 
-def evaluate(problem: Tensors, seeds: int, modes: list[str | None]) -> dict[str, Method]:
+def evaluate(problem: Tensors, seeds: int, variants: list[tuple[str | None, int]]) -> dict[str, Method]:
     methods: dict[str, Method] = {}
     grid = {lr: Method(f"SGD fixed lr {lr:.3g}") for lr in replace(problem.problem, optimizer="sgd").grid}
     prodigy, schedule_free = Method("Prodigy + cosine"), Method("schedule-free AdamW")
     for seed in range(seeds):
         for optimizer_name in ("sgd", "adamw"):
-            run_plan(problem, seed, optimizer_name, modes, methods)
+            run_plans(problem, seed, optimizer_name, variants, methods)
         prodigy.runs.append(run_prodigy(problem, seed))
         schedule_free.runs.append(run_schedule_free(problem, seed))
         for lr, method in grid.items():
@@ -264,29 +272,32 @@ def within_noise(ours: Method, reference: Method) -> tuple[float, float, bool]:
     return mean, allowance, mean > -allowance
 
 
-def show(problem: Tensors, methods: dict[str, Method], seconds: float) -> dict[str, bool]:
+def show(problem: Tensors, methods: dict[str, Method], seconds: float) -> dict[str, tuple[bool, bool]]:
+    """Print the problem's table; per plan: (within noise of its reference, no collapse)."""
     total = EPOCHS * steps_per_epoch(problem)
     seeds = len(methods["best fixed"].runs)
     kind = "accuracy" if problem.classes else "R^2"
     chance = f", chance {problem.chance:.3f}" if problem.classes else ""
     print(f"\n{problem.problem.name}: {kind}, {seeds} seeds, {total} training steps{chance} ({seconds:.0f} s)")
-    print(f"  {'method':<34} {'mean':>7} {'worst':>7} {'collapses':>9} {'steps':>6}")
-    for method in methods.values():
+    print(f"  {'method':<44} {'mean':>6} {'worst':>6} {'collapses':>9} {'steps':>6}  vs reference (allowance)"
+          f"   peak lr: median (spread)")
+    verdicts = {}
+    for key, method in methods.items():
         scores = [run.score for run in method.runs]
         collapses = sum(run.collapsed for run in method.runs)
         steps = statistics.fmean(run.steps for run in method.runs)
-        print(f"  {method.name:<34} {statistics.fmean(scores):7.3f} {min(scores):7.3f} {collapses:>5}/{seeds:<3} "
-              f"{steps:6.0f}")
-    verdicts = {}
-    for ours, reference in (("AdamW + plan", "Prodigy + cosine"), ("SGD + plan", "best fixed")):
-        mean, allowance, ok = within_noise(methods[ours], methods[reference])
-        verdicts[ours] = ok
-        print(f"  {ours} - {methods[reference].name}: {mean:+.3f} (allowance {allowance:.3f}) -> "
-              f"{'within noise' if ok else 'WORSE'}")
-    for label in ("SGD + plan", "AdamW + plan"):
-        verdicts[f"{label} no collapse"] = not any(run.collapsed for run in methods[label].runs)
+        line = (f"  {method.name:<44} {statistics.fmean(scores):6.3f} {min(scores):6.3f} {collapses:>5}/{seeds:<3} "
+                f"{steps:6.0f}")
+        if "+ plan" in key:
+            reference = methods["Prodigy + cosine" if key.startswith("AdamW") else "best fixed"]
+            mean, allowance, ok = within_noise(method, reference)
+            verdicts[key] = (ok, collapses == 0)
+            peak = f"{statistics.median(method.max_lrs):.3g} ({max(method.max_lrs) / min(method.max_lrs):.1f}x)" \
+                if method.max_lrs else "-"
+            line += f"  {mean:+.3f} ({allowance:.3f}) {'ok' if ok else 'WORSE'}   {peak}"
+        print(line)
     for method in methods.values():
-        for note in dict.fromkeys(method.notes):
+        for note in list(dict.fromkeys(method.notes))[:4]:
             print(f"    note ({method.name}): {note[:160]}")
     return verdicts
 
@@ -298,23 +309,37 @@ def main() -> int:
     parser.add_argument("--problems", nargs="+", default=None, help="names (prefixes) of panel problems to run")
     arguments = parser.parse_args()
     seeds = arguments.seeds or (10 if arguments.full else 3)
-    modes: list[str | None] = [None, "triangular", "one_cycle"] if arguments.full else [None, "one_cycle"]
+    variants: list[tuple[str | None, int]] = [(None, 1), ("one_cycle", 1), (None, 3)]
+    if arguments.full:
+        variants.append(("one_cycle", 3))
     torch.set_num_threads(1)
     panel = [Tensors.of(problem) for problem in problems()
              if arguments.problems is None or any(problem.name.startswith(name) for name in arguments.problems)]
-    tally: dict[str, int] = {}
+    tally: dict[str, list[int]] = {}
     for problem in panel:
         started = time.perf_counter()
-        methods = evaluate(problem, seeds, modes)
-        for key, ok in show(problem, methods, time.perf_counter() - started).items():
-            tally[key] = tally.get(key, 0) + ok
+        methods = evaluate(problem, seeds, variants)
+        for key, (ok, intact) in show(problem, methods, time.perf_counter() - started).items():
+            counts = tally.setdefault(key, [0, 0])
+            counts[0] += ok
+            counts[1] += intact
     count = len(panel)
-    print(f"\nTargets over {count} problems, {seeds} seeds:")
-    print(f"  AdamW + plan within noise of Prodigy + cosine: {tally['AdamW + plan']} of {count} (target >= 5 of 6)")
-    print(f"  SGD + plan within noise of the best fixed SGD lr: {tally['SGD + plan']} of {count} (target >= 5 of 6)")
-    for label in ("SGD + plan", "AdamW + plan"):
-        print(f"  {label}: no collapse on {tally[f'{label} no collapse']} of {count} problems (target: all)")
+    print(f"\nTargets over {count} problems, {seeds} seeds (within noise: of Prodigy + cosine for AdamW, of the best "
+          f"fixed SGD lr for SGD; target >= 5 of 6; no collapse: target all):")
+    for key, (ok, intact) in tally.items():
+        print(f"  {key:<44} within noise on {ok} of {count}, no collapse on {intact} of {count}")
+    run_docs_example()
     return 0
+
+
+def run_docs_example() -> None:
+    """Run the example of docs/choosing.md that cycles Prodigy's lr multiplier (it needs prodigyopt)."""
+    page = Path(__file__).resolve().parents[1] / "docs" / "choosing.md"
+    blocks = re.findall(r"^```python\n(# requires: prodigyopt\n.*?)^```", page.read_text(encoding="utf-8"),
+                        re.MULTILINE | re.DOTALL)
+    for number, block in enumerate(blocks, start=1):
+        exec(compile(block, f"docs/choosing.md prodigyopt block {number}", "exec"), {"__name__": "__docs__"})
+    print(f"\ndocs/choosing.md: {len(blocks)} example(s) with Prodigy ran")
 
 
 if __name__ == "__main__":
