@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import _checks
 from ..schedules.base import Schedule
 from .plan import plan_schedule
 from .result import RangeTestResult
@@ -50,8 +49,8 @@ class CombinedBounds:
         return plan_schedule(self.bounds(), epochs=epochs, steps_per_epoch=steps_per_epoch, mode=mode, **options)
 
 
-def combine_range_tests(results: Sequence[RangeTestResult], *, metric: str | None = None, skip_start: int | None = None,
-            higher_is_better: bool | None = None, plateau_fraction: float = 0.05) -> CombinedBounds:
+def combine_range_tests(results: Sequence[RangeTestResult], *, metric: str | None = None,
+                        skip_start: int | None = None, higher_is_better: bool | None = None) -> CombinedBounds:
     """The median of the bounds several range tests suggest, each read by `RangeTestResult.suggest_bounds`.
 
     Tests that give no answer are counted in ``refused`` and left out, so one sweep that saw nothing does not
@@ -62,7 +61,6 @@ def combine_range_tests(results: Sequence[RangeTestResult], *, metric: str | Non
         metric: the curve to read (see `RangeTestResult.suggest_bounds`).
         skip_start: steps to leave out at the start of each curve.
         higher_is_better: the metric's direction.
-        plateau_fraction: see `RangeTestResult.suggest_bounds`.
 
     Raises:
         ValueError: no results, or no test gave an answer (the message is the first test's reason).
@@ -89,14 +87,11 @@ def combine_range_tests(results: Sequence[RangeTestResult], *, metric: str | Non
     for index, result in enumerate(results):
         if not isinstance(result, RangeTestResult):
             raise TypeError(f"results[{index}] must be a RangeTestResult, got {type(result).__name__}")
-    _checks.finite("plateau_fraction", plateau_fraction, low=0.0, low_inclusive=False, high=1.0,
-                   range_text="in (0, 1)")
     each: list[tuple[float, float]] = []
     reasons: list[str] = []
     for result in results:
         try:
-            each.append(result.suggest_bounds(metric=metric, skip_start=skip_start, higher_is_better=higher_is_better,
-                                              plateau_fraction=plateau_fraction))
+            each.append(result.suggest_bounds(metric=metric, skip_start=skip_start, higher_is_better=higher_is_better))
         except ValueError as reason:
             reasons.append(str(reason))
     if not each:
