@@ -118,7 +118,7 @@ def _bars(count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]
         for k in range(-length // 2, length // 2 + 1):
             r, c = [(row, column + k), (row + k, column), (row + k, column + k), (row + k, column - k)][label]
             if 0 <= r < 12 and 0 <= c < 12:
-                image[r, c] += 1.5
+                image[r, c] += 2.5
     return images.reshape(count, 144), labels
 
 

@@ -7,6 +7,7 @@ given `path`, also saves it as PNG. matplotlib is an optional extra: without it 
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -96,7 +97,10 @@ def plot_range_test(result: RangeTestResult, *, metric: str | None = None, title
     """A range test's curve against lr on a log axis, raw and as the robust trend, with the bounds shaded.
 
     The trend is what the suggestions read; `metric` draws that curve of ``result.metrics`` and its bounds
-    (Smith's accuracy method) instead of the loss.
+    (Smith's accuracy method) instead of the loss. The y-axis shows the whole fall to scale: from zero (or
+    the curve's lowest value, when lower) to the curve's top, so a fall of 2% looks like 2%; for a loss,
+    the blow-up past the bounds is cut off. A darker band around each bound is its uncertainty
+    (`RangeTestResult.bounds_uncertainty`).
 
     When no bounds can be suggested the figure says why instead.
     """
@@ -112,23 +116,36 @@ def plot_range_test(result: RangeTestResult, *, metric: str | None = None, title
     axes.set(xlabel="learning rate (log scale)", ylabel=name, title=title)
     axes.grid(alpha=0.3, which="both")
     try:
+        trend_lrs, trend = result.trend(metric)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RangeTestWarning)
             base_lr, max_lr = result.suggest_bounds(metric=metric)
-        trend_lrs, trend = result.trend(metric)
+        bands = result.bounds_uncertainty(metric=metric)
     except ValueError as reason:
         axes.text(0.02, 0.02, f"no bounds suggested: {reason}", transform=axes.transAxes, fontsize=8, wrap=True)
+        finite = [value for value in raw if math.isfinite(value)]
+        if finite:  # a loss: up to its highest value before its lowest (where a fall would start), not a blow-up
+            lowest = finite.index(min(finite))
+            _to_scale(axes, min(finite), max(finite[:lowest + 1]) if name.endswith("loss") else max(finite))
     else:
         axes.plot(trend_lrs, trend, color="tab:blue", label=f"robust trend of the {name}")
-        low, high = min(trend), max(trend)
-        if metric is None:  # a loss: its fall in full, not the blow-up after it
-            high = max(value for lr, value in zip(trend_lrs, trend) if lr <= max_lr)
-        axes.set_ylim(low - 0.15 * (high - low), high + 0.15 * (high - low))
+        # a loss: its fall in full, not the blow-up after the bounds; any other curve: all of it
+        top = max(value for lr, value in zip(trend_lrs, trend) if lr <= max_lr) if name.endswith("loss") else max(trend)
+        _to_scale(axes, min(trend), top)
         axes.axvspan(base_lr, max_lr, color="tab:green", alpha=0.15,
                      label=f"suggested bounds {base_lr:.2g} .. {max_lr:.2g}")
+        for (low, high), label in zip(bands, (None, "uncertainty of each bound (trend noise)")):
+            axes.axvspan(low, high, color="tab:green", alpha=0.35, label=label)
         for lr in (base_lr, max_lr):
             axes.axvline(lr, color="tab:green", linestyle="--", linewidth=1)
         for warning in caught:
             axes.text(0.02, 0.02, str(warning.message), transform=axes.transAxes, fontsize=8, wrap=True)
     axes.legend(loc="best")
     return _finish(figure, path)
+
+
+def _to_scale(axes: Any, low: float, high: float) -> None:
+    """Y limits from zero (or `low`, when below zero) to `high`, with a small margin: a fall is seen to scale."""
+    bottom = min(0.0, low)
+    margin = 0.05 * (high - bottom) if high > bottom else 1.0
+    axes.set_ylim(bottom - (margin if bottom < 0 else 0.0), high + margin)

@@ -72,16 +72,19 @@ def test_the_test_stops_when_the_loss_diverges_or_is_not_finite():
         nan_test.record(1.0)
 
 
+CLIFF = 10 ** (-1 + math.sqrt(0.15))  # where valley_loss is back at 2, its level before the fall: lr 0.244
+
+
 def test_suggestions_on_a_known_curve():
     test = RangeTest(RangeSweep(1e-6, 10.0, num_iter=400), beta=0.0)
     run(test)
     result = test.result()
     base_lr, max_lr = result.suggest_bounds()
-    assert 1e-4 / 1.3 < base_lr < 1e-4 * 1.3  # the straight fall on log(lr), followed back to the plateau
-    # within 5% of the fall from the minimum at 1e-1 is 10 ** -1.15 = 0.071; smoothing over a tenth of the
-    # points (0.7 decades here) rounds the sharp bottom, which moves that point a little earlier
-    assert 0.04 < max_lr < 0.1
-    assert 0.06 < result.lr_at_minimum() < 0.11  # the same rounding: the rise after it is steeper
+    # the cliff, read on the trend (smoothing over a tenth of the points rounds the parabola a little)
+    assert CLIFF / 8 / 1.05 < max_lr < CLIFF / 8 * 1.05
+    assert base_lr == pytest.approx(max_lr / 4)
+    # smoothing over 0.8 decades rounds the sharp bottom at 1e-1, which moves its lowest point a little earlier
+    assert 0.06 < result.lr_at_minimum() < 0.11
     assert result.suggest_lr("minimum/10") == pytest.approx(result.lr_at_minimum() / 10)
     assert 1e-4 <= result.suggest_lr("steepest") <= 1e-1  # the fall is a straight line on log(lr)
     assert 1e-3 < result.suggest_lr("valley") < 1e-1
@@ -90,47 +93,79 @@ def test_suggestions_on_a_known_curve():
 def test_no_suggestion_without_a_reason():
     flat = RangeTest(RangeSweep(1e-3, 1.0, num_iter=50))
     run(flat, lambda lr: 1.0)
-    with pytest.raises(ValueError, match="the smoothed loss never fell by more than its noise"):
+    with pytest.raises(ValueError, match=r"the smoothed loss fell only 0.0% of its starting level \(less than 5%\) "
+                                         r"between lr 0.00409 and 1: the test saw no learning. Check that the targets"):
         flat.result().suggest_bounds()
     short = RangeTest(RangeSweep(1e-3, 1.0, num_iter=4))
     run(short)
     with pytest.raises(ValueError, match="recorded 4 finite loss values after the first 0 steps; at least 5"):
         short.result().suggest_lr()
     exploding = RangeTest(RangeSweep(1e-3, 1.0, num_iter=100), beta=0.5)
-    run(exploding, lambda lr: 1.0 + 1e3 * lr**2)
+    run(exploding, lambda lr: 1.0 + 1e3 * lr)  # worse from the first step on
     assert exploding.result().stopped_early
-    with pytest.raises(ValueError, match="the smoothed loss only rose .* the sweep diverged at once; lower start_lr"):
+    with pytest.raises(ValueError, match=r"the smoothed loss only rose from the first lr read \(0.00152\) until the "
+                                         r"sweep stopped at lr 0.00756: the sweep diverged at once; lower start_lr"):
         exploding.result().suggest_bounds()
+
+
+def test_a_flat_loss_that_diverges_later_is_no_learning_not_a_divergence_at_once():
+    test = RangeTest(RangeSweep(1e-3, 1.0, num_iter=100), beta=0.5)
+    run(test, lambda lr: 1.0 + 1e3 * lr**2)  # flat to 1e-2, then blowing up: nothing was ever learned
+    assert test.result().stopped_early
+    with pytest.raises(ValueError) as caught:
+        test.result().suggest_bounds()
+    message = str(caught.value)
+    assert message.startswith("the smoothed loss fell only 0.0% of its starting level (less than 5%) between lr "
+                              "0.00201 and 0.0614: the test saw no learning, and it diverged at lr 0.0614. Check")
+    assert "diverged at once" not in message
+
+
+def test_a_small_fall_is_no_learning_and_a_modest_one_warns():
+    def dip(depth: float):
+        return lambda lr: valley_loss(lr) if valley_loss(lr) > 2.0 else 2.0 - depth * (2.0 - valley_loss(lr)) / 1.5
+
+    # the loss falls from 2 by 2% and 4%, then blows up; the trend's rounded valley is a little shallower
+    for depth, share in ((0.04, "1.8%"), (0.08, "3.7%")):
+        test = RangeTest(RangeSweep(1e-6, 10.0, num_iter=400), beta=0.0)
+        run(test, dip(depth))
+        with pytest.raises(ValueError, match=f"the smoothed loss fell only {share} of its starting level .* the test "
+                                             f"saw no learning"):
+            test.result().suggest_bounds()
+    test = RangeTest(RangeSweep(1e-6, 10.0, num_iter=400), beta=0.0)
+    run(test, dip(0.16))  # 8%: a suggestion, with a caveat
+    with pytest.warns(RangeTestWarning, match=r"fell only 7.4% of its starting level: the test saw little learning"):
+        base_lr, max_lr = test.result().suggest_bounds()
+    assert base_lr == pytest.approx(max_lr / 4) and max_lr < 1.0
 
 
 def test_a_loss_still_falling_at_end_lr_warns_that_max_lr_is_a_lower_bound():
     test = RangeTest(RangeSweep(1e-6, 1e-2, num_iter=200))
     run(test)
-    with pytest.warns(RangeTestWarning, match=r"still improving at the end of the sweep \(lr 0.01\): max_lr is a "
-                                              r"lower bound; raise end_lr"):
+    with pytest.warns(RangeTestWarning, match=r"never came back to its starting level before the end of the sweep "
+                                              r"\(lr 0.01\): max_lr is a lower bound; raise end_lr"):
         base_lr, max_lr = test.result().suggest_bounds()
-    assert 1e-4 / 1.3 < base_lr < 1e-4 * 1.3 and max_lr > 5e-3
+    assert (base_lr, max_lr) == pytest.approx((1e-2 / 32, 1e-2 / 8))  # the last lr read stands in for the cliff
 
 
-def test_a_loss_already_falling_at_start_lr_warns_and_base_lr_is_near_the_first_lr_read():
+def test_a_loss_already_falling_at_start_lr_warns_that_the_bounds_may_be_too_low():
     test = RangeTest(RangeSweep(1e-3, 10.0, num_iter=200))
     run(test)
     with pytest.warns(RangeTestWarning, match="already improving where it was first read .* lower start_lr"):
-        base_lr, _ = test.result().suggest_bounds()
-    lrs = test.result().lrs  # 190 points read, a window of 19: the onset is within it, past the start window
-    assert lrs[10] <= base_lr * (1 + 1e-12) and base_lr <= lrs[10 + 19]
+        base_lr, max_lr = test.result().suggest_bounds()
+    # its start level is the loss at the first lr read, below the plateau at 2: the cliff comes earlier
+    assert max_lr < CLIFF / 8 and base_lr == pytest.approx(max_lr / 4)
 
 
 def test_a_second_dip_after_the_blow_up_is_not_taken_for_the_best():
-    def curve(lr: float) -> float:  # the textbook valley, a blow-up to 1.5, then a deeper dip at huge lrs
+    def curve(lr: float) -> float:  # the textbook valley, a blow-up to 3, then a deeper dip at huge lrs
         x = math.log10(lr)
-        return valley_loss(lr) if x < -0.6 else max(0.1, 2.1 - 2 * (x + 0.6))
+        return valley_loss(lr) if x < -0.5 else 3.0 if x < 0 else max(0.1, 3.0 - 3 * x)
 
     test = RangeTest(RangeSweep(1e-6, 10.0, num_iter=400), diverge_factor=1e9)
     run(test, curve)
     assert min(test.result().losses[-20:]) < 0.5  # the later dip is deeper than the valley
     base_lr, max_lr = test.result().suggest_bounds()
-    assert 1e-4 / 1.3 < base_lr < 1e-4 * 1.3 and 0.03 < max_lr < 0.1  # the valley at 1e-1, rounded
+    assert CLIFF / 8 / 1.1 < max_lr < CLIFF / 8 * 1.1 and base_lr == pytest.approx(max_lr / 4)
 
 
 def noisy_quadratic(start_lr: float, seed: int, num_iter: int = 200, noisy_first: int = 6) -> RangeTest:
@@ -157,14 +192,70 @@ def test_bounds_ignore_noisy_first_batches_and_do_not_move_with_start_lr():
     for seed in range(3):
         bounds = {start: noisy_quadratic(start, seed).result().suggest_bounds() for start in (1e-7, 1e-6, 1e-5)}
         bases, maxima = [b for b, _ in bounds.values()], [m for _, m in bounds.values()]
-        assert max(bases) / min(bases) <= 2 and max(maxima) / min(maxima) <= 2, bounds
-        assert all(5e-4 < base < 3e-3 for base in bases), bounds  # where the fall really starts, not start_lr
-        assert all(0.02 < top < 0.5 for top in maxima), bounds
+        assert max(bases) / min(bases) <= 1.5 and max(maxima) / min(maxima) <= 1.5, bounds
+        assert all(0.5 / 8 / 1.5 < top < 0.5 / 8 * 1.5 for top in maxima), bounds  # it diverges past lr 0.5
+
+
+def test_the_uncertainty_of_the_bounds_comes_from_the_trends_noise():
+    clean = RangeTest(RangeSweep(1e-6, 10.0, num_iter=400), beta=0.0)
+    run(clean)
+    result = clean.result()
+    (base_low, base_high), (max_low, max_high) = result.bounds_uncertainty()
+    assert (base_low, max_low) == pytest.approx(result.suggest_bounds())  # no noise: no width
+    assert (base_high, max_high) == pytest.approx(result.suggest_bounds())
+    rng = random.Random(0)
+    noisy = RangeTest(RangeSweep(1e-6, 10.0, num_iter=400), beta=0.0, diverge_factor=1e9)
+    run(noisy, lambda lr: valley_loss(lr) * (1 + 0.1 * rng.gauss(0, 1)))
+    result = noisy.result()
+    base_lr, max_lr = result.suggest_bounds()
+    (base_low, base_high), (max_low, max_high) = result.bounds_uncertainty()
+    assert max_low < max_lr < max_high < 2 * max_low  # a band around the bound, from one sweep's noise
+    assert max_low / 1.5 < CLIFF / 8 < max_high * 1.5
+    assert (base_low, base_high) == pytest.approx((max_low / 4, max_high / 4))
+    with pytest.raises(ValueError, match="the test saw no learning"):
+        RangeTest(RangeSweep(1e-3, 1.0, num_iter=50)).run(lambda lr: 1.0).bounds_uncertainty()
+
+
+def logistic_regression(labels: str, seed: int) -> RangeTest:
+    """A real training loop in plain Python: SGD on a logistic regression over 5 features, batches of 16, with
+    the true labels (a linear rule) or random ones (nothing to learn but the class prior)."""
+    rng = random.Random(seed)
+    examples = [[rng.gauss(0, 1) for _ in range(5)] for _ in range(512)]
+    targets = [float(sum(x) > 0) if labels == "true" else float(rng.random() < 0.5) for x in examples]
+    weights = [rng.gauss(0, 0.1) for _ in range(6)]
+    test = RangeTest(RangeSweep(1e-5, 100.0, num_iter=200))
+
+    def step(lr: float) -> float:
+        batch = rng.sample(range(512), 16)
+        loss, gradient = 0.0, [0.0] * 6
+        for k in batch:
+            z = max(-30.0, min(30.0, weights[5] + sum(w * x for w, x in zip(weights, examples[k]))))
+            p = 1 / (1 + math.exp(-z))
+            loss -= math.log(p if targets[k] else 1 - p) if 1e-12 < p < 1 - 1e-12 else -30.0
+            for j, x in enumerate([*examples[k], 1.0]):
+                gradient[j] += (p - targets[k]) * x
+        for j in range(6):
+            weights[j] -= lr * gradient[j] / len(batch)
+        return loss / len(batch)
+
+    test.run(step)
+    return test
+
+
+def test_random_labels_are_told_as_no_learning_and_true_labels_give_bounds():
+    for seed in range(3):
+        with pytest.raises(ValueError, match=r"the smoothed loss fell only \d+\.\d% of its starting level .* the test "
+                                             r"saw no learning"):
+            logistic_regression("random", seed).result().suggest_bounds()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RangeTestWarning)  # a clear fall: no caveat either
+            base_lr, max_lr = logistic_regression("true", seed).result().suggest_bounds()
+        assert 0.1 < max_lr < 100 / 8 and base_lr == pytest.approx(max_lr / 4)
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(0.01, 100), min_size=5, max_size=120), st.floats(1e-7, 1e-2))
-def test_bounds_are_ordered_inside_the_sweep_or_refused_with_a_reason(losses, start_lr):
+def test_bounds_step_back_from_a_cliff_inside_the_sweep_or_are_refused_with_a_reason(losses, start_lr):
     test = RangeTest(RangeSweep(start_lr, start_lr * 1e5, num_iter=len(losses)), diverge_factor=1e9)
     for loss in losses:
         test.record(loss)
@@ -173,43 +264,67 @@ def test_bounds_are_ordered_inside_the_sweep_or_refused_with_a_reason(losses, st
         warnings.simplefilter("ignore", RangeTestWarning)
         try:
             base_lr, max_lr = result.suggest_bounds()
+            (base_low, base_high), (max_low, max_high) = result.bounds_uncertainty()
         except ValueError as reason:
-            assert "noise" in str(reason) or "diverged at once" in str(reason) or "at least 5" in str(reason)
+            assert "saw no learning" in str(reason) or "diverged at once" in str(reason) or "at least 5" in str(reason)
             return
     first_read = result.lrs[min(10, len(losses) // 5)]
-    assert start_lr < first_read <= base_lr * (1 + 1e-12) and base_lr <= max_lr <= start_lr * 1e5 * (1 + 1e-9)
-    assert base_lr <= max_lr / 3 * (1 + 1e-12) or base_lr == pytest.approx(first_read)
+    # the cliff lies between the first and the last lr read; the bounds step back from it by 8 and 32
+    assert first_read / 8 * (1 - 1e-9) <= max_lr <= result.lrs[-1] / 8 * (1 + 1e-9)
+    assert base_lr == pytest.approx(max_lr / 4)
+    assert max_low <= max_lr <= max_high and base_low <= base_lr <= base_high
 
 
 def accuracy_curve(lr: float) -> float:
-    """Smith's accuracy curve: 0.1 below 1e-4, rising to 0.9 at 1e-2, flat to 1e-1, falling after."""
+    """Smith's accuracy curve: 0.1 below 1e-4, rising to 0.9 at 1e-2, flat to 1e-1, back at 0.1 at 10**-0.2,
+    then 0 (a diverged model predicts one class)."""
     x = math.log10(lr)
-    return 0.1 if x < -4 else 0.1 + 0.4 * (x + 4) if x < -2 else 0.9 if x < -1 else max(0.1, 0.9 - (x + 1))
+    return 0.1 if x < -4 else 0.1 + 0.4 * (x + 4) if x < -2 else 0.9 if x < -1 else max(0.0, 0.9 - (x + 1))
 
 
-def test_the_accuracy_method_reads_bounds_from_a_metric_evaluated_every_k_steps():
-    test = RangeTest(RangeSweep(1e-6, 10.0, num_iter=301))
+def accuracy_method(training_loss) -> tuple[RangeTest, list]:
+    test = RangeTest(RangeSweep(1e-6, 10.0, num_iter=301), diverge_factor=1e9)
     seen = []
     lrs = []
 
     def train_step(lr: float) -> float:
         lrs.append(lr)
-        return 2.0
+        return training_loss(lr)
 
     def evaluate():
         return {"val_accuracy": accuracy_curve(lrs[-1]), "val_loss": 1 - accuracy_curve(lrs[-1])}
 
-    result = test.run(train_step, on_step=lambda steps, lr, loss: seen.append((steps, lr, loss)), evaluate=evaluate,
-                      eval_every=3)
-    assert seen == [(k + 1, lr, 2.0) for k, lr in enumerate(result.lrs)]
+    test.run(train_step, on_step=lambda steps, lr, loss: seen.append((steps, lr, loss)), evaluate=evaluate,
+             eval_every=3)
+    return test, seen
+
+
+def test_the_accuracy_method_reads_bounds_from_a_metric_evaluated_every_k_steps():
+    def training_loss(lr: float) -> float:
+        return valley_loss(lr / 10)  # its cliff at 2.44, past the accuracy's
+
+    test, seen = accuracy_method(training_loss)
+    result = test.result()
+    assert seen == [(k + 1, lr, training_loss(lr)) for k, lr in enumerate(result.lrs)]
     assert result.metric_steps == list(range(2, 301, 3)) + [300]
     base_lr, max_lr = result.suggest_bounds(metric="val_accuracy")
-    assert 1e-4 / 1.5 < base_lr < 1e-4 * 1.5 and 7e-3 < max_lr < 1.2e-2  # 95% of the rise: 10 ** -2.1
+    # the accuracy is back at its start level 0.1 at 10 ** -0.2, before the training loss's cliff
+    assert 10**-0.2 / 8 / 1.2 < max_lr < 10**-0.2 / 8 * 1.2 and base_lr == pytest.approx(max_lr / 4)
     assert result.suggest_bounds(metric="val_loss") == pytest.approx((base_lr, max_lr))  # lower is better
-    with pytest.raises(ValueError, match="the smoothed loss never fell"):
-        result.suggest_bounds()  # the training loss was flat
+    assert result.bounds_uncertainty(metric="val_accuracy")[1][0] == pytest.approx(max_lr)  # no noise, no width
+    earlier = accuracy_method(valley_loss)[0].result()  # the training loss's cliff at 0.244 comes first
+    assert earlier.suggest_bounds(metric="val_accuracy") == pytest.approx(earlier.suggest_bounds())
+    assert earlier.bounds_uncertainty(metric="val_accuracy") == earlier.bounds_uncertainty()
     with pytest.raises(ValueError, match=r"metric must be one of \['val_accuracy', 'val_loss'\] .* got 'acc'"):
         result.suggest_bounds(metric="acc")
+
+
+def test_a_metric_is_not_read_when_the_training_loss_learned_nothing():
+    result = accuracy_method(lambda lr: 2.0)[0].result()
+    for metric in (None, "val_accuracy", "val_loss"):
+        with pytest.raises(ValueError, match="the smoothed loss fell only 0.0% of its starting level .* the test saw "
+                                             "no learning"):
+            result.suggest_bounds(metric=metric)
 
 
 def test_metrics_must_keep_their_names_and_follow_a_step():

@@ -113,9 +113,11 @@ def test_torch_runner_reads_bounds_from_validation_accuracy(digits):
                         validation_data=val, metrics={"accuracy": accuracy}, eval_every=3)
     base_lr, max_lr = result.suggest_bounds(metric="val_accuracy")
     assert 1e-5 < base_lr < max_lr <= 10.0
-    rose = [value for step, value in zip(result.metric_steps, result.metrics["val_accuracy"])
-            if base_lr <= result.lrs[step] <= max_lr]
-    assert rose[-1] - rose[0] > 0.3  # between the bounds the accuracy really rose
+    between = [value for step, value in zip(result.metric_steps, result.metrics["val_accuracy"])
+               if base_lr <= result.lrs[step] <= max_lr]
+    first = result.metrics["val_accuracy"][0]
+    # between the bounds the model learns well: the accuracy has made most of its rise and has not collapsed
+    assert between and min(between) - first > 0.8 * (max(result.metrics["val_accuracy"]) - first)
 
 
 def test_torch_runner_starts_from_a_clean_optimizer_and_puts_a_tensor_lr_back_in_place(digits):
