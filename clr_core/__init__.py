@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from .history import History
 from .range_test import RangeSweep, RangeTest, RangeTestResult, RangeTestWarning
 from .schedules import (
+    WSD,
     Anneal,
     CosineRestarts,
     CyclicSchedule,
@@ -50,6 +51,7 @@ __all__ = [
     "Schedule",
     "ScheduleEnded",
     "ScheduleState",
+    "WSD",
     "ends_on_cycle_boundary",
     "epochs_to_steps",
     "exp_range",

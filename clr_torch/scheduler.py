@@ -17,7 +17,7 @@ from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-from clr_core import CyclicSchedule, History, Schedule, ScheduleState
+from clr_core import CyclicSchedule, History, RangeTestResult, Schedule, ScheduleState
 from clr_core.extend import checks
 
 from .groups import value_copy, write_value
@@ -158,6 +158,47 @@ class CyclicLR(LRScheduler):
         # writes the first lrs; last_epoch is ours to count, so the base class always sees a fresh start.
         super().__init__(optimizer, last_epoch=-1)
         self._refresh_bounds()
+
+    @classmethod
+    def from_range_test(cls, optimizer: Optimizer, result: RangeTestResult, *, epochs: int, steps_per_epoch: int,
+                        mode: str = "triangular", metric: str | None = None, skip_start: int | None = None,
+                        higher_is_better: bool | None = None, cycle_momentum: bool = False,
+                        base_momentum: Any = None, max_momentum: Any = None, keep_history: bool | int = True,
+                        **options: Any) -> CyclicLR:
+        """A scheduler running ``result.schedule(...)``: the range test's bounds, planned in epochs.
+
+        The step size is 2 to 8 epochs and `epochs` ends on a cycle boundary; ``mode='one_cycle'`` runs a
+        `clr_core.OneCycle` to the suggested ``max_lr`` instead (see `clr_core.RangeTestResult.schedule`, which
+        takes `epochs`, `steps_per_epoch`, `mode`, `metric`, `skip_start`, `higher_is_better` and the schedule's
+        `options`). Every param group runs the plan. Call ``scheduler.step()`` after each ``optimizer.step()``,
+        ``epochs * steps_per_epoch`` times in all.
+
+        Args:
+            optimizer: the optimizer whose param groups receive the lrs.
+            result: a `clr_core.RangeTestResult`, e.g. from `clr_torch.range_test`.
+            epochs: the length of the run in epochs.
+            steps_per_epoch: optimizer steps per epoch (``len(loader)``, or
+                `clr_core.steps_per_epoch` under gradient accumulation).
+            mode: ``'triangular'`` (default, for now), ``'triangular2'``, ``'exp_range'`` or ``'one_cycle'``.
+            metric: the curve to read (see `clr_core.RangeTestResult.suggest_bounds`).
+            skip_start: steps to leave out at the start of the curve.
+            higher_is_better: the metric's direction.
+            cycle_momentum: as in `CyclicLR` (defaults: (0.8, 0.9), or (0.85, 0.95) for one-cycle).
+            base_momentum: as in `CyclicLR`.
+            max_momentum: as in `CyclicLR`.
+            keep_history: as in `CyclicLR`.
+            **options: further arguments of the schedule (``gamma``, ``waveform``, ``pct_start``, ...).
+
+        Raises:
+            ValueError: no bounds, or a run too short for a cycle (the message suggests ``mode='one_cycle'``).
+        """
+        if not isinstance(result, RangeTestResult):
+            raise TypeError(f"result must be a clr_core.RangeTestResult (what clr_torch.range_test returns), got "
+                            f"{type(result).__name__}")
+        schedule = result.schedule(epochs=epochs, steps_per_epoch=steps_per_epoch, mode=mode, metric=metric,
+                                   skip_start=skip_start, higher_is_better=higher_is_better, **options)
+        return cls(optimizer, schedule=schedule, cycle_momentum=cycle_momentum, base_momentum=base_momentum,
+                   max_momentum=max_momentum, keep_history=keep_history)
 
     @property
     def state(self) -> ScheduleState:
@@ -323,12 +364,16 @@ class CyclicLR(LRScheduler):
             "momentum": None if self._momentum is None else self._momentum.state_dict(),
         }
 
-    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+    def load_state_dict(self, state_dict: Mapping[str, Any], plan: str | None = None) -> None:
         """Continue exactly where a scheduler built with the same arguments saved `state_dict()`.
 
-        Adopts everything the state holds as data (counters, history, bounds changed by a reset, momentum
-        bounds); a custom `scale_fn` comes from this scheduler and must have the saved name. Writes the
-        restored lrs into the optimizer, so loading before or after the optimizer's state gives the same.
+        Adopts the counters and the history, and the plan `plan` chooses (see
+        `clr_core.ScheduleState.load_state_dict`): ``'saved'`` continues the saved schedules and momentum
+        bounds (bounds changed by a reset included; a custom `scale_fn` comes from this scheduler and must have
+        the saved name); ``'current'`` continues this scheduler's own schedules and momentum bounds from the
+        saved counters, so the lr jumps at the seam to the new plan's lr at that count; None (the default)
+        continues the saved plan and warns once, naming both, when it differs from the one built. Writes
+        the restored lrs into the optimizer, so loading before or after the optimizer's state gives the same.
 
         Raises:
             ValueError: not a state of this class, or one that does not fit this scheduler (another custom
@@ -347,8 +392,9 @@ class CyclicLR(LRScheduler):
             saved, own = ("on", "off") if saved_momentum is not None else ("off", "on")
             raise ValueError(f"cannot load: the saved scheduler had momentum cycling {saved} but this one has it "
                              f"{own}; build it with cycle_momentum={saved == 'on'} before loading")
-        bounds = None if self._momentum is None else self._momentum.checked_state(saved_momentum)
-        self._state.load_state_dict(state_dict.get("schedule_state"))
+        keep_own = plan == "current"
+        bounds = None if self._momentum is None or keep_own else self._momentum.checked_state(saved_momentum)
+        self._state.load_state_dict(state_dict.get("schedule_state"), plan=plan)
         if self._momentum is not None and bounds is not None:  # checked above: adopting them cannot fail
             self._momentum.adopt(bounds)
             self._state.set_momentum(self._momentum.bounds)

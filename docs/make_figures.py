@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from clr_core import (
+    WSD,
     CosineRestarts,
     CyclicSchedule,
     OneCycle,
@@ -48,6 +49,9 @@ def figures() -> dict[str, tuple]:
         "cosine_restarts.png": ([CosineRestarts(0.006, period=1_000, period_mult=2, min_lr=0.001),
                                  CosineRestarts(0.006, period=2_000, min_lr=0.001, decay=0.7)],
                                 ["period 1000, period_mult 2", "period 2000, decay 0.7"], "CosineRestarts (SGDR)"),
+        "wsd.png": ([WSD(0.006, ITERATIONS, 1_000, 3_000), WSD(0.006, ITERATIONS, 1_000, 3_000, shape="linear"),
+                     WSD(0.006, ITERATIONS, 1_000, 3_000).cooldown_from(5_000, 1_500)],
+                    ["1-sqrt decay", "linear decay", "cooldown_from(5000, 1500)"], "WSD: warmup, stable, decay"),
     }
 
 

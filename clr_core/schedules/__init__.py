@@ -1,7 +1,7 @@
 """Schedule kinds, each an immutable value with a checked `lr_at`. Re-exports only.
 
-The cyclic policy, its compositions (joins, anneals, warmup, one-cycle, restarts), scale functions and
-momentum schedules.
+The cyclic policy, its compositions (joins, anneals, warmup, one-cycle, restarts, warmup-stable-decay), scale
+functions and momentum schedules.
 """
 
 from .anneal import Anneal
@@ -13,6 +13,7 @@ from .one_cycle import OneCycle
 from .restarts import CosineRestarts
 from .scale import exp_range, register_scale_fn, triangular, triangular2
 from .warmup import warmup
+from .wsd import WSD
 
 __all__ = [
     "Anneal",
@@ -24,6 +25,7 @@ __all__ = [
     "Schedule",
     "ScheduleBase",
     "ScheduleEnded",
+    "WSD",
     "exp_range",
     "momentum_bounds",
     "momentum_for",

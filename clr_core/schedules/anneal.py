@@ -1,4 +1,4 @@
-"""`Anneal`: one value moving to another over a number of steps, linearly or along half a cosine."""
+"""`Anneal`: one value moving to another over a number of steps: linearly, along half a cosine, or as 1 - sqrt."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .. import _checks
 from .._ops import ArrayOps
 from .base import ScheduleBase, register_schedule_kind
 
-SHAPES = ("linear", "cosine")
+SHAPES = ("linear", "cosine", "1-sqrt")
 
 
 @register_schedule_kind
@@ -19,14 +19,17 @@ class Anneal(ScheduleBase):
     """`start` at iteration 0 to `end` at iteration `steps`, then `end` for ever.
 
     With ``p = min(i / steps, 1)``: ``'linear'`` gives ``start + (end - start) * p``, ``'cosine'`` gives
-    ``end + (start - end) * (1 + cos(pi * p)) / 2`` (PyTorch's one-cycle annealing functions). The values may
-    be learning rates or momenta.
+    ``end + (start - end) * (1 + cos(pi * p)) / 2`` (PyTorch's one-cycle annealing functions), ``'1-sqrt'``
+    gives ``end + (start - end) * (1 - sqrt(p))`` (the cooldown of Hägele et al. 2024, arXiv:2405.18392: a
+    fast first fall, a slow approach to `end`). The values may be learning rates or momenta.
 
     Examples:
         >>> [Anneal(1.0, 0.0, 4).lr_at(i) for i in range(6)]
         [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
         >>> round(Anneal(1.0, 0.0, 4, shape="cosine").lr_at(1), 4)
         0.8536
+        >>> Anneal(1.0, 0.0, 4, shape="1-sqrt").lr_at(1)
+        0.5
     """
 
     start: float
@@ -45,6 +48,8 @@ class Anneal(ScheduleBase):
         progress = ops.minimum(iteration / self.steps, 1.0)
         if self.shape == "cosine":
             return self.end + (self.start - self.end) / 2.0 * (ops.cos(math.pi * progress) + 1.0)
+        if self.shape == "1-sqrt":
+            return self.end + (self.start - self.end) * (1.0 - ops.power(progress, 0.5))
         return (self.end - self.start) * progress + self.start
 
     def lr_range(self) -> tuple[float, float]:

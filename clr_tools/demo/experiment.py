@@ -1,4 +1,4 @@
-"""The demo's experiment: a range test picks the bounds, then fixed lr, triangular2 and exp_range compete.
+"""The demo's experiment: a range test plans the run, then fixed lr, triangular2 and exp_range compete.
 
 This is the paper's Table 1 claim (CIFAR-10: triangular2 reached 81.4% in 25k iterations, fixed lr needed
 70k) in miniature, framework-independent: a `Trainer` (torch or Keras) runs the actual training.
@@ -10,26 +10,21 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from clr_core import RangeTestResult, steps_per_epoch
+from clr_core import CyclicSchedule, RangeTestResult, Schedule, steps_per_epoch
 
 from .data import Digits
 
 BATCH_SIZE = 32
-EPOCHS_PER_STEP = 4  # Smith: step_size = 2 to 8 epochs of iterations
 FIXED_GRID_SIZE = 4
 EXP_RANGE_FINAL_SCALE = 0.25  # exp_range's gamma shrinks the amplitude to a quarter by the last iteration
 
 
 @dataclass(frozen=True)
 class Policy:
-    """One way to set the lr: ``kind`` is 'fixed', 'triangular2' or 'exp_range'."""
+    """One way to set the lr: a name, and the core schedule every trainer runs (a fixed lr is equal bounds)."""
 
     name: str
-    kind: str
-    base_lr: float
-    max_lr: float
-    step_size: int = 1
-    gamma: float = 1.0
+    schedule: Schedule
 
 
 @dataclass
@@ -90,11 +85,14 @@ def geometric_grid(low: float, high: float, count: int) -> list[float]:
 
 
 def run_experiment(trainer: Trainer, data: Digits, *, seeds: int, epochs: int, progress: bool) -> Outcome:
-    """Range test, the fixed-lr grid, then both CLR policies, each over `seeds` seeds."""
+    """Range test, the fixed-lr grid, then both CLR policies planned by the range test, over `seeds` seeds.
+
+    The cyclical runs are the range test's plans (`RangeTestResult.schedule`): its bounds, a step size of 2
+    to 8 epochs, and `epochs` ending on a cycle boundary (`epochs` must be 4 or more).
+    """
     result = trainer.range_test(data, seed=0, progress=progress)
     base_lr, max_lr = result.suggest_bounds()
     per_epoch = steps_per_epoch(len(data.y_train), BATCH_SIZE)
-    step_size = EPOCHS_PER_STEP * per_epoch
     total = epochs * per_epoch
     eval_every = max(1, per_epoch // 3)
 
@@ -102,14 +100,14 @@ def run_experiment(trainer: Trainer, data: Digits, *, seeds: int, epochs: int, p
         return [trainer.train(policy, data, seed=seed, epochs=epochs, eval_every=eval_every, progress=progress)
                 for seed in range(seeds)]
 
-    fixed_grid = {lr: runs(Policy(f"fixed lr {lr:.3g}", "fixed", lr, lr))
+    def plan(mode: str, **options: float) -> Policy:
+        return Policy(mode, result.schedule(epochs=epochs, steps_per_epoch=per_epoch, mode=mode, **options))
+
+    fixed_grid = {lr: runs(Policy(f"fixed lr {lr:.3g}", CyclicSchedule(lr, lr, step_size=1)))
                   for lr in geometric_grid(base_lr, max_lr, FIXED_GRID_SIZE)}
     best_lr = max(fixed_grid, key=lambda lr: _mean([run.final_accuracy for run in fixed_grid[lr]]))
-    gamma = EXP_RANGE_FINAL_SCALE ** (1 / total)
-    cyclic = {
-        "triangular2": runs(Policy("triangular2", "triangular2", base_lr, max_lr, step_size)),
-        "exp_range": runs(Policy("exp_range", "exp_range", base_lr, max_lr, step_size, gamma)),
-    }
+    cyclic = {"triangular2": runs(plan("triangular2")),
+              "exp_range": runs(plan("exp_range", gamma=EXP_RANGE_FINAL_SCALE ** (1 / total)))}
     target = _mean([run.best_accuracy for run in fixed_grid[best_lr]])
     return Outcome(trainer.name, result, (base_lr, max_lr), fixed_grid, fixed_grid[best_lr], cyclic, target, total)
 

@@ -60,9 +60,8 @@ class KerasTrainer:
 
     def train(self, policy: Policy, data: Digits, *, seed: int, epochs: int, eval_every: int,
               progress: bool) -> Run:
-        model = build_model(data, seed, lr=policy.base_lr)
-        clr = CyclicLR(base_lr=policy.base_lr, max_lr=policy.max_lr, step_size=policy.step_size,
-                       mode="triangular" if policy.kind == "fixed" else policy.kind, gamma=policy.gamma)
+        model = build_model(data, seed, lr=policy.schedule.lr_at(0))
+        clr = CyclicLR(schedule=policy.schedule)
         run = Run(policy, seed)
         bar = ProgressBar(epochs, f"{policy.name} seed {seed}", enabled=progress)
         order = np.random.default_rng(seed)

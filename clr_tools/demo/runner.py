@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from clr_core import ends_on_cycle_boundary
 from clr_core.extend import checks
 
 from .data import load_digits
-from .experiment import EPOCHS_PER_STEP, Trainer, run_experiment
+from .experiment import Trainer, run_experiment
 from .report import format_table, save_report
 
 
@@ -25,13 +24,14 @@ def make_trainer(framework: str) -> Trainer:
 
 def run_demo(framework: str = "torch", seeds: int = 5, epochs: int = 24, output: str = "demo-output",
              progress: bool = True) -> str:
-    """Run the whole demo and return the table; figures, table.md and results.json go to `output`."""
+    """Run the whole demo and return the table; figures, table.md and results.json go to `output`.
+
+    The range test plans the cyclical runs (`RangeTestResult.schedule`): a step size of 2 to 8 epochs and a
+    run that ends on a cycle boundary, so `epochs` must be 4 or more (one cycle of 2 epochs a half).
+    """
     checks.count("seeds", seeds, low=1)
-    checks.count("epochs", epochs, low=1)
+    checks.count("epochs", epochs, low=4)
     trainer = make_trainer(framework)
-    if not ends_on_cycle_boundary(epochs, EPOCHS_PER_STEP, warn=False):  # in epochs: the same ratio as in steps
-        print(f"note: {epochs} epochs is not a whole number of {2 * EPOCHS_PER_STEP}-epoch cycles; Smith "
-              f"recommends stopping at the end of a cycle")
     outcome = run_experiment(trainer, load_digits(), seeds=seeds, epochs=epochs, progress=progress)
     table = format_table(outcome)
     print(table)

@@ -50,9 +50,8 @@ class TorchTrainer:
               progress: bool) -> Run:
         x, y, x_val, y_val = self._tensors(data)
         model = build_model(data, seed)
-        optimizer = torch.optim.SGD(model.parameters(), lr=policy.base_lr, momentum=MOMENTUM)
-        scheduler = CyclicLR(optimizer, base_lr=policy.base_lr, max_lr=policy.max_lr, step_size=policy.step_size,
-                             mode="triangular" if policy.kind == "fixed" else policy.kind, gamma=policy.gamma)
+        optimizer = torch.optim.SGD(model.parameters(), lr=policy.schedule.lr_at(0), momentum=MOMENTUM)
+        scheduler = CyclicLR(optimizer, schedule=policy.schedule)
         generator = torch.Generator().manual_seed(seed)
         run = Run(policy, seed)
         bar = ProgressBar(epochs, f"{policy.name} seed {seed}", enabled=progress)

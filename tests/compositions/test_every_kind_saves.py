@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from clr_core import (
+    WSD,
     Anneal,
     CosineRestarts,
     CyclicSchedule,
@@ -34,6 +35,7 @@ def kinds():
         "mirrored": Mirrored(CosineRestarts(0.1, 6), lr_low=0.0, lr_high=0.1),
         "momentum of a one-cycle": momentum_for(OneCycle(0.1, 50)),
         "range sweep": RangeSweep(1e-5, 1.0, 30),
+        "warmup-stable-decay": WSD(0.1, 40, 5, 15, min_lr=0.001),
     }
 
 

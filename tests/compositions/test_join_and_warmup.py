@@ -118,7 +118,7 @@ ANNEAL = "Anneal(start=1.0, end=0.0, steps=1.0, shape='linear')"
      "after must be one of 'hold', 'repeat', 'raise', got 'stop'"),
     (lambda: Anneal(1, 0, 0), ValueError, "steps must be a finite number > 0, got 0"),
     (lambda: Anneal(-1, 0, 1), ValueError, "start must be a finite number >= 0, got -1"),
-    (lambda: Anneal(1, 0, 1, shape="exp"), ValueError, "shape must be one of 'linear', 'cosine', got 'exp'"),
+    (lambda: Anneal(1, 0, 1, shape="exp"), ValueError, "shape must be one of 'linear', 'cosine', '1-sqrt', got 'exp'"),
     (lambda: warmup(CyclicSchedule(), 0), ValueError, "steps must be a finite number > 0, got 0"),
 ])
 def test_bad_compositions_are_refused(make, error, message):

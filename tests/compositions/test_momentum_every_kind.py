@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from clr_core import (
+    WSD,
     Anneal,
     CosineRestarts,
     CyclicSchedule,
@@ -28,6 +29,7 @@ KINDS = {
     "range sweep": RangeSweep(1e-4, 1.0, num_iter=20),
     "warmup of restarts": warmup(CosineRestarts(0.2, period=6, min_lr=0.02), steps=4, start_lr=0.001),
     "join": Join([Anneal(0.1, 0.4, 5), CyclicSchedule(0.02, 0.3, step_size=3)], [6]),
+    "warmup-stable-decay": WSD(0.3, 25, 4, 12, shape="cosine", min_lr=0.01),
 }
 
 

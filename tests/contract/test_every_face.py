@@ -10,7 +10,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from clr_core import Anneal, CosineRestarts, CyclicSchedule, Join, OneCycle, ScheduleState, warmup
+from clr_core import WSD, Anneal, CosineRestarts, CyclicSchedule, Join, OneCycle, ScheduleState, warmup
 
 STEPS = 30
 SCHEDULES = {
@@ -22,6 +22,7 @@ SCHEDULES = {
     "cosine restarts": CosineRestarts(0.05, period=4, period_mult=2, min_lr=0.01),
     "warmup then triangular2": warmup(CyclicSchedule(0.01, 0.05, step_size=3, mode="triangular2"), steps=5),
     "join": Join([CyclicSchedule(0.01, 0.05, step_size=2), Anneal(0.03, 0.001, 10, "cosine")], [9], length=25),
+    "warmup-stable-decay": WSD(0.05, total_steps=STEPS, warmup_steps=4, decay_steps=12, min_lr=0.001),
 }
 
 

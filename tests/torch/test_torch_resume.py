@@ -141,7 +141,7 @@ def test_bounds_changed_by_a_reset_are_restored_from_the_state() -> None:
     scheduler.step()
     fresh_optimizer = make_optimizer(1)
     fresh = CyclicLR(fresh_optimizer, base_lr=0.01, max_lr=0.05, step_size=4)
-    fresh.load_state_dict(scheduler.state_dict())
+    fresh.load_state_dict(scheduler.state_dict(), plan="saved")
     new = CyclicSchedule(0.02, 0.3, 2)
     assert group_lrs(fresh_optimizer) == [new.lr_at(1)]
     assert fresh.base_lrs == [0.02] and fresh.max_lrs == [0.3]
