@@ -18,7 +18,7 @@ reference, same seed) is above ``-max(0.01, 2 standard errors of the differences
 classification run ending within 0.05 of chance accuracy (the majority class's share), a regression run
 ending above its starting loss (the validation MSE of the untrained model), or a run that diverged.
 
-Run: ``python benchmarks/eval_methods.py [--seeds 3] [--full]`` (``--full``: 10 seeds and every mode).
+Run: ``python benchmarks/eval_methods.py [--seeds 3] [--full]`` (``--full``: 10 seeds).
 """
 
 from __future__ import annotations
@@ -305,13 +305,11 @@ def show(problem: Tensors, methods: dict[str, Method], seconds: float) -> dict[s
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=None, help="default 3, or 10 with --full")
-    parser.add_argument("--full", action="store_true", help="10 seeds and every mode of the plan")
+    parser.add_argument("--full", action="store_true", help="10 seeds")
     parser.add_argument("--problems", nargs="+", default=None, help="names (prefixes) of panel problems to run")
     arguments = parser.parse_args()
     seeds = arguments.seeds or (10 if arguments.full else 3)
     variants: list[tuple[str | None, int]] = [(None, 1), ("one_cycle", 1), (None, 3)]
-    if arguments.full:
-        variants.append(("one_cycle", 3))
     torch.set_num_threads(1)
     panel = [Tensors.of(problem) for problem in problems()
              if arguments.problems is None or any(problem.name.startswith(name) for name in arguments.problems)]

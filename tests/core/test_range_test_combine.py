@@ -21,7 +21,7 @@ def sweep(shift: float = 1.0, curve=valley_loss):
     return test.result()
 
 
-SHIFTS = [0.5, 0.7, 1.0, 1.4, 2.0, 30.0, 0.02]
+SHIFTS = [0.5, 0.7, 1.0, 1.4, 2.0, 30.0, 0.05]
 RESULTS = {shift: sweep(shift) for shift in SHIFTS}
 BOUNDS = {shift: result.suggest_bounds() for shift, result in RESULTS.items()}
 
@@ -54,9 +54,9 @@ def test_the_combined_bounds_are_the_medians_whatever_the_order(shifts, rng):
 def test_a_minority_of_odd_sweeps_does_not_move_the_answer():
     agreeing = [RESULTS[shift] for shift in (0.7, 1.0, 1.4)]
     alone = combine_range_tests(agreeing)
-    with_odd = combine_range_tests([*agreeing, RESULTS[30.0], RESULTS[0.02]])  # two sweeps 30x and 50x off
+    with_odd = combine_range_tests([*agreeing, RESULTS[30.0], RESULTS[0.05]])  # two sweeps 30x and 20x off
     assert with_odd.bounds() == alone.bounds() == BOUNDS[1.0]
-    assert with_odd.spread > 1000 and alone.spread < 3
+    assert with_odd.spread > 500 and alone.spread < 3
 
 
 def test_sweeps_that_saw_nothing_are_counted_and_left_out():
@@ -66,14 +66,14 @@ def test_sweeps_that_saw_nothing_are_counted_and_left_out():
     assert combined.bounds() == BOUNDS[1.0] and combined.refused == 2 and len(combined.each) == 1
     error, message = raised(combine_range_tests, [flat.result(), flat.result()])
     assert error is ValueError
-    assert message.startswith("none of the 2 range tests gave bounds; the first said: the smoothed loss never fell "
-                              "by more than its noise")
+    assert message.startswith("none of the 2 range tests gave bounds; the first said: the smoothed loss fell only "
+                              "0.0% of its starting level")
 
 
 def test_a_warning_of_any_sweep_reaches_the_caller():
     falling = RangeTest(RangeSweep(1e-6, 1e-2, num_iter=200))
     run(falling)
-    with pytest.warns(RangeTestWarning, match="still improving at the end of the sweep"):
+    with pytest.warns(RangeTestWarning, match="never came back to its starting level before the end of the sweep"):
         combine_range_tests([RESULTS[1.0], falling.result()])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
