@@ -106,3 +106,13 @@ def test_noisy_sweeps_of_one_curve_agree_closely():
         results.append(test.result())
     combined = combine_range_tests(results)
     assert combined.spread < 2 and 0.02 < combined.max_lr < 0.2
+
+
+def test_the_combined_plan_has_the_single_tests_default_mode():
+    from inspect import signature
+
+    from clr_core import RangeTestResult
+    from clr_core.range_test import CombinedBounds
+
+    single = signature(RangeTestResult.schedule).parameters["mode"].default
+    assert signature(CombinedBounds.schedule).parameters["mode"].default == single
