@@ -13,7 +13,6 @@ import math
 from typing import Any, cast
 
 from .. import _checks, units
-from ..schedules.base import Schedule
 from ..schedules.cyclic import MODES, CyclicSchedule, Mode
 from ..schedules.one_cycle import OneCycle
 
@@ -26,7 +25,7 @@ _PLANNED = {"cyclic": ("base_lr", "max_lr", "step_size", "step_size_down", "mode
 
 
 def plan_schedule(bounds: tuple[float, float], *, epochs: int, steps_per_epoch: int, mode: str = "triangular",
-                  **options: Any) -> Schedule:
+                  **options: Any) -> CyclicSchedule | OneCycle:
     """A schedule between ``bounds = (base_lr, max_lr)`` for `epochs` epochs of `steps_per_epoch` steps.
 
     Args:

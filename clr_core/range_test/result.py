@@ -59,7 +59,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import _checks
-from ..schedules.base import Schedule
+from ..schedules.cyclic import CyclicSchedule
+from ..schedules.one_cycle import OneCycle
 from .curve import noise_of, robust_trend, window_for
 from .plan import plan_schedule
 
@@ -179,7 +180,8 @@ class RangeTestResult:
         return (base_low, base_high), (max_low, max_high)
 
     def schedule(self, *, epochs: int, steps_per_epoch: int, mode: str = "triangular", metric: str | None = None,
-                 skip_start: int | None = None, higher_is_better: bool | None = None, **options: Any) -> Schedule:
+                 skip_start: int | None = None, higher_is_better: bool | None = None,
+                 **options: Any) -> CyclicSchedule | OneCycle:
         """A plan between the suggested bounds: a core schedule for `epochs` epochs that ends on a cycle boundary.
 
         The bounds are `suggest_bounds` (`metric`, `skip_start` and `higher_is_better` are passed to it); the

@@ -67,7 +67,7 @@ def test_broken_configs_raise_clear_errors(config, message):
 
 
 def test_an_unknown_schedule_kind_is_refused():
-    known = "'anneal', 'cosine_restarts', 'cyclic', 'join', 'mirrored', 'one_cycle', 'range_sweep'"
+    known = "'anneal', 'cosine_restarts', 'cyclic', 'join', 'mirrored', 'one_cycle', 'range_sweep', 'wsd'"
     with pytest.raises(ValueError, match=re.escape(f"schedule config 'kind' must be one of {known}, got 'warp'")):
         schedule_from_config({"kind": "warp", "config": {}})
 

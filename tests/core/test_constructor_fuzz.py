@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from clr_core import (
+    WSD,
     Anneal,
     CosineRestarts,
     CyclicSchedule,
@@ -98,9 +99,21 @@ def test_cyclic_schedule(arguments):
 
 @FUZZ
 @given(fuzzed(start=st.floats(0, 1e300), end=st.floats(0, 1e300), steps=positive(),
-              shape=st.sampled_from(["linear", "cosine"])))
+              shape=st.sampled_from(["linear", "cosine", "1-sqrt"])))
 def test_anneal(arguments):
     check(Anneal, arguments)
+
+
+@FUZZ
+@given(fuzzed(max_lr=positive(1e300), total_steps=st.integers(1, 2**53), warmup_steps=st.integers(0, 2**53),
+              decay_steps=st.integers(1, 2**53), shape=st.sampled_from(["1-sqrt", "linear", "cosine"]),
+              min_lr=unit()))
+@example({"max_lr": 1.0, "total_steps": 10**400, "warmup_steps": 0, "decay_steps": 1})
+@example({"max_lr": 1.0, "total_steps": 2**53, "warmup_steps": 2**52, "decay_steps": 2**52, "min_lr": 0.5})
+def test_wsd(arguments):
+    schedule = check(WSD, arguments)
+    if schedule is not None:
+        assert (schedule.lr_at(ITERATION_ARRAY) <= schedule.max_lr).all()
 
 
 @FUZZ

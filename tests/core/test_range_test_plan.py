@@ -3,10 +3,12 @@
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from clr_core import CyclicSchedule, OneCycle, RangeSweep, RangeTest, ScheduleState
+from clr_core import CyclicSchedule, OneCycle, RangeSweep, RangeTest, ScheduleState, ends_on_cycle_boundary
 from clr_core.range_test.plan import plan_schedule
-from tests.core.test_range_test import accuracy_curve, run, valley_loss
+from tests.core.test_range_test import run, valley_loss
 from tests.errors import raised
 
 
@@ -61,18 +63,36 @@ def test_one_cycle_peaks_at_the_suggested_max_lr_and_starts_at_base_lr(result):
     assert max(lrs) == pytest.approx(max_lr, rel=1e-12) and lrs[0] == pytest.approx(base_lr, rel=1e-12)
 
 
-def test_metric_is_passed_to_suggest_bounds():
+def early_accuracy(lr: float) -> float:
+    """An accuracy that rises from 1e-5 to 1e-3 and is back at its start by 1e-2, long before the loss blows up."""
+    x = math.log10(lr)
+    return 0.1 if x < -5 else 0.1 + 0.4 * (x + 5) if x < -3 else max(0.1, 0.9 - 0.8 * (x + 3))
+
+
+def test_metric_and_its_direction_are_passed_to_suggest_bounds():
     test = RangeTest(RangeSweep(1e-6, 10.0, num_iter=301))
     lrs = []
 
     def train_step(lr):
         lrs.append(lr)
-        return valley_loss(lr)  # a metric is read only when the training loss shows learning
+        return valley_loss(lr)
 
-    # the accuracy falls back 10x earlier than the loss rises: its bounds are its own
-    result = test.run(train_step, evaluate=lambda: {"val_accuracy": accuracy_curve(10 * lrs[-1])}, eval_every=3)
-    schedule = result.schedule(epochs=4, steps_per_epoch=10, metric="val_accuracy")
-    assert schedule.lr_range() == result.suggest_bounds(metric="val_accuracy") != result.suggest_bounds()
+    result = test.run(train_step, evaluate=lambda: {"val_accuracy": early_accuracy(lrs[-1]),
+                                                    "val_error": 1 - early_accuracy(lrs[-1])}, eval_every=3)
+    by_accuracy = result.schedule(epochs=4, steps_per_epoch=10, metric="val_accuracy").lr_range()
+    assert by_accuracy == result.suggest_bounds(metric="val_accuracy")
+    assert by_accuracy[1] < result.suggest_bounds()[1] / 3  # not the loss's: the accuracy fell far earlier
+    by_error = result.schedule(epochs=4, steps_per_epoch=10, metric="val_error", higher_is_better=False)
+    assert by_error.lr_range() == result.suggest_bounds(metric="val_error", higher_is_better=False)
+    assert result.schedule(epochs=4, steps_per_epoch=10, skip_start=50).lr_range() == \
+        result.suggest_bounds(skip_start=50)
+
+
+def test_no_bounds_is_the_same_error_as_suggest_bounds():
+    test = RangeTest(RangeSweep(1e-6, 10.0, num_iter=100), beta=0.0)
+    run(test, lambda lr: 2.0)  # nothing learned
+    result = test.result()
+    assert raised(result.schedule, epochs=8, steps_per_epoch=10) == raised(result.suggest_bounds)
 
 
 def test_a_run_too_short_for_a_cycle_is_refused_with_advice(result):
@@ -100,3 +120,12 @@ def test_a_run_too_short_for_a_cycle_is_refused_with_advice(result):
 ])
 def test_bad_plans_are_refused(result, arguments, error, message):
     assert raised(result.schedule, **{"epochs": 8, "steps_per_epoch": 10, **arguments}) == (error, message)
+
+
+@given(st.integers(4, 10**5), st.integers(1, 10**6))
+def test_any_run_of_4_epochs_or_more_gets_2_to_8_epoch_step_sizes_and_ends_on_a_cycle_boundary(epochs, per_epoch):
+    schedule = plan_schedule((0.01, 0.1), epochs=epochs, steps_per_epoch=per_epoch)
+    cycles = epochs / (2 * schedule.step_size / per_epoch)
+    assert 2 <= schedule.step_size / per_epoch <= 8
+    assert math.isclose(cycles, round(cycles), rel_tol=1e-12) and round(cycles) == math.ceil(epochs / 16)
+    assert ends_on_cycle_boundary(epochs * per_epoch, schedule.step_size, warn=False)
