@@ -13,8 +13,8 @@ first written on, for `suggest_bounds()` (the training loss) and `suggest_bounds
   evaluations. Per seed, ours minus the best fixed; *within noise* when the mean over the seeds is above
   ``-max(0.01, 2 standard errors)``. Target: at least 5 of 6 panel problems and 3 of 4 known ones.
 
-Run: ``python benchmarks/eval_range_test.py`` (fast: torch, 3 seeds, minutes) or ``--full`` (torch and
-Keras, 5 seeds: most of an hour on one core). ``--problems panel`` or ``known`` runs one set.
+Run: ``python benchmarks/eval_range_test.py`` (a quick look: torch, 3 seeds) or ``--full`` (torch and
+Keras, 5 seeds: hours on a shared machine; ``--named`` runs some problems, to spread it over processes). ``--problems panel`` or ``known`` runs one set.
 """
 
 from __future__ import annotations
@@ -86,13 +86,15 @@ def evaluate(side: Any, problem: Problem, seeds: int) -> tuple[list[Reading], fl
     fixed = {lr: [score(side.train(problem, seed, lambda step, lr=lr: lr, TRAIN_STEPS)) for seed in range(seeds)]
              for lr in problem.grid}
     best_lr = max(fixed, key=lambda lr: statistics.fmean(fixed[lr]))
+    clr: dict[tuple[int, tuple[float, float]], float] = {}  # both readings often give the same bounds
     for reading in readings:
         for seed, bounds in reading.bounds.items():
             if bounds is None:
                 continue
-            schedule = CyclicSchedule(*bounds, step_size=TRAIN_STEPS / 4)
-            reading.differences.append(score(side.train(problem, seed, schedule.lr_at, TRAIN_STEPS))
-                                       - fixed[best_lr][seed])
+            if (seed, bounds) not in clr:
+                schedule = CyclicSchedule(*bounds, step_size=TRAIN_STEPS / 4)
+                clr[seed, bounds] = score(side.train(problem, seed, schedule.lr_at, TRAIN_STEPS))
+            reading.differences.append(clr[seed, bounds] - fixed[best_lr][seed])
     return readings, best_lr
 
 
@@ -125,6 +127,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int)
     parser.add_argument("--problems", nargs="+", default=["panel", "known"], choices=["panel", "known"])
     parser.add_argument("--only", type=int, default=0, help="the first N problems of each set only (a smoke run)")
+    parser.add_argument("--named", nargs="+", default=[], help="only the problems whose name contains one of these")
     arguments = parser.parse_args()
     frameworks = arguments.frameworks or (["torch", "keras"] if arguments.full else ["torch"])
     seeds = arguments.seeds or (5 if arguments.full else 3)
@@ -133,7 +136,10 @@ def main() -> int:
         side = TorchSide() if name == "torch" else KerasSide()
         for set_name in arguments.problems:
             started = time.perf_counter()
-            problems = sets[set_name]()[: arguments.only or None]
+            problems = [problem for problem in sets[set_name]()[: arguments.only or None]
+                        if not arguments.named or any(part in problem.name for part in arguments.named)]
+            if not problems:
+                continue
             print(f"\n[{name}] {set_name} problems, {seeds} seeds\n")
             print("| problem | read from | max_lr (median) | spread | move (seeds <= 2x) | best fixed lr "
                   "| CLR - best fixed (mean +- 2 SE) | within noise |")
