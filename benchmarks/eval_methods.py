@@ -1,10 +1,11 @@
 """Our plan against what users pick instead: `make eval-range-test` (an evaluation, not a test, not a timing).
 
-On each panel problem (torch only), seed by seed, 8 epochs of batch 64:
+On each problem of the range test's panel and one with unnormalised inputs (`methods_panel.py`), torch only,
+seed by seed, 8 epochs of batch 64:
 
 - **the plan**: `clr_torch.range_test` at its defaults, then ``result.schedule(epochs=..., steps_per_epoch=...)``
-  at its defaults, with SGD (momentum 0.9) and with AdamW (torch's defaults); other modes of the plan beside
-  it, measured to choose its default;
+  at its defaults, with SGD (momentum 0.9) and with AdamW (torch's defaults); beside it ``mode='one_cycle'``
+  (to choose the default) and the median bounds of 3 sweeps over other batch orders (`combine_range_tests`);
 - **Prodigy + cosine** (lr 1.0, its defaults, and ``CosineAnnealingLR`` over the whole run, as its README
   recommends) and **schedule-free AdamW** (its defaults, ``optimizer.eval()`` before evaluating, BatchNorm
   statistics recomputed as its README says);
@@ -18,7 +19,9 @@ reference, same seed) is above ``-max(0.01, 2 standard errors of the differences
 classification run ending within 0.05 of chance accuracy (the majority class's share), a regression run
 ending above its starting loss (the validation MSE of the untrained model), or a run that diverged.
 
-Run: ``python benchmarks/eval_methods.py [--seeds 3] [--full]`` (``--full``: 10 seeds).
+Last it runs the example of docs/choosing.md that drives Prodigy's lr multiplier with our scheduler.
+Run: ``python benchmarks/eval_methods.py [--seeds 3] [--full] [--problems NAME ...]`` (``--full``: 10 seeds;
+names are prefixes, to spread the full run over processes). The results are in docs/choosing.md.
 """
 
 from __future__ import annotations
