@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 # [all] brings jax and optax too: the clr_optax tests and Keras on the JAX backend run in `make test`.
-DEV_EXTRAS := .[all,test,docs,lint,dist]
+# [eval] brings Prodigy and schedule-free, which only `make eval-range-test` compares against (never the tests).
+DEV_EXTRAS := .[all,test,docs,lint,dist,eval]
 # The Keras backend the tests and the Keras demo use.
 DEV_PACKAGES := tensorflow-cpu
 DEMO_ARGS ?=
@@ -29,9 +30,12 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
-# How good the range test's suggestions are on small real problems (an evaluation, a few minutes).
+# How good the range test's suggestions are on small real problems (an evaluation, a few minutes), and the
+# plan they give against Prodigy, schedule-free AdamW and the best fixed lr (EVAL_METHODS_ARGS=--full: 10 seeds).
+EVAL_METHODS_ARGS ?=
 eval-range-test: $(STAMP)
 	$(PY) benchmarks/eval_range_test.py
+	$(PY) benchmarks/eval_methods.py $(EVAL_METHODS_ARGS)
 
 # The sdist and the wheel, in dist/ (tests/packaging installs a wheel into a clean venv and runs it).
 dist: $(STAMP)

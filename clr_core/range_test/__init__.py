@@ -4,9 +4,11 @@ The sweep, the bookkeeping loop, the result with its suggested bounds and the ro
 batches a runner trains on, framework-free; each adapter adds a thin runner.
 """
 
+from .combine import CombinedBounds, combine_range_tests
 from .data import Batches
 from .loop import RangeTest
 from .result import RangeTestResult, RangeTestWarning
 from .sweep import RangeSweep
 
-__all__ = ["Batches", "RangeSweep", "RangeTest", "RangeTestResult", "RangeTestWarning"]
+__all__ = ["Batches", "CombinedBounds", "RangeSweep", "RangeTest", "RangeTestResult", "RangeTestWarning",
+           "combine_range_tests"]
