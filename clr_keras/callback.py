@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import keras
@@ -297,8 +298,9 @@ class CyclicLR(keras.callbacks.Callback):  # type: ignore[misc]  # Keras has no 
         # Steps read from the counter: loss scaling may skip one, gradient accumulation updates every k batches.
         self._read_steps = (isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
                             or _keras.accumulation_steps(optimizer) > 1)
-        table, installed = LrTable.attach(optimizer, self._steps_per_call, _strategy(model))
-        momentum = None if names is None else MomentumTable.attach(table, names, _strategy(model))
+        with _variable_scope(model):  # the tables' variables, made where the model's are
+            table, installed = LrTable.attach(optimizer, self._steps_per_call)
+            momentum = None if names is None else MomentumTable.attach(table, names)
         if momentum is None:
             MomentumTable.release(optimizer)
         _keras.track(optimizer, [table.values, table.owner] + (
@@ -528,8 +530,7 @@ def _driven_optimizer(model: Any) -> Any:
     return optimizer
 
 
-def _strategy(model: Any) -> Any:
-    """The tf.distribute strategy the model trains under (TensorFlow backend), else None."""
-    if keras.backend.backend() != "tensorflow":
-        return None
-    return getattr(model, "distribute_strategy", None)
+def _variable_scope(model: Any) -> Any:
+    """The scope of the tf.distribute strategy the model trains under (TensorFlow backend), else none."""
+    strategy = getattr(model, "distribute_strategy", None) if keras.backend.backend() == "tensorflow" else None
+    return strategy.scope() if strategy is not None else nullcontext()

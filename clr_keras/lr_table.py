@@ -28,7 +28,6 @@ without when training starts: the optimizer reads its rate through ``_get_curren
 from __future__ import annotations
 
 import math
-from contextlib import nullcontext
 from typing import Any, Protocol
 
 import keras
@@ -122,19 +121,15 @@ class LrTable:
         optimizer: a Keras optimizer whose learning rate is a variable (built from a float).
         variable: that variable (``optimizer.learning_rate`` before the table is installed).
         size: slots in the ring; at least twice the steps run per call of the train function.
-        strategy: the `tf.distribute` strategy the model trains under (TensorFlow only), or None.
     """
 
-    def __init__(self, optimizer: Any, variable: Any, size: int, strategy: Any = None) -> None:
+    def __init__(self, optimizer: Any, variable: Any, size: int) -> None:
         self.optimizer = optimizer
         self.variable = variable
         self.size = int(size)
         self.dtype = variable.dtype
-        scope = strategy.scope() if strategy is not None else nullcontext()
-        with scope:
-            self.values = keras.Variable(np.zeros(self.size), dtype=self.dtype, trainable=False,
-                                         name="clr_lr_table")
-            self.owner = keras.Variable(math.nan, dtype=self.dtype, trainable=False, name="clr_lr_table_owner")
+        self.values = keras.Variable(np.zeros(self.size), dtype=self.dtype, trainable=False, name="clr_lr_table")
+        self.owner = keras.Variable(math.nan, dtype=self.dtype, trainable=False, name="clr_lr_table_owner")
         self.host = np.zeros(self.size)  # what `values` holds, as written
         self.first_step = 0
         self.filled = 0
@@ -145,7 +140,7 @@ class LrTable:
         self.on_read: Any = None  # called at each read of the rate (in a compiled step: when it is traced)
 
     @classmethod
-    def attach(cls, optimizer: Any, steps_per_call: int, strategy: Any = None) -> tuple[LrTable, bool]:
+    def attach(cls, optimizer: Any, steps_per_call: int) -> tuple[LrTable, bool]:
         """Return the table installed on `optimizer`, installing a new one if it has none or too few slots.
 
         The second value is True when a new table was installed: a train function traced before reads the
@@ -157,7 +152,7 @@ class LrTable:
         variable = table.variable if table is not None else optimizer.learning_rate
         if table is not None:
             table.let_go()
-        table = cls(optimizer, variable, max(MIN_SIZE, 4 * steps_per_call), strategy)
+        table = cls(optimizer, variable, max(MIN_SIZE, 4 * steps_per_call))
         _keras.install(optimizer, ATTRIBUTE, table)  # the table is not optimizer state
         _keras.route_learning_rate(optimizer, table.learning_rate)
         _keras.intercept_assign(variable, table._assigned)

@@ -31,7 +31,6 @@ corrupts it), and optimizers this module does not know (their step may bake the 
 from __future__ import annotations
 
 import numbers
-from contextlib import nullcontext
 from functools import partial, partialmethod
 from typing import Any
 
@@ -158,34 +157,31 @@ class MomentumTable:
     Args:
         table: the optimizer's `LrTable` (the ring's size and the steps its slots hold come from it).
         names: the attributes to drive (`momentum_attributes`).
-        strategy: the `tf.distribute` strategy the model trains under (TensorFlow only), or None.
     """
 
-    def __init__(self, table: LrTable, names: tuple[str, ...], strategy: Any = None) -> None:
+    def __init__(self, table: LrTable, names: tuple[str, ...]) -> None:
         self.table = table
         self.optimizer = optimizer = table.optimizer
         self.names = names
         self.numbers = {name: float(plain_value(getattr(optimizer, name))) for name in names}
-        scope = strategy.scope() if strategy is not None else nullcontext()
-        with scope:
-            self.values = keras.Variable(np.zeros(table.size), dtype=table.dtype, trainable=False,
-                                         name="clr_momentum_table")
-            self.active = keras.Variable(False, dtype="bool", trainable=False, name="clr_momentum_table_active")
-            self.readers = {name: StepMomentum(partial(self._read, number), number, table.dtype)
-                            for name, number in self.numbers.items()}
+        self.values = keras.Variable(np.zeros(table.size), dtype=table.dtype, trainable=False,
+                                     name="clr_momentum_table")
+        self.active = keras.Variable(False, dtype="bool", trainable=False, name="clr_momentum_table_active")
+        self.readers = {name: StepMomentum(partial(self._read, number), number, table.dtype)
+                        for name, number in self.numbers.items()}
         self.function: Any = None  # the train function last traced (or to be traced) with the readers
         self.stale = False  # whether the step was traced while the attributes held plain floats
         table.on_read = self._on_read
 
     @classmethod
-    def attach(cls, table: LrTable, names: tuple[str, ...], strategy: Any = None) -> MomentumTable:
+    def attach(cls, table: LrTable, names: tuple[str, ...]) -> MomentumTable:
         """The table installed on the optimizer of `table`, or a new one if it has none that fits."""
         optimizer = table.optimizer
         found: MomentumTable | None = getattr(optimizer, ATTRIBUTE, None)
         if (found is not None and found.table is table and found.names == names
                 and all(float(plain_value(getattr(optimizer, name))) == found.numbers[name] for name in names)):
             return found
-        built = cls(table, names, strategy)
+        built = cls(table, names)
         _keras.install(optimizer, ATTRIBUTE, built)
         return built
 

@@ -93,7 +93,8 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
         for _ in range(calls):
             # x, (x,), (x, y) or (x, y, sample_weight), unpacked as fit unpacks them
             batch_x, batch_y, weights = keras.utils.unpack_x_y_sample_weight(batches.next())
-            total += _loss_of(model.train_on_batch(batch_x, batch_y, sample_weight=weights, return_dict=True))
+            logs = model.train_on_batch(batch_x, batch_y, sample_weight=weights, return_dict=True)
+            total += float(np.asarray(logs["loss"]))
         return total / calls
 
     def evaluate() -> dict[str, float]:
@@ -125,10 +126,6 @@ def _initial_values(optimizer: keras.optimizers.Optimizer, model: keras.Model) -
         raise ValueError(f"cannot rebuild the initial state of {type(optimizer).__name__} (a new one of the same "
                          f"config has other variables): pass fresh_optimizer=False to keep its state")
     return values
-
-
-def _loss_of(logs: dict[str, Any]) -> float:
-    return float(np.asarray(logs["loss"]))
 
 
 def _holds_arrays(x: Any) -> bool:
