@@ -5,7 +5,8 @@
 - Writing an adapter: `checks` (argument checks that word every error the same way, `checks.per_item` for
   "one value or one per param group"), the one face builder `face_state` (a constructor's arguments in; the
   schedules, the momentum and the state out; with `face_schedules`, `face_momentum` and the momentum
-  defaults `default_momentum`, `CYCLIC_MOMENTUM`, `ONE_CYCLE_MOMENTUM`), `cyclic_arguments` ("schedule= or
+  defaults `default_momentum`, `CYCLIC_MOMENTUM`, `ONE_CYCLE_MOMENTUM`), `planned_schedule` (a range test's
+  plan for a face's ``from_range_test``), `cyclic_arguments` ("schedule= or
   the cyclic arguments"), `checked_schedule`, `CYCLIC_DEFAULTS`, `lr_at_array` (a schedule over an array of
   iterations), the mode names as `Literal` types (``typing.get_args(Mode)`` lists them), `momentum_bounds`,
   and `describe_schedules` / `restore_schedules` for state dicts, and `Batches` (a range-test runner's data:
@@ -26,7 +27,15 @@ from ._files import atomic_path, atomic_write_text
 from ._frameworks import require as require_framework
 from ._import_path import import_path_of, resolve_import_path
 from ._ops import MATH_OPS, ArrayOps, numpy_ops
-from .faces import CYCLIC_MOMENTUM, ONE_CYCLE_MOMENTUM, default_momentum, face_momentum, face_schedules, face_state
+from .faces import (
+    CYCLIC_MOMENTUM,
+    ONE_CYCLE_MOMENTUM,
+    default_momentum,
+    face_momentum,
+    face_schedules,
+    face_state,
+    planned_schedule,
+)
 from .range_test.data import Batches
 from .schedules._formula import Waveform
 from .schedules.base import ScheduleBase, describe_schedules, register_schedule_kind, restore_schedules
@@ -70,6 +79,7 @@ __all__ = [
     "face_momentum",
     "face_schedules",
     "face_state",
+    "planned_schedule",
     "import_path_of",
     "lr_at_array",
     "momentum_bounds",

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _checks
+from .range_test.result import RangeTestResult
 from .schedules.base import Schedule
 from .schedules.cyclic import CyclicSchedule, checked_schedule, cyclic_arguments
 from .schedules.momentum import momentum_bounds
@@ -126,6 +127,18 @@ def face_momentum(schedules: list[Schedule], base_momentum: Any, max_momentum: A
         pairs.append(momentum_bounds(default_base if base is None else base, default_top if top is None else top,
                                      f" (param group {index})" if per_group else ""))
     return pairs
+
+
+def planned_schedule(result: Any, face: str, **plan: Any) -> Schedule:
+    """``result.schedule(**plan)``: a range test's bounds planned in epochs, for a face's ``from_range_test``.
+
+    Raises:
+        TypeError: `result` is not a `clr_core.RangeTestResult` (the message names `face`'s range test).
+    """
+    if not isinstance(result, RangeTestResult):
+        raise TypeError(f"result must be a clr_core.RangeTestResult (what {face}.range_test returns), got "
+                        f"{type(result).__name__}")
+    return result.schedule(**plan)
 
 
 def _cyclic(where: str, base_lr: Any, max_lr: Any, arguments: dict[str, Any]) -> CyclicSchedule:

@@ -134,7 +134,7 @@ def _untracked(optimizer: Any) -> Iterator[None]:
 
 def on_jax() -> bool:
     """Whether Keras runs on the JAX backend."""
-    return keras.backend.backend() == "jax"
+    return str(keras.backend.backend()) == "jax"
 
 
 def track(optimizer: Any, variables: Sequence[Any]) -> None:

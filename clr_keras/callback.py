@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import keras
 import numpy as np
 
 from clr_core import History, RangeTestResult, Schedule, ScheduleEnded
-from clr_core.extend import checks, face_state, lr_at_array
+from clr_core.extend import checks, face_state, lr_at_array, planned_schedule
 
 from . import _keras
-from .config import face_arguments, planned
+from ._keras import read_step
+from .config import face_arguments
 from .logs import BATCH_LOSS, BatchLoss, numeric_metrics
-from .lr_table import ATTRIBUTE, LrTable, end_fit, is_variable, read_step
+from .lr_table import ATTRIBUTE, LrTable, end_fit, is_variable
 from .momentum import MomentumTable, momentum_attributes
 from .other_writers import OTHER_WRITERS, ratio_of_write, scale_bounds
 
+FREE = -1  # the step a callback that follows no optimizer's counter (yet) is at
 
-class CyclicLR(keras.callbacks.Callback):
+
+class CyclicLR(keras.callbacks.Callback):  # type: ignore[misc]  # Keras has no type hints
     """Cycle the optimizer's learning rate between `base_lr` and `max_lr` (Smith, arXiv:1506.01186).
 
     A drop-in replacement for the classic Keras ``CyclicLR`` callback. For the cycle iteration ``i``
@@ -131,12 +135,12 @@ class CyclicLR(keras.callbacks.Callback):
         self.cycle_momentum = bool(cycle_momentum)
         self._momentum: MomentumTable | None = None
         self._batch_loss = BatchLoss()
-        self._table: LrTable | None = None
+        self._table: LrTable  # the optimizer's, from the start of the first fit
         self._optimizer: Any = None
-        self._next_step: int | None = None  # the optimizer's step counter at the state's next step
+        self._next_step = FREE  # the optimizer's step counter at the state's next step
         self._calls = 0  # calls of the train function seen in the running fit
         self._in_call = False  # between a call's batch hooks: its steps not recorded yet
-        self._before_fit = (0, 0, None)  # the counters before the running fit anchored them
+        self._before_fit = (0, 0, FREE)  # the counters before the running fit anchored them
         self._steps_per_call = 1
         self._epoch_batches = 0
         self._training = False
@@ -170,8 +174,8 @@ class CyclicLR(keras.callbacks.Callback):
             model.fit(x, y, batch_size=32, epochs=8, callbacks=[clr])
             ```
         """
-        schedule = planned(result, epochs=epochs, steps_per_epoch=steps_per_epoch, mode=mode, metric=metric,
-                           skip_start=skip_start, higher_is_better=higher_is_better, **options)
+        schedule = planned_schedule(result, "clr_keras", epochs=epochs, steps_per_epoch=steps_per_epoch, mode=mode,
+                                    metric=metric, skip_start=skip_start, higher_is_better=higher_is_better, **options)
         return cls(schedule=schedule, cycle_momentum=cycle_momentum, base_momentum=base_momentum,
                    max_momentum=max_momentum, keep_history=keep_history, other_writers=other_writers)
 
@@ -214,19 +218,18 @@ class CyclicLR(keras.callbacks.Callback):
     @property
     def base_momentum(self) -> float | None:
         """The momentum at the highest rate (as saved in the state); None unless ``cycle_momentum=True``."""
-        bounds = self.state.momentum_bounds
-        return None if bounds is None else bounds[0][0]
+        return self.state.momentum_bounds[0][0] if self.state.momentum_bounds else None
 
     @property
     def max_momentum(self) -> float | None:
         """The momentum at the lowest rate (as saved in the state); None unless ``cycle_momentum=True``."""
-        bounds = self.state.momentum_bounds
-        return None if bounds is None else bounds[0][1]
+        return self.state.momentum_bounds[0][1] if self.state.momentum_bounds else None
 
     @property
     def momentum_schedule(self) -> Schedule | None:
         """The `clr_core` momentum schedule now in use (None unless ``cycle_momentum=True``)."""
-        return self._momentum_schedule() if self.cycle_momentum else None
+        schedules = self.state.momentum_schedules
+        return schedules[0] if self.cycle_momentum and schedules else None
 
     def clr(self) -> float:
         """The learning rate of the next optimizer step."""
@@ -234,9 +237,7 @@ class CyclicLR(keras.callbacks.Callback):
 
     def momentum(self) -> float | None:
         """The momentum of the next optimizer step (None unless ``cycle_momentum=True``)."""
-        if not self.cycle_momentum:
-            return None
-        return self.state.momentum
+        return self.state.momentum if self.cycle_momentum else None
 
     def reset(self, base_lr: float | None = None, max_lr: float | None = None,
               step_size: float | None = None) -> None:
@@ -270,7 +271,7 @@ class CyclicLR(keras.callbacks.Callback):
         if self._training:
             self._rates_changed()
         else:  # the loaded counters are the position: the next fit anchors them on its optimizer's counter
-            self._next_step = None
+            self._next_step = FREE
 
     # Keras hooks.
     def set_model(self, model: Any) -> None:
@@ -289,7 +290,7 @@ class CyclicLR(keras.callbacks.Callback):
         names = momentum_attributes(optimizer) if self.cycle_momentum else None  # refuse before any change
         end_fit(model)  # a fit that ended without on_train_end (when Keras' fit did not run that already)
         if optimizer is not self._optimizer:
-            self._next_step = None  # another optimizer: its counter is no position of ours yet
+            self._next_step = FREE  # another optimizer: its counter is no position of ours yet
         self._before_fit = (self.state.total_iterations, self.state.cycle_iterations, self._next_step)
         self._calls, self._in_call = 0, False
         self._anchor(read_step(optimizer))
@@ -297,8 +298,9 @@ class CyclicLR(keras.callbacks.Callback):
         # Steps read from the counter: loss scaling may skip one, gradient accumulation updates every k batches.
         self._read_steps = (isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
                             or _keras.accumulation_steps(optimizer) > 1)
-        table, installed = LrTable.attach(optimizer, self._steps_per_call, _strategy(model))
-        momentum = None if names is None else MomentumTable.attach(table, names, _strategy(model))
+        with _variable_scope(model):  # the tables' variables, made where the model's are
+            table, installed = LrTable.attach(optimizer, self._steps_per_call)
+            momentum = None if names is None else MomentumTable.attach(table, names)
         if momentum is None:
             MomentumTable.release(optimizer)
         _keras.track(optimizer, [table.values, table.owner] + (
@@ -369,10 +371,7 @@ class CyclicLR(keras.callbacks.Callback):
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._training:
             self._table.release(self.state.lr)
-            if self._momentum is not None:
-                self._momentum.deactivate()
-        self._training = False
-        self._momentum = None
+        self._stop()
 
     # Another writer, and fits that end without on_train_end (what the table asks of its fit).
     def _other_writer(self, value: Any) -> None:
@@ -407,15 +406,18 @@ class CyclicLR(keras.callbacks.Callback):
         """The fit ended without on_train_end (an exception, Ctrl-C): record what ran, give floats back."""
         if not self._training:
             return
-        self._training = False
         try:
             self._catch_up()
         except ScheduleEnded:  # the fit stopped on it already
             pass
         finally:
-            if self._momentum is not None:
-                self._momentum.deactivate()
-            self._momentum = None
+            self._stop()
+
+    def _stop(self) -> None:
+        """The fit is over: the optimizer gets its own momentum back (when the callback cycled it)."""
+        if self._training and self._momentum is not None:
+            self._momentum.deactivate()
+        self._training, self._momentum = False, None
 
     def _check_variable(self) -> None:
         """Refuse to go on when the variable changed without the table seeing it (past Keras' setter)."""
@@ -463,8 +465,9 @@ class CyclicLR(keras.callbacks.Callback):
         cycle = self.state.cycle_iterations
         iterations = np.arange(cycle, cycle + self._table.size)
         self._table.write(self._next_step, lr_at_array(self.state.schedule.evaluate, iterations))
-        if self._momentum is not None:
-            self._momentum.write(self._next_step, lr_at_array(self._momentum_schedule().evaluate, iterations))
+        momentum = self.momentum_schedule
+        if self._momentum is not None and momentum is not None:
+            self._momentum.write(self._next_step, lr_at_array(momentum.evaluate, iterations))
 
     def _rates_changed(self) -> None:
         """During training, after a reset, a load or another writer: the new rates from the next step on.
@@ -473,10 +476,6 @@ class CyclicLR(keras.callbacks.Callback):
         """
         self._fill_table()
         self._table.hold(self.state.lr)
-
-    def _momentum_schedule(self) -> Schedule:
-        """The momentum schedule of the lr schedule now in use (the state derives it again after a reset)."""
-        return self.state.momentum_schedules[0]
 
     def _anchor(self, step: int) -> None:
         """Follow the optimizer's step counter: its next step, `step`, is the state's next step.
@@ -487,7 +486,7 @@ class CyclicLR(keras.callbacks.Callback):
         ``load_weights``, ``initial_epoch`` with a loaded model) moves both counters by as much.
         """
         state = self.state
-        if self._next_step is None:
+        if self._next_step == FREE:
             if state.total_iterations == 0:
                 state.start_at(step, state.cycle_iterations if self._cycle_chosen else None)
         elif step != self._next_step:
@@ -531,8 +530,7 @@ def _driven_optimizer(model: Any) -> Any:
     return optimizer
 
 
-def _strategy(model: Any) -> Any:
-    """The tf.distribute strategy the model trains under (TensorFlow backend), else None."""
-    if keras.backend.backend() != "tensorflow":
-        return None
-    return getattr(model, "distribute_strategy", None)
+def _variable_scope(model: Any) -> Any:
+    """The scope of the tf.distribute strategy the model trains under (TensorFlow backend), else none."""
+    strategy = getattr(model, "distribute_strategy", None) if keras.backend.backend() == "tensorflow" else None
+    return strategy.scope() if strategy is not None else nullcontext()

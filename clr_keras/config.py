@@ -15,7 +15,7 @@ from typing import Any
 
 import keras
 
-from clr_core import CyclicSchedule, RangeTestResult, Schedule, schedule_from_config, schedule_to_config
+from clr_core import CyclicSchedule, Schedule, schedule_from_config, schedule_to_config
 from clr_core.extend import CustomScale, ImportRefused, scale_from_config
 
 from . import _keras
@@ -39,18 +39,6 @@ def face_arguments(schedule: Any = None, **arguments: Any) -> dict[str, Any]:
     if isinstance(schedule, dict):
         schedule = schedule_from_config(schedule)
     return {"schedule": schedule, **arguments}
-
-
-def planned(result: Any, **plan: Any) -> Schedule:
-    """``result.schedule(**plan)``: the range test's bounds planned in epochs (`from_range_test` of both faces).
-
-    Raises:
-        TypeError: `result` is not a `clr_core.RangeTestResult`.
-    """
-    if not isinstance(result, RangeTestResult):
-        raise TypeError(f"result must be a clr_core.RangeTestResult (what clr_keras.range_test returns), got "
-                        f"{type(result).__name__}")
-    return result.schedule(**plan)
 
 
 def scale_function(value: Any, *, safe_mode: bool = False) -> Any:

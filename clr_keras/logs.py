@@ -31,7 +31,7 @@ def numeric_metrics(logs: Mapping[str, Any] | None) -> dict[str, float]:
         {'loss': 0.5, 'accuracy': 1.0}
     """
     return {key: float(value) for key, value in (logs or {}).items()
-            if key not in RESERVED and isinstance(value, numbers.Real) and not isinstance(value, bool)}
+            if key not in RESERVED and not isinstance(value, bool) and isinstance(value, numbers.Real)}
 
 
 class BatchLoss:

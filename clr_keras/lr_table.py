@@ -28,7 +28,6 @@ without when training starts: the optimizer reads its rate through ``_get_curren
 from __future__ import annotations
 
 import math
-from contextlib import nullcontext
 from typing import Any, Protocol
 
 import keras
@@ -51,7 +50,9 @@ def _lookup(step: Any, size: int, values: Any, active: Any, fallback: Any) -> An
 
 
 def _lookup_function() -> Any:
-    """`_lookup` in the backend's own operations where that is faster or more exact.
+    """``values[step % size]`` if `active` else `fallback`, for a step counter read inside the train step.
+
+    `_lookup` in the backend's own operations where that is faster or more exact.
 
     TensorFlow: 5 operations per step instead of 12. JAX: the slot in integers (JAX has no float64 for it
     unless ``jax_enable_x64`` is set).
@@ -74,12 +75,7 @@ def _lookup_function() -> Any:
     return lookup
 
 
-_LOOKUP = _lookup_function()
-
-
-def lookup(step: Any, size: int, values: Any, active: Any, fallback: Any) -> Any:
-    """``values[step % size]`` if `active` else `fallback`, for a step counter read inside the train step."""
-    return _LOOKUP(step, size, values, active, fallback)
+lookup = _lookup_function()
 
 
 def ring(first_step: int, values: Any, size: int) -> np.ndarray:
@@ -106,11 +102,6 @@ def is_variable(value: Any) -> bool:
             and not callable(value) and not isinstance(value, keras.optimizers.schedules.LearningRateSchedule))
 
 
-def _owned_lookup(step: Any, size: int, values: Any, owner: Any, variable: Any) -> Any:
-    """``values[step % size]`` while ``variable == owner``, else `variable` (a NaN owner never matches)."""
-    return _LOOKUP(step, size, values, ops.equal(variable, owner), variable)
-
-
 class Fit(Protocol):
     """What `LrTable` asks of the fit that drives it (the `clr_keras.CyclicLR` callback)."""
 
@@ -130,19 +121,15 @@ class LrTable:
         optimizer: a Keras optimizer whose learning rate is a variable (built from a float).
         variable: that variable (``optimizer.learning_rate`` before the table is installed).
         size: slots in the ring; at least twice the steps run per call of the train function.
-        strategy: the `tf.distribute` strategy the model trains under (TensorFlow only), or None.
     """
 
-    def __init__(self, optimizer: Any, variable: Any, size: int, strategy: Any = None) -> None:
+    def __init__(self, optimizer: Any, variable: Any, size: int) -> None:
         self.optimizer = optimizer
         self.variable = variable
         self.size = int(size)
         self.dtype = variable.dtype
-        scope = strategy.scope() if strategy is not None else nullcontext()
-        with scope:
-            self.values = keras.Variable(np.zeros(self.size), dtype=self.dtype, trainable=False,
-                                         name="clr_lr_table")
-            self.owner = keras.Variable(math.nan, dtype=self.dtype, trainable=False, name="clr_lr_table_owner")
+        self.values = keras.Variable(np.zeros(self.size), dtype=self.dtype, trainable=False, name="clr_lr_table")
+        self.owner = keras.Variable(math.nan, dtype=self.dtype, trainable=False, name="clr_lr_table_owner")
         self.host = np.zeros(self.size)  # what `values` holds, as written
         self.first_step = 0
         self.filled = 0
@@ -153,7 +140,7 @@ class LrTable:
         self.on_read: Any = None  # called at each read of the rate (in a compiled step: when it is traced)
 
     @classmethod
-    def attach(cls, optimizer: Any, steps_per_call: int, strategy: Any = None) -> tuple[LrTable, bool]:
+    def attach(cls, optimizer: Any, steps_per_call: int) -> tuple[LrTable, bool]:
         """Return the table installed on `optimizer`, installing a new one if it has none or too few slots.
 
         The second value is True when a new table was installed: a train function traced before reads the
@@ -165,7 +152,7 @@ class LrTable:
         variable = table.variable if table is not None else optimizer.learning_rate
         if table is not None:
             table.let_go()
-        table = cls(optimizer, variable, max(MIN_SIZE, 4 * steps_per_call), strategy)
+        table = cls(optimizer, variable, max(MIN_SIZE, 4 * steps_per_call))
         _keras.install(optimizer, ATTRIBUTE, table)  # the table is not optimizer state
         _keras.route_learning_rate(optimizer, table.learning_rate)
         _keras.intercept_assign(variable, table._assigned)
@@ -176,30 +163,27 @@ class LrTable:
         self.reads += 1
         if self.on_read is not None:
             self.on_read()
-        return _owned_lookup(_keras.update_counter(self.optimizer), self.size, self.values.value, self.owner.value,
-                             self.variable.value)
+        variable = self.variable.value  # the table's values while it equals the owner (a NaN owner never does)
+        return lookup(_keras.update_counter(self.optimizer), self.size, self.values.value,
+                      ops.equal(variable, self.owner.value), variable)
 
     def _assigned(self, value: Any) -> Any:
         """The variable's ``assign``: a write by anyone but the table (Keras' setter, a checkpoint restore)."""
         if _keras.purged(self.variable):  # Keras' JAX trainer restoring a purged variable
-            return self._assign(self.variable, value)
+            return _keras.assign(self.variable, value)
         if self._probing:
             self.setter_seen = True
-            self._take(value)
+            self.hold(value)
             return value
         if self.fit is None:
-            return self._assign(self.variable, value)
+            return _keras.assign(self.variable, value)
         self.fit._other_writer(value)
         return value
 
-    @staticmethod
-    def _assign(variable: Any, value: Any) -> Any:
-        return _keras.assign(variable, value)  # the class's own assign, past the interception
-
-    def _take(self, lr: Any) -> None:
-        """Make the optimizer's variable hold `lr` and the table drive the steps (owner equal to it)."""
-        self._assign(self.variable, lr)
-        self._assign(self.owner, ops.copy(self.variable.value))  # a buffer of its own (JAX donates each once)
+    def hold(self, lr: Any) -> None:
+        """Make the optimizer's variable (what a saved model holds) `lr`, the table driving the steps."""
+        _keras.assign(self.variable, lr)  # the class's own assign, past the interception
+        _keras.assign(self.owner, ops.copy(self.variable.value))  # a buffer of its own (JAX donates each once)
 
     def claim(self, fit: Fit, lr: float) -> None:
         """Drive the optimizer for `fit`, its variable set to `lr` through Keras' own setter.
@@ -221,8 +205,7 @@ class LrTable:
         elif not self.setter_seen:
             problem = "its optimizer.learning_rate setter does not assign the learning-rate variable"
         if problem is not None:
-            self._assign(self.variable, before)  # as it was
-            self._assign(self.owner, math.nan)
+            self.release(before)  # as it was
             raise RuntimeError(
                 f"CyclicLR cannot drive the learning rate on Keras {keras.__version__}: {problem}, as the Keras "
                 f"versions it supports do. Pass clr_keras.CyclicLRSchedule(...) as the optimizer's learning_rate "
@@ -234,17 +217,14 @@ class LrTable:
         if self.fit is not None:
             lr = self.rate_at(read_step(self.optimizer))
             if lr is not None:
-                self._take(lr)
+                self.hold(lr)
 
-    def hold(self, lr: float) -> None:
-        """Set the optimizer's variable (what a saved model holds) to `lr`, the table still driving."""
-        self._take(lr)
-
-    def release(self, lr: float) -> None:
-        """Let go at the end of a fit: the optimizer uses its own variable again, set to `lr`."""
+    def release(self, lr: Any) -> None:
+        """Let go at the end of a fit: the optimizer uses its own variable again, set to `lr` (unless None)."""
         self.fit = None
-        self._assign(self.variable, lr)
-        self._assign(self.owner, math.nan)
+        if lr is not None:
+            _keras.assign(self.variable, lr)
+        _keras.assign(self.owner, math.nan)
 
     def let_go(self) -> None:
         """Let go after a fit that ended without saying so.
@@ -257,10 +237,7 @@ class LrTable:
             if fit is not None:
                 fit._fit_ended()
         finally:
-            lr = self.rate_at(read_step(self.optimizer))
-            if lr is not None:
-                self._assign(self.variable, lr)
-            self._assign(self.owner, math.nan)
+            self.release(self.rate_at(read_step(self.optimizer)))
 
     def rate_at(self, step: int) -> float | None:
         """The rate the ring holds for `step`, or None if it holds none."""
@@ -274,7 +251,7 @@ class LrTable:
         """Hold `lrs` (at most `size` rates) as the rates of the steps from `first_step` on."""
         lrs = np.asarray(lrs, dtype=np.float64).reshape(-1)[: self.size]
         self.host = ring(first_step, lrs, self.size)
-        self._assign(self.values, self.host.astype(self.dtype))
+        _keras.assign(self.values, self.host.astype(self.dtype))
         self.first_step, self.filled = first_step, lrs.size
 
 

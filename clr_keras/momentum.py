@@ -31,7 +31,7 @@ corrupts it), and optimizers this module does not know (their step may bake the 
 from __future__ import annotations
 
 import numbers
-from contextlib import nullcontext
+from functools import partial, partialmethod
 from typing import Any
 
 import keras
@@ -105,7 +105,7 @@ def plain_value(value: Any) -> Any:
     return value.number if isinstance(value, StepMomentum) else value
 
 
-class StepMomentum(keras.Variable):
+class StepMomentum(keras.Variable):  # type: ignore[misc]  # Keras has no type hints
     """A scalar Keras variable whose value is the momentum of the optimizer's current step.
 
     Every read (``ops.cast(self.momentum, dtype)``, ``1 - self.beta_1``, ...) evaluates `read()` in the
@@ -132,29 +132,17 @@ class StepMomentum(keras.Variable):
     def value(self) -> Any:
         return self._read()
 
-    def _compared(self, other: Any, operator: str) -> Any:
+    def _compared(self, operator: str, other: Any) -> Any:
         if isinstance(other, numbers.Real):
             return getattr(self.number, operator)(float(other))
         return getattr(super(), operator)(other)
 
-    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
-        return self._compared(other, "__eq__")
-
-    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
-        return self._compared(other, "__ne__")
-
-    def __lt__(self, other: Any) -> Any:
-        return self._compared(other, "__lt__")
-
-    def __le__(self, other: Any) -> Any:
-        return self._compared(other, "__le__")
-
-    def __gt__(self, other: Any) -> Any:
-        return self._compared(other, "__gt__")
-
-    def __ge__(self, other: Any) -> Any:
-        return self._compared(other, "__ge__")
-
+    __eq__ = partialmethod(_compared, "__eq__")
+    __ne__ = partialmethod(_compared, "__ne__")
+    __lt__ = partialmethod(_compared, "__lt__")
+    __le__ = partialmethod(_compared, "__le__")
+    __gt__ = partialmethod(_compared, "__gt__")
+    __ge__ = partialmethod(_compared, "__ge__")
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
@@ -169,34 +157,31 @@ class MomentumTable:
     Args:
         table: the optimizer's `LrTable` (the ring's size and the steps its slots hold come from it).
         names: the attributes to drive (`momentum_attributes`).
-        strategy: the `tf.distribute` strategy the model trains under (TensorFlow only), or None.
     """
 
-    def __init__(self, table: LrTable, names: tuple[str, ...], strategy: Any = None) -> None:
+    def __init__(self, table: LrTable, names: tuple[str, ...]) -> None:
         self.table = table
         self.optimizer = optimizer = table.optimizer
         self.names = names
         self.numbers = {name: float(plain_value(getattr(optimizer, name))) for name in names}
-        scope = strategy.scope() if strategy is not None else nullcontext()
-        with scope:
-            self.values = keras.Variable(np.zeros(table.size), dtype=table.dtype, trainable=False,
-                                         name="clr_momentum_table")
-            self.active = keras.Variable(False, dtype="bool", trainable=False, name="clr_momentum_table_active")
-            self.readers = {name: StepMomentum(self._reader(number), number, table.dtype)
-                            for name, number in self.numbers.items()}
+        self.values = keras.Variable(np.zeros(table.size), dtype=table.dtype, trainable=False,
+                                     name="clr_momentum_table")
+        self.active = keras.Variable(False, dtype="bool", trainable=False, name="clr_momentum_table_active")
+        self.readers = {name: StepMomentum(partial(self._read, number), number, table.dtype)
+                        for name, number in self.numbers.items()}
         self.function: Any = None  # the train function last traced (or to be traced) with the readers
         self.stale = False  # whether the step was traced while the attributes held plain floats
         table.on_read = self._on_read
 
     @classmethod
-    def attach(cls, table: LrTable, names: tuple[str, ...], strategy: Any = None) -> MomentumTable:
+    def attach(cls, table: LrTable, names: tuple[str, ...]) -> MomentumTable:
         """The table installed on the optimizer of `table`, or a new one if it has none that fits."""
         optimizer = table.optimizer
-        found = getattr(optimizer, ATTRIBUTE, None)
+        found: MomentumTable | None = getattr(optimizer, ATTRIBUTE, None)
         if (found is not None and found.table is table and found.names == names
                 and all(float(plain_value(getattr(optimizer, name))) == found.numbers[name] for name in names)):
             return found
-        built = cls(table, names, strategy)
+        built = cls(table, names)
         _keras.install(optimizer, ATTRIBUTE, built)
         return built
 
@@ -207,14 +192,10 @@ class MomentumTable:
         if found is not None and found.installed:
             found.deactivate()
 
-    def _reader(self, number: float) -> Any:
-        optimizer = self.optimizer
-
-        def read() -> Any:
-            return lookup(_keras.update_counter(optimizer), self.table.size, self.values.value, self.active.value,
-                          number)
-
-        return read
+    def _read(self, number: float) -> Any:
+        """The momentum of the optimizer's current step: the ring's while active, else `number` (its own)."""
+        return lookup(_keras.update_counter(self.optimizer), self.table.size, self.values.value, self.active.value,
+                      number)
 
     def _on_read(self) -> None:
         """Called when the optimizer reads its learning rate (in a compiled step: when it is traced)."""
@@ -253,7 +234,7 @@ class MomentumTable:
 
     def _config(self) -> dict[str, Any]:
         """The optimizer's ``get_config()`` with its own floats where the readers stand."""
-        config = type(self.optimizer).get_config(self.optimizer)
+        config: dict[str, Any] = type(self.optimizer).get_config(self.optimizer)
         for name, number in self.numbers.items():
             if name in config:
                 config[name] = number

@@ -169,7 +169,7 @@ def jax_without_x64() -> bool:
         return False
     import jax
 
-    return not jax.config.jax_enable_x64
+    return bool(jax.dtypes.canonicalize_dtype("float64") != "float64")  # float32 without jax_enable_x64
 
 
 def count_ops() -> CountOps:
@@ -206,7 +206,7 @@ def warn_if_inexact(schedule: Schedule) -> None:
     count_namespace = count_ops()
     try:
         jax.eval_shape(lambda step: schedule.evaluate(count_namespace.count(step), count_namespace),
-                       jax.ShapeDtypeStruct((), jnp.int32))
+                       jnp.zeros((), jnp.int32))
     except TypeError:  # a scale_fn that needs a Python number: the train step says so when it traces it
         return
     message = count_namespace.exactness_warning(f"{type(schedule).__name__} on JAX without jax_enable_x64")

@@ -74,8 +74,8 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
     test = RangeTest(RangeSweep(start_lr, end_lr, num_iter, sweep), beta=beta, diverge_factor=diverge_factor)
     accumulation = getattr(optimizer, "gradient_accumulation_steps", None) or 1
     batches = _ArrayBatches(x, y, sample_weight, checks.count("batch_size", batch_size, low=1)) \
-        if y is not None or _holds_arrays(x) else _Unpacked(Batches(x, "x"))
-    if sample_weight is not None and isinstance(batches, _Unpacked):
+        if y is not None or _holds_arrays(x) else Batches(x, "x")
+    if sample_weight is not None and isinstance(batches, Batches):
         raise ValueError("sample_weight goes with arrays: batches from a dataset carry their own, as "
                          "(x, y, sample_weight)")
     if not optimizer.built:
@@ -91,8 +91,10 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
         calls = accumulation - _keras.micro_batches(optimizer) % accumulation if accumulation > 1 else 1
         total = 0.0
         for _ in range(calls):
-            batch_x, batch_y, weights = batches.next()
-            total += _loss_of(model.train_on_batch(batch_x, batch_y, sample_weight=weights, return_dict=True))
+            # x, (x,), (x, y) or (x, y, sample_weight), unpacked as fit unpacks them
+            batch_x, batch_y, weights = keras.utils.unpack_x_y_sample_weight(batches.next())
+            logs = model.train_on_batch(batch_x, batch_y, sample_weight=weights, return_dict=True)
+            total += float(np.asarray(logs["loss"]))
         return total / calls
 
     def evaluate() -> dict[str, float]:
@@ -126,23 +128,9 @@ def _initial_values(optimizer: keras.optimizers.Optimizer, model: keras.Model) -
     return values
 
 
-def _loss_of(logs: dict[str, Any]) -> float:
-    return float(np.asarray(logs["loss"]))
-
-
 def _holds_arrays(x: Any) -> bool:
     """True for an array or a dict of arrays (cut into batches), False for batches to iterate."""
     return hasattr(x, "shape") or isinstance(x, Mapping)
-
-
-class _Unpacked:
-    """Batches ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``, unpacked as `fit` unpacks them."""
-
-    def __init__(self, batches: Batches) -> None:
-        self._batches = batches
-
-    def next(self) -> tuple[Any, Any, Any]:
-        return keras.utils.unpack_x_y_sample_weight(self._batches.next())
 
 
 class _ArrayBatches:

@@ -9,14 +9,14 @@ import keras
 import numpy as np
 
 from clr_core import RangeTestResult, Schedule
-from clr_core.extend import checks, face_schedules
+from clr_core.extend import checks, face_schedules, planned_schedule
 
-from .config import arguments_from_config, face_arguments, planned, schedule_config
+from .config import arguments_from_config, face_arguments, schedule_config
 from .ops import evaluate_at_step, warn_if_inexact
 
 
 @keras.saving.register_keras_serializable(package="clr")
-class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
+class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):  # type: ignore[misc]  # no type hints
     """A cyclical learning rate (Smith, arXiv:1506.01186) that the optimizer computes from its step counter.
 
     Pass it as an optimizer's `learning_rate`. At each step the optimizer calls it with its step counter
@@ -101,9 +101,9 @@ class CyclicLRSchedule(keras.optimizers.schedules.LearningRateSchedule):
             TypeError: `result` is not a `clr_core.RangeTestResult`.
             ValueError: no bounds, or a run too short for a cycle (the message suggests ``mode='one_cycle'``).
         """
-        return cls(schedule=planned(result, epochs=epochs, steps_per_epoch=steps_per_epoch, mode=mode,
-                                    metric=metric, skip_start=skip_start, higher_is_better=higher_is_better,
-                                    **options))
+        return cls(schedule=planned_schedule(result, "clr_keras", epochs=epochs, steps_per_epoch=steps_per_epoch,
+                                             mode=mode, metric=metric, skip_start=skip_start,
+                                             higher_is_better=higher_is_better, **options))
 
     def __call__(self, step: Any) -> Any:
         """The learning rate at optimizer step `step` (a tensor, variable or int), as a floatx tensor.

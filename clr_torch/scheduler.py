@@ -18,7 +18,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
 from clr_core import CyclicSchedule, History, RangeTestResult, Schedule, ScheduleState
-from clr_core.extend import checks, face_state
+from clr_core.extend import checks, face_state, planned_schedule
 
 from .groups import value_copy, write_value
 from .momentum import MomentumCycler
@@ -192,11 +192,8 @@ class CyclicLR(LRScheduler):
         Raises:
             ValueError: no bounds, or a run too short for a cycle (the message suggests ``mode='one_cycle'``).
         """
-        if not isinstance(result, RangeTestResult):
-            raise TypeError(f"result must be a clr_core.RangeTestResult (what clr_torch.range_test returns), got "
-                            f"{type(result).__name__}")
-        schedule = result.schedule(epochs=epochs, steps_per_epoch=steps_per_epoch, mode=mode, metric=metric,
-                                   skip_start=skip_start, higher_is_better=higher_is_better, **options)
+        schedule = planned_schedule(result, "clr_torch", epochs=epochs, steps_per_epoch=steps_per_epoch, mode=mode,
+                                    metric=metric, skip_start=skip_start, higher_is_better=higher_is_better, **options)
         return cls(optimizer, schedule=schedule, cycle_momentum=cycle_momentum, base_momentum=base_momentum,
                    max_momentum=max_momentum, keep_history=keep_history)
 
