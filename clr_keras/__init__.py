@@ -9,6 +9,7 @@ Two faces of the same `clr_core` formula:
   model.
 """
 
+from . import _framework as _framework  # first: a missing Keras is told with the extra to install
 from .callback import CyclicLR
 from .ops import KERAS_OPS, KerasOps
 from .range_test import range_test

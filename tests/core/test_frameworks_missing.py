@@ -12,6 +12,7 @@ BLOCK = "import sys\nfor name in {names!r}:\n    sys.modules[name] = None\n"
 
 @pytest.mark.parametrize(("face", "blocked", "message"), [
     ("clr_torch", ("torch",), 'clr_torch needs PyTorch (torch is not installed): pip install "clr-cyclical[torch]"'),
+    ("clr_keras", ("keras",), 'clr_keras needs Keras 3 (keras is not installed): pip install "clr-cyclical[keras]"'),
     ("clr_optax", ("optax",),
      'clr_optax needs JAX and optax (optax is not installed): pip install "clr-cyclical[jax]"'),
     ("clr_optax", ("jax", "optax"),
