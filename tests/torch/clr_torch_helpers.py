@@ -6,6 +6,8 @@ A plain module (not a conftest), imported by the test modules of this package.
 from __future__ import annotations
 
 import copy
+import socket
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -33,3 +35,16 @@ def group_lrs(optimizer: Any) -> list[float]:
 def close(a: float, b: float, rel: float = 1e-9) -> bool:
     """Relative difference at most `rel` (exact zeros compare equal)."""
     return a == b or abs(a - b) <= rel * max(abs(a), abs(b))
+
+
+def free_port() -> int:
+    """A free TCP port on loopback, for a process group of test processes."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def join_gloo(rank: int, port: int, world: int) -> None:
+    """Join a gloo process group of `world` test processes on loopback, with a timeout that bounds a hang."""
+    torch.distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
+                                         world_size=world, timeout=timedelta(seconds=60))

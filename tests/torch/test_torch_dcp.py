@@ -6,8 +6,6 @@ process group, and FSDP2 on 2 gloo processes."""
 from __future__ import annotations
 
 import json
-import socket
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from torch.distributed.checkpoint._nested_dict import flatten_state_dict  # noqa
 
 from clr_core import OneCycle  # noqa: E402
 from clr_torch import CyclicLR  # noqa: E402
+from tests.torch.clr_torch_helpers import free_port, join_gloo  # noqa: E402
 
 STEPS, SAVE_AT = 12, 7
 
@@ -98,11 +97,6 @@ def test_a_history_lost_on_the_way_is_refused(tmp_path):
 WORLD = 2
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 def fsdp_build(seed: int) -> tuple[Any, Any, CyclicLR]:
     from torch.distributed.fsdp import fully_shard
@@ -120,8 +114,7 @@ def fsdp_build(seed: int) -> tuple[Any, Any, CyclicLR]:
 def fsdp_worker(rank: int, port: int, folder: str) -> None:
     from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
 
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=WORLD,
-                            timeout=timedelta(seconds=60))
+    join_gloo(rank, port, WORLD)
     try:
         model, optimizer, scheduler = fsdp_build(seed=0)
         straight = train(model, optimizer, scheduler, 0, STEPS)

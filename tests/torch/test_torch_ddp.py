@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import gc
 import json
-import socket
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +16,11 @@ dist = pytest.importorskip("torch.distributed")
 
 from clr_core import CyclicSchedule  # noqa: E402
 from clr_torch import CyclicLR, range_test  # noqa: E402
+from tests.torch.clr_torch_helpers import free_port, join_gloo  # noqa: E402
 
 WORLD = 2
 STEPS, SAVE_AT = 10, 4
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def build(seed: int) -> tuple[Any, Any, CyclicLR]:
@@ -164,8 +158,7 @@ def run_shared_decisions_rank(rank: int) -> dict[str, Any]:
 
 
 def worker(rank: int, port: int, folder: str) -> None:
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=WORLD,
-                            timeout=timedelta(seconds=60))
+    join_gloo(rank, port, WORLD)
     try:
         result = {"resume": run_rank(rank, folder), "range_test": run_range_test_rank(rank),
                   "together": run_shared_decisions_rank(rank)}
