@@ -2,8 +2,9 @@
 
 `make eval-range-test` (benchmarks/eval_range_test.py) judges the range test's suggestions on these; other
 evaluations (a comparison of lr rules, of optimizers) can reuse them. Every problem is tiny (it runs on two
-shared CPU cores), its data ships with scikit-learn or is generated here from a fixed seed, and its model is
-built the same way in both frameworks.
+shared CPU cores), its data ships with scikit-learn or is generated here from a fixed seed, and its model has
+the same layers in both frameworks, each with its framework's default initialisation and constants (Keras'
+Glorot draws larger weights than torch's; BatchNorm's momentum and epsilon differ): not quite the same model.
 
 - `known()`: the four problems the range test's rules were first written on (digits MLP and CNN, diabetes
   regression, breast-cancer logistic regression), SGD with momentum 0.9.

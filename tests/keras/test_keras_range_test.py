@@ -123,3 +123,43 @@ def test_arrays_that_disagree_and_weights_without_arrays_are_refused_by_name():
                     "(x, y, sample_weight)")
     assert raised(range_test, model, x, y, batch_size=0, num_iter=3) == (
         ValueError, "batch_size must be an int >= 1, got 0")
+
+
+@pytest.mark.parametrize("name", ["sgd", "nesterov", "rmsprop"])
+def test_under_momentum_the_lrs_are_those_torch_needs_to_move_the_weight_as_far(name):
+    # Keras' SGD and RMSprop fold each lr into their velocity; torch's multiply the whole buffer by the current
+    # lr. One weight, a constant gradient of 2: torch's optimizer driven by result.lrs takes every step Keras
+    # took (read against the lrs written, the weight moved about a third as far as those lrs move it in torch)
+    torch = pytest.importorskip("torch")
+    model = scalar_model(momentum=0.9, nesterov=name == "nesterov")
+    if name == "rmsprop":
+        # rho 0: the squared-gradient average is settled from the first step (the felt lr assumes a settled one)
+        model.compile(optimizer=keras.optimizers.RMSprop(0.5, rho=0.0, momentum=0.9, epsilon=1e-7), loss=model.loss)
+    weights = []
+    result = range_test(model, np.full((8, 1), 2.0, "float32"), np.zeros((8, 1), "float32"), batch_size=8,
+                        start_lr=1e-4, end_lr=1.0, num_iter=40, diverge_factor=1e9,
+                        on_step=lambda done, lr, loss: weights.append(float(model.get_weights()[0][0, 0])))
+    written = [RangeSweep(1e-4, 1.0, 40).lr_at(step) for step in range(40)]
+    assert len(result.lrs) == 40 and result.lrs[0] == pytest.approx(written[0])
+    weight = torch.ones(1, requires_grad=True, dtype=torch.float64)
+    reference = torch.optim.RMSprop([weight], alpha=0.0, eps=1e-7, momentum=0.9) if name == "rmsprop" else \
+        torch.optim.SGD([weight], lr=1.0, momentum=0.9, nesterov=name == "nesterov")
+    moved = []
+    for lr in result.lrs:
+        reference.param_groups[0]["lr"] = lr
+        weight.grad = torch.full((1,), 2.0, dtype=torch.float64)
+        reference.step()
+        moved.append(float(weight.detach()))
+    np.testing.assert_allclose(weights, moved, rtol=1e-4)
+    # the sweep grows 27% a step: (1 - 0.9) / (1 - 0.9 / 1.27) = 0.35 of the lr written (0.41 under Nesterov)
+    assert 0.3 < result.lrs[-1] / written[-1] < 0.45
+
+
+def test_without_momentum_or_with_adam_the_lrs_are_the_lrs_written():
+    sweep = [RangeSweep(1e-4, 1e-1, 10).lr_at(step) for step in range(10)]
+    for optimizer in (keras.optimizers.SGD(0.5), keras.optimizers.Adam(0.5)):
+        model = scalar_model()
+        model.compile(optimizer=optimizer, loss=model.loss)
+        result = range_test(model, np.ones((8, 1), "float32"), np.zeros((8, 1), "float32"), batch_size=8,
+                            start_lr=1e-4, end_lr=1e-1, num_iter=10, diverge_factor=1e9)
+        assert result.lrs == sweep
