@@ -115,7 +115,10 @@ def scheduler_after(steps: int, groups: int, keep: Any = True) -> CyclicLR:
     optimizer.step()  # no gradients: marks the optimizer as stepped (no call-order warning)
     scheduler = CyclicLR(optimizer, schedule=SCHEDULE, keep_history=keep)
     for _ in range(steps):
+        optimizer.step()  # a step the optimizer applied (no gradients: nothing moves), so the step is recorded
         scheduler.step()
+    if keep is True and len(scheduler.history["lr"]) != steps:
+        raise RuntimeError(f"the history kept {len(scheduler.history['lr'])} of {steps} steps")
     return scheduler
 
 
