@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import socket
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -48,3 +49,21 @@ def join_gloo(rank: int, port: int, world: int) -> None:
     """Join a gloo process group of `world` test processes on loopback, with a timeout that bounds a hang."""
     torch.distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
                                          world_size=world, timeout=timedelta(seconds=60))
+
+
+def train_on_sums(model: Any, optimizer: Any, scheduler: Any, start: int, stop: int,
+                  seed: Callable[[int], int] = lambda step: step) -> list[float]:
+    """Steps `start` to `stop` of learning the sum of 4 random inputs (the data of step k from ``seed(k)``).
+
+    Returns the lr of param group 0 at each step, read before the optimizer applies it.
+    """
+    used = []
+    for step in range(start, stop):
+        x = torch.randn(8, 4, generator=torch.Generator().manual_seed(seed(step)))
+        loss = (model(x) - x.sum(dim=1, keepdim=True)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        used.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return used

@@ -19,7 +19,7 @@ from torch.distributed.checkpoint._nested_dict import flatten_state_dict  # noqa
 
 from clr_core import OneCycle  # noqa: E402
 from clr_torch import CyclicLR  # noqa: E402
-from tests.torch.clr_torch_helpers import free_port, join_gloo  # noqa: E402
+from tests.torch.clr_torch_helpers import free_port, join_gloo, train_on_sums  # noqa: E402
 
 STEPS, SAVE_AT = 12, 7
 
@@ -31,18 +31,6 @@ def build(seed: int = 0, **options: Any) -> tuple[Any, Any, CyclicLR]:
     return model, optimizer, CyclicLR(optimizer, base_lr=0.01, max_lr=[0.1, 0.2], step_size=3, **options)
 
 
-def train(model: Any, optimizer: Any, scheduler: CyclicLR, start: int, stop: int) -> list[float]:
-    used = []
-    for step in range(start, stop):
-        x = torch.randn(8, 4, generator=torch.Generator().manual_seed(step))
-        loss = (model(x) - x.sum(dim=1, keepdim=True)).pow(2).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        used.append(optimizer.param_groups[0]["lr"])
-        optimizer.step()
-        scheduler.step()
-    return used
-
 
 def keys(state: dict[str, Any]) -> list[str]:
     """The keys DCP saves and loads: the flattened paths of the state, as DCP itself flattens it."""
@@ -53,7 +41,7 @@ def keys(state: dict[str, Any]) -> list[str]:
 def test_a_fresh_and_a_used_scheduler_have_the_same_keys(options):
     _, _, fresh = build(**options)
     model, optimizer, used = build(**options)
-    train(model, optimizer, used, 0, SAVE_AT)
+    train_on_sums(model, optimizer, used, 0, SAVE_AT)
     used._state.log(loss=0.5)  # a metric column the fresh one lacks
     assert keys({"sched": fresh.state_dict()}) == keys({"sched": used.state_dict()})
 
@@ -61,9 +49,9 @@ def test_a_fresh_and_a_used_scheduler_have_the_same_keys(options):
 @pytest.mark.filterwarnings("ignore:torch.distributed is disabled:UserWarning")  # one process, as intended
 def test_dcp_round_trips_the_history_into_a_fresh_schedulers_template(tmp_path):
     model, optimizer, scheduler = build(cycle_momentum=True)
-    straight = train(model, optimizer, scheduler, 0, STEPS)
+    straight = train_on_sums(model, optimizer, scheduler, 0, STEPS)
     model, optimizer, scheduler = build(cycle_momentum=True)
-    resumed = train(model, optimizer, scheduler, 0, SAVE_AT)
+    resumed = train_on_sums(model, optimizer, scheduler, 0, SAVE_AT)
     saved_history = scheduler.history.to_dict()
     dcp.save({"sched": scheduler.state_dict(), "optim": optimizer.state_dict(), "model": model.state_dict()},
              checkpoint_id=tmp_path)
@@ -74,7 +62,7 @@ def test_dcp_round_trips_the_history_into_a_fresh_schedulers_template(tmp_path):
     optimizer.load_state_dict(template["optim"])
     scheduler.load_state_dict(template["sched"])
     assert scheduler.history.to_dict() == saved_history and len(saved_history["lr"]) == SAVE_AT
-    resumed += train(model, optimizer, scheduler, SAVE_AT, STEPS)
+    resumed += train_on_sums(model, optimizer, scheduler, SAVE_AT, STEPS)
     assert resumed == straight
     assert scheduler.history["iterations"] == list(range(1, STEPS + 1))
 
@@ -82,7 +70,7 @@ def test_dcp_round_trips_the_history_into_a_fresh_schedulers_template(tmp_path):
 def test_a_history_lost_on_the_way_is_refused(tmp_path):
     """A loader that fills the counters but keeps the template's (empty) history must not load silently."""
     model, optimizer, scheduler = build()
-    train(model, optimizer, scheduler, 0, SAVE_AT)
+    train_on_sums(model, optimizer, scheduler, 0, SAVE_AT)
     saved = scheduler.state_dict()
     _, _, fresh = build()
     lost = {**saved, "schedule_state": {**saved["schedule_state"], "history": {
@@ -117,9 +105,9 @@ def fsdp_worker(rank: int, port: int, folder: str) -> None:
     join_gloo(rank, port, WORLD)
     try:
         model, optimizer, scheduler = fsdp_build(seed=0)
-        straight = train(model, optimizer, scheduler, 0, STEPS)
+        straight = train_on_sums(model, optimizer, scheduler, 0, STEPS)
         model, optimizer, scheduler = fsdp_build(seed=0)
-        resumed = train(model, optimizer, scheduler, 0, SAVE_AT)
+        resumed = train_on_sums(model, optimizer, scheduler, 0, SAVE_AT)
         model_state, optimizer_state = get_state_dict(model, optimizer)
         dcp.save({"model": model_state, "optim": optimizer_state, "sched": scheduler.state_dict()},
                  checkpoint_id=Path(folder) / "checkpoint")
@@ -130,7 +118,7 @@ def fsdp_worker(rank: int, port: int, folder: str) -> None:
         set_state_dict(model, optimizer, model_state_dict=template["model"], optim_state_dict=template["optim"])
         scheduler.load_state_dict(template["sched"])
         history_after_load = scheduler.history.to_dict()
-        resumed += train(model, optimizer, scheduler, SAVE_AT, STEPS)
+        resumed += train_on_sums(model, optimizer, scheduler, SAVE_AT, STEPS)
         result = {"straight": straight, "resumed": resumed, "history_after_load": history_after_load,
                   "iterations": scheduler.history["iterations"].tolist()}
         (Path(folder) / f"rank{rank}.json").write_text(json.dumps(result))

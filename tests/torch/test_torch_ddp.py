@@ -16,7 +16,7 @@ dist = pytest.importorskip("torch.distributed")
 
 from clr_core import CyclicSchedule  # noqa: E402
 from clr_torch import CyclicLR, range_test  # noqa: E402
-from tests.torch.clr_torch_helpers import free_port, join_gloo  # noqa: E402
+from tests.torch.clr_torch_helpers import free_port, join_gloo, train_on_sums  # noqa: E402
 
 WORLD = 2
 STEPS, SAVE_AT = 10, 4
@@ -31,28 +31,19 @@ def build(seed: int) -> tuple[Any, Any, CyclicLR]:
     return model, optimizer, scheduler
 
 
-def train(rank: int, model: Any, optimizer: Any, scheduler: CyclicLR, start: int, stop: int) -> list[float]:
-    used = []
-    for step in range(start, stop):
-        generator = torch.Generator().manual_seed(100 * step + rank)  # each rank its own data
-        x = torch.randn(8, 4, generator=generator)
-        loss = (model(x) - x.sum(dim=1, keepdim=True)).pow(2).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        used.append(optimizer.param_groups[0]["lr"])
-        optimizer.step()
-        scheduler.step()
-    return used
-
 
 def run_rank(rank: int, folder: str) -> dict[str, Any]:
     """Train straight through, then save at SAVE_AT (rank 0), resume on fresh objects and finish."""
+
+    def own_data(step: int) -> int:
+        return 100 * step + rank  # each rank its own data
+
     model, optimizer, scheduler = build(seed=0)
-    straight = train(rank, model, optimizer, scheduler, 0, STEPS)
+    straight = train_on_sums(model, optimizer, scheduler, 0, STEPS, seed=own_data)
     straight_weights = [p.detach().clone() for p in model.parameters()]
 
     model, optimizer, scheduler = build(seed=0)
-    resumed = train(rank, model, optimizer, scheduler, 0, SAVE_AT)
+    resumed = train_on_sums(model, optimizer, scheduler, 0, SAVE_AT, seed=own_data)
     checkpoint = Path(folder) / "checkpoint.pt"
     if rank == 0:
         torch.save({"model": model.module.state_dict(), "optimizer": optimizer.state_dict(),
@@ -63,7 +54,7 @@ def run_rank(rank: int, folder: str) -> dict[str, Any]:
     model.module.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
-    resumed += train(rank, model, optimizer, scheduler, SAVE_AT, STEPS)
+    resumed += train_on_sums(model, optimizer, scheduler, SAVE_AT, STEPS, seed=own_data)
 
     every_rank: list[Any] = [None] * WORLD
     dist.all_gather_object(every_rank, {"straight": straight, "resumed": resumed})
