@@ -1,4 +1,5 @@
-"""`raised`: what a call raises, as its exact type and full message, for tests that pin error messages."""
+"""`raised`: what a call raises, as its exact type and full message, for tests that pin error messages;
+`loaded_or_unchanged`: a load either succeeds or leaves the object exactly as it was."""
 
 from __future__ import annotations
 
@@ -21,3 +22,15 @@ def raised(function: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[typ
     with pytest.raises(Exception) as caught:
         function(*args, **kwargs)
     return type(caught.value), str(caught.value)
+
+
+def loaded_or_unchanged(state: Any, saved: Any) -> bool:
+    """Load `saved` into `state` (``plan='saved'``): True when it loaded; on a TypeError or ValueError, assert
+    that the state is exactly as it was and return False."""
+    before = state.state_dict()
+    try:
+        state.load_state_dict(saved, plan="saved")
+    except (TypeError, ValueError):
+        assert state.state_dict() == before
+        return False
+    return True
