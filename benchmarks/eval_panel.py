@@ -11,6 +11,9 @@ Glorot draws larger weights than torch's; BatchNorm's momentum and epsilon diffe
 - `panel()`: six problems the rules were *not* written on, chosen to differ in kind: noisy labels, BatchNorm
   with dropout, a small CNN on generated images, a recurrent model (GRU, Adam), a small transformer trained
   with AdamW, and a nonlinear regression.
+- `adaptive()`: the step back for adaptive optimizers judged more widely: the other eight problems of both
+  sets trained with Adam (AdamW with BatchNorm), and two more with optimizers no rule was written on
+  (RMSprop on two moons, Adagrad on the wine data).
 
 A `Side` (`TorchSide`, `KerasSide`) runs a range test on a problem and trains it under any lr schedule,
 returning the validation score every `EVAL_EVERY` steps (accuracy, or minus the MSE: higher is better).
@@ -22,7 +25,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +50,7 @@ class Problem:
 
     ``architecture`` is one of ``'mlp'``, ``'linear'``, ``'cnn_digits'``, ``'bn_dropout'``, ``'cnn'``,
     ``'gru'``, ``'transformer'``; ``optimizer`` one of ``'sgd'`` (momentum 0.9), ``'adam'``, ``'adamw'``
-    (weight decay 0.01). ``classes`` is 0 for a regression (one output, MSE).
+    (weight decay 0.01), ``'rmsprop'``, ``'adagrad'``. ``classes`` is 0 for a regression (one output, MSE).
     """
 
     name: str
@@ -158,6 +161,22 @@ def panel() -> list[Problem]:
     ]
 
 
+def adaptive() -> list[Problem]:
+    """The SGD problems of `panel` and `known` with Adam (AdamW with BatchNorm), and two with other optimizers."""
+    from sklearn.datasets import load_wine, make_moons
+
+    with_adam = []
+    for problem in panel() + known():
+        if problem.optimizer == "sgd":
+            optimizer = "adamw" if problem.architecture == "bn_dropout" else "adam"
+            label = {"adam": "Adam", "adamw": "AdamW"}[optimizer]
+            with_adam.append(replace(problem, name=f"{problem.name} ({label})", optimizer=optimizer))
+    moons = _split(*make_moons(n_samples=2000, noise=0.3, random_state=4), 2)
+    return [*with_adam, Problem("two moons MLP (RMSprop)", *moons, classes=2, architecture="mlp", optimizer="rmsprop"),
+            Problem("wine MLP (Adagrad)", *_split(*load_wine(return_X_y=True), 3), classes=3, architecture="mlp",
+                    optimizer="adagrad")]
+
+
 class Shuffled:
     """Mini-batches in a new order on every pass, like a shuffled DataLoader (seeded)."""
 
@@ -224,6 +243,10 @@ class TorchSide:
             return optim.Adam(model.parameters(), lr=lr)
         if problem.optimizer == "adamw":
             return optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+        if problem.optimizer == "rmsprop":
+            return optim.RMSprop(model.parameters(), lr=lr)
+        if problem.optimizer == "adagrad":
+            return optim.Adagrad(model.parameters(), lr=lr)
         return optim.SGD(model.parameters(), lr=lr, momentum=0.9)
 
     def _loss(self, problem: Problem) -> Callable[[Any, Any], Any]:
@@ -352,6 +375,10 @@ class KerasSide:
             return optimizers.Adam(0.001)
         if problem.optimizer == "adamw":
             return optimizers.AdamW(0.001, weight_decay=0.01)
+        if problem.optimizer == "rmsprop":
+            return optimizers.RMSprop(0.001)
+        if problem.optimizer == "adagrad":
+            return optimizers.Adagrad(0.001)
         return optimizers.SGD(0.01, momentum=0.9)
 
     def _worker(self, problem: Problem, seed: int) -> Any:

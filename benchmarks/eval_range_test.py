@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from eval_panel import KerasSide, Problem, TorchSide, known, panel
+from eval_panel import KerasSide, Problem, TorchSide, adaptive, known, panel
 
 from clr_core import CyclicSchedule, RangeTestResult, RangeTestWarning
 
@@ -126,16 +126,18 @@ def main() -> int:
     parser.add_argument("--full", action="store_true", help="torch and Keras, 5 seeds (default: torch, 3 seeds)")
     parser.add_argument("--frameworks", nargs="+", choices=["torch", "keras"])
     parser.add_argument("--seeds", type=int)
-    parser.add_argument("--problems", nargs="+", default=["panel", "known"], choices=["panel", "known"])
+    parser.add_argument("--problems", nargs="+", choices=["panel", "known", "adaptive"],
+                        help="the sets to run (default: panel and known; --full adds adaptive)")
     parser.add_argument("--only", type=int, default=0, help="the first N problems of each set only (a smoke run)")
     parser.add_argument("--named", nargs="+", default=[], help="only the problems whose name contains one of these")
     arguments = parser.parse_args()
     frameworks = arguments.frameworks or (["torch", "keras"] if arguments.full else ["torch"])
     seeds = arguments.seeds or (5 if arguments.full else 3)
-    sets = {"panel": panel, "known": known}
+    sets = {"panel": panel, "known": known, "adaptive": adaptive}
+    chosen = arguments.problems or (["panel", "known", "adaptive"] if arguments.full else ["panel", "known"])
     for name in frameworks:
         side = TorchSide() if name == "torch" else KerasSide()
-        for set_name in arguments.problems:
+        for set_name in chosen:
             started = time.perf_counter()
             problems = [problem for problem in sets[set_name]()[: arguments.only or None]
                         if not arguments.named or any(part in problem.name for part in arguments.named)]

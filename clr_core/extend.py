@@ -9,8 +9,9 @@
   plan for a face's ``from_range_test``), `cyclic_arguments` ("schedule= or
   the cyclic arguments"), `checked_schedule`, `CYCLIC_DEFAULTS`, `lr_at_array` (a schedule over an array of
   iterations), the mode names as `Literal` types (``typing.get_args(Mode)`` lists them), `momentum_bounds`,
-  and `describe_schedules` / `restore_schedules` for state dicts, and `Batches` (a range-test runner's data:
-  read again when exhausted, no batch kept).
+  and `describe_schedules` / `restore_schedules` for state dicts, `Batches` (a range-test runner's data:
+  read again when exhausted, no batch kept) and `adaptive_optimizer` (whether a runner's optimizer is
+  adaptive, from its class names).
 - Loading and saving safely: `ImportRefused` (a config's import path refused in safe mode), `atomic_path` /
   `atomic_write_text` (files written to a temporary name and moved into place).
 - Computing a schedule in float32 (JAX without x64): `CountOps`, the namespace for an array module that keeps
@@ -36,6 +37,7 @@ from .faces import (
     face_state,
     planned_schedule,
 )
+from .range_test.adaptive import adaptive_optimizer
 from .range_test.data import Batches
 from .schedules._formula import Waveform
 from .schedules.base import ScheduleBase, describe_schedules, register_schedule_kind, restore_schedules
@@ -69,6 +71,7 @@ __all__ = [
     "Triangular",
     "Triangular2",
     "Waveform",
+    "adaptive_optimizer",
     "atomic_path",
     "atomic_write_text",
     "checked_schedule",

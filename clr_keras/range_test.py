@@ -24,7 +24,7 @@ import keras
 import numpy as np
 
 from clr_core import RangeSweep, RangeTest, RangeTestResult
-from clr_core.extend import Batches, checks
+from clr_core.extend import Batches, adaptive_optimizer, checks
 
 from . import _keras
 
@@ -33,7 +33,7 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
                end_lr: float = 10.0, num_iter: int = 100, sweep: str = "exponential", beta: float = 0.98,
                diverge_factor: float = 4.0, validation_data: Any = None, eval_every: int = 1,
                fresh_optimizer: bool = True, on_step: Callable[[int, float, float], None] | None = None,
-               val_data: Any = None, sample_weight: Any = None) -> RangeTestResult:
+               val_data: Any = None, sample_weight: Any = None, adaptive: bool | None = None) -> RangeTestResult:
     """Sweep the optimizer's lr from `start_lr` to `end_lr`, one optimizer update per point, recording its loss.
 
     Args:
@@ -64,6 +64,10 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
             ``range_step`` (`clr_tools.progress.ProgressBar`).
         val_data: deprecated name of `validation_data`.
         sample_weight: one weight per example when `x` holds arrays (batches carry their own).
+        adaptive: whether the optimizer scales each update by running statistics of the gradients, which
+            makes `max_lr` step back 32 from the cliff instead of 8 (``result.adaptive``); None tells by the
+            optimizer's class (Adam, AdamW, RMSprop, Adagrad, Lion, ..., see
+            `clr_core.extend.adaptive_optimizer`; a `LossScaleOptimizer` by the one it wraps).
 
     Returns:
         The `clr_core.RangeTestResult`; ``result.suggest_bounds()`` gives ``(base_lr, max_lr)``. Its ``lrs`` are the
@@ -77,7 +81,11 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
     if isinstance(_keras.built_learning_rate(optimizer), keras.optimizers.schedules.LearningRateSchedule):
         raise ValueError("the range test sets the lr itself: compile the model with a float learning_rate, "
                          "not a LearningRateSchedule")
-    test = RangeTest(RangeSweep(start_lr, end_lr, num_iter, sweep), beta=beta, diverge_factor=diverge_factor)
+    if adaptive is None:
+        inner = getattr(optimizer, "inner_optimizer", optimizer)
+        adaptive = adaptive_optimizer(cls.__name__ for cls in type(inner).__mro__)
+    test = RangeTest(RangeSweep(start_lr, end_lr, num_iter, sweep), beta=beta, diverge_factor=diverge_factor,
+                     adaptive=adaptive)
     accumulation = getattr(optimizer, "gradient_accumulation_steps", None) or 1
     batches = _ArrayBatches(x, y, sample_weight, checks.count("batch_size", batch_size, low=1)) \
         if y is not None or _holds_arrays(x) else Batches(x, "x")

@@ -8,21 +8,30 @@ changed (unless the step donates its buffers), so nothing needs restoring; the t
 
 from __future__ import annotations
 
+import functools
+import operator
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from clr_core import RangeSweep, RangeTest, RangeTestResult
-from clr_core.extend import Batches, checks
+from clr_core import RangeSweep, RangeTest, RangeTestResult, RangeTestWarning
+from clr_core.extend import Batches, adaptive_optimizer, checks
 
 Step = Callable[[Any, Any, float], tuple[Any, Any]]
+#: optax states of adaptive transformations whose names `clr_core.extend.adaptive_optimizer` does not know
+#: (adam, adan, lion and the like it does).
+ADAPTIVE_STATES = ("ScaleByRmsState", "ScaleByRssState", "ScaleByRStdDevState", "ScaleByAdaDeltaState",
+                   "ScaleByAmsgradState", "ScaleByBeliefState", "ScaleByNovogradState", "ScaleBySM3State",
+                   "FactoredState", "ScaleByAdemamixState", "ScaleBySimplifiedAdEMAMixState", "SophiaState")
 
 
 def range_test(step: Step, state: Any, batches: Iterable[Any], *, start_lr: float = 1e-7, end_lr: float = 10.0,
                num_iter: int = 100, sweep: str = "exponential", beta: float = 0.98, diverge_factor: float = 4.0,
                accumulation_steps: int = 1, evaluate: Callable[[Any], Mapping[str, Any]] | None = None,
-               eval_every: int = 1, on_step: Callable[[int, float, float], None] | None = None) -> RangeTestResult:
+               eval_every: int = 1, on_step: Callable[[int, float, float], None] | None = None,
+               adaptive: bool | None = None) -> RangeTestResult:
     """Sweep the lr from `start_lr` to `end_lr` through the user's step and record the loss of each step.
 
     Args:
@@ -45,6 +54,11 @@ def range_test(step: Step, state: Any, batches: Iterable[Any], *, start_lr: floa
         eval_every: points between evaluations.
         on_step: called as ``on_step(steps_done, lr, loss)`` after each point, e.g. a progress bar's
             ``range_step`` (`clr_tools.progress.ProgressBar`).
+        adaptive: whether the optimizer scales each update by running statistics of the gradients, which
+            makes `max_lr` step back 32 from the cliff instead of 8 (``result.adaptive``). None tells by the
+            optax states inside `state` (``ScaleByAdamState``, ``ScaleByRmsState``, ...: adam, adamw, rmsprop,
+            adagrad, lion, adafactor, ...); a `state` that holds no optax state at all gets a
+            `RangeTestWarning` asking for `adaptive`, and is read as not adaptive.
 
     Returns:
         The `clr_core.RangeTestResult`; ``result.suggest_bounds()`` gives ``(base_lr, max_lr)``.
@@ -59,7 +73,8 @@ def range_test(step: Step, state: Any, batches: Iterable[Any], *, start_lr: floa
         ... def step(w, batch, lr):
         ...     loss, grad = jax.value_and_grad(lambda w: jnp.mean((w * batch[0] - batch[1]) ** 2))(w)
         ...     return w - lr * grad, loss
-        >>> result = range_test(step, jnp.float32(0.0), [(x, y)], start_lr=1e-3, end_lr=100.0, num_iter=50)
+        >>> result = range_test(step, jnp.float32(0.0), [(x, y)], start_lr=1e-3, end_lr=100.0, num_iter=50,
+        ...                     adaptive=False)
         >>> result.stopped_early, len(result.lrs) < 50
         (True, True)
     """
@@ -67,7 +82,10 @@ def range_test(step: Step, state: Any, batches: Iterable[Any], *, start_lr: floa
         if function is not None and not callable(function):
             raise TypeError(f"{name} must be callable, got {type(function).__name__}")
     accumulation = checks.count("accumulation_steps", accumulation_steps, low=1)
-    test = RangeTest(RangeSweep(start_lr, end_lr, num_iter, sweep), beta=beta, diverge_factor=diverge_factor)
+    if adaptive is None:
+        adaptive = _adaptive_state(state)
+    test = RangeTest(RangeSweep(start_lr, end_lr, num_iter, sweep), beta=beta, diverge_factor=diverge_factor,
+                     adaptive=adaptive)
     data = Batches(batches, "batches")
     current = state
 
@@ -89,6 +107,25 @@ def range_test(step: Step, state: Any, batches: Iterable[Any], *, start_lr: floa
 
     return test.run(train_step, on_step=on_step, evaluate=None if evaluate is None else evaluate_now,
                     eval_every=eval_every)
+
+
+def _adaptive_state(state: Any) -> bool:
+    """Whether `state` holds the state of an adaptive optax transformation; warn if it holds no optax state."""
+    import jax
+
+    names, nodes = [], [state]
+    while nodes:
+        node = nodes.pop()
+        if type(node).__module__.startswith("optax"):
+            names.append(type(node).__name__)
+        children = jax.tree_util.tree_leaves(node, is_leaf=functools.partial(operator.is_not, node))  # one level
+        if not (len(children) == 1 and children[0] is node):
+            nodes.extend(children)
+    if not names:
+        warnings.warn("range_test cannot tell from state whether the optimizer is adaptive (no optax state in "
+                      "it): its bounds are read as for SGD; pass adaptive=True for Adam, AdamW, RMSprop and the "
+                      "like, adaptive=False to silence this", RangeTestWarning, stacklevel=3)
+    return any(name in ADAPTIVE_STATES or adaptive_optimizer([name]) for name in names)
 
 
 def _state_and_loss(output: Any) -> tuple[Any, float]:

@@ -27,7 +27,7 @@ from torch import Tensor, nn
 from torch.optim import Optimizer
 
 from clr_core import RangeSweep, RangeTest, RangeTestResult
-from clr_core.extend import Batches, checks
+from clr_core.extend import Batches, adaptive_optimizer, checks
 
 from . import ranks
 from .groups import write_value
@@ -48,7 +48,7 @@ def range_test(model: nn.Module, optimizer: Optimizer, loss_fn: Callable[[Any, A
                on_step: Callable[[int, float, float], None] | None = None,
                val_data: Iterable[Any] | None = None, batch_loss: BatchLoss | None = None,
                accumulation_steps: int = 1, autocast: torch.autocast | None = None,
-               scaler: torch.amp.GradScaler | None = None) -> RangeTestResult:
+               scaler: torch.amp.GradScaler | None = None, adaptive: bool | None = None) -> RangeTestResult:
     """Sweep the lr from `start_lr` to `end_lr`, one optimizer step per point, and record each step's loss.
 
     Args:
@@ -86,6 +86,9 @@ def range_test(model: nn.Module, optimizer: Optimizer, loss_fn: Callable[[Any, A
         scaler: a ``torch.amp.GradScaler``: the loss is scaled for backward, and a step the scaler skips
             (inf gradients) is no point of the curve: the same lr is tried on the next batches
             (`MAX_SKIPS` skips in a row count as divergence). Its state is restored afterwards.
+        adaptive: whether the optimizer scales each update by running statistics of the gradients, which
+            makes `max_lr` step back 32 from the cliff instead of 8 (``result.adaptive``); None tells by the
+            optimizer's class (Adam, AdamW, RMSprop, Adagrad, ..., see `clr_core.extend.adaptive_optimizer`).
 
     Returns:
         The `clr_core.RangeTestResult`; ``result.suggest_bounds()`` gives ``(base_lr, max_lr)``,
@@ -117,7 +120,10 @@ def range_test(model: nn.Module, optimizer: Optimizer, loss_fn: Callable[[Any, A
         raise ValueError("metrics read metric(model(x), y), which batch_loss does not give: with batch_loss, "
                          "read the validation loss (result.metrics['val_loss'])")
     ratios = _group_ratios(optimizer)
-    test = RangeTest(RangeSweep(start_lr, end_lr, num_iter, sweep), beta=beta, diverge_factor=diverge_factor)
+    if adaptive is None:
+        adaptive = adaptive_optimizer(cls.__name__ for cls in type(optimizer).__mro__)
+    test = RangeTest(RangeSweep(start_lr, end_lr, num_iter, sweep), beta=beta, diverge_factor=diverge_factor,
+                     adaptive=adaptive)
     batches = Batches(data)
     saved_model = copy.deepcopy(model.state_dict())
     saved_optimizer = copy.deepcopy(optimizer.state_dict())

@@ -31,6 +31,8 @@ class RangeTest:
         sweep: the `RangeSweep` to follow.
         beta: smoothing factor in [0, 1); 0 means no smoothing.
         diverge_factor: stop when smoothed loss > factor * best smoothed loss; a float > 1.
+        adaptive: whether the optimizer scales each update by running statistics of the gradients (Adam,
+            RMSprop, ...): the result's `adaptive`, which sets how far `max_lr` steps back from the cliff.
 
     Examples:
         >>> test = RangeTest(RangeSweep(0.01, 1.0, num_iter=3))
@@ -40,13 +42,15 @@ class RangeTest:
         True
     """
 
-    def __init__(self, sweep: RangeSweep, *, beta: float = 0.98, diverge_factor: float = 4.0) -> None:
+    def __init__(self, sweep: RangeSweep, *, beta: float = 0.98, diverge_factor: float = 4.0,
+                 adaptive: bool = False) -> None:
         if not isinstance(sweep, RangeSweep):
             raise TypeError(f"sweep must be a clr_core.RangeSweep, got {type(sweep).__name__}")
         self.sweep = sweep
         self.beta = _checks.finite("beta", beta, low=0.0, low_inclusive=True, high=1.0, range_text="in [0, 1)")
         self.diverge_factor = _checks.finite("diverge_factor", diverge_factor, low=1.0, low_inclusive=False,
                                              range_text="> 1")
+        self.adaptive = _checks.flag("adaptive", adaptive)
         self._lrs: list[float] = []
         self._losses: list[float] = []
         self._smoothed: list[float] = []
@@ -137,4 +141,5 @@ class RangeTest:
     def result(self) -> RangeTestResult:
         """The lrs, raw and smoothed losses and the metrics recorded so far."""
         return RangeTestResult(list(self._lrs), list(self._losses), list(self._smoothed), self._stopped_early,
-                               list(self._metric_steps), {name: list(v) for name, v in self._metrics.items()})
+                               list(self._metric_steps), {name: list(v) for name, v in self._metrics.items()},
+                               self.adaptive)

@@ -22,11 +22,13 @@ if TYPE_CHECKING:
 
 #: The ``format`` tag of a saved range test, and its version.
 FORMAT = "clr-range-test"
-VERSION = 1
+VERSION = 2
 #: The most characters `from_json` reads: about 4 million points, far more than any sweep records.
 MAX_CHARACTERS = 1 << 26
 _KEYS = ("format", "version", "lrs", "losses", "smoothed", "stopped_early", "metric_steps", "metrics",
-         "group_ratios")
+         "group_ratios", "adaptive")
+#: Version 1 had no ``adaptive`` key: such a sweep reads as not adaptive, as it was read when saved.
+_KEYS_OF_VERSION = {1: _KEYS[:-1], VERSION: _KEYS}
 
 
 def result_to_json(result: RangeTestResult, path: str | os.PathLike[str] | None = None) -> str:
@@ -70,14 +72,16 @@ def _checked(data: Any) -> dict[str, Any]:
     """The constructor arguments of a `RangeTestResult` from parsed JSON, every key and value checked."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"not a saved range test: expected a JSON object with \"format\": {FORMAT!r}")
-    unknown = sorted(set(data) - set(_KEYS))
+    version = data.get("version")
+    keys = _KEYS_OF_VERSION.get(version) if type(version) is int else None
+    if keys is None:
+        raise ValueError(f"saved range test 'version' must be 1 or {VERSION}, got {str(data.get('version'))[:50]}")
+    unknown = sorted(set(data) - set(keys))
     if unknown:
-        raise ValueError(f"saved range test has an unknown key {unknown[0][:100]!r} (allowed: {', '.join(_KEYS)})")
-    missing = [key for key in _KEYS if key not in data]
+        raise ValueError(f"saved range test has an unknown key {unknown[0][:100]!r} (allowed: {', '.join(keys)})")
+    missing = [key for key in keys if key not in data]
     if missing:
         raise ValueError(f"saved range test lacks the key {missing[0]!r}")
-    if data["version"] != VERSION:
-        raise ValueError(f"saved range test 'version' must be {VERSION}, got {str(data['version'])[:50]}")
     lrs = _numbers("lrs", data["lrs"])
     if not all(math.isfinite(lr) and lr > 0 for lr in lrs):
         raise ValueError("saved range test 'lrs' must hold finite numbers > 0")
@@ -85,9 +89,6 @@ def _checked(data: Any) -> dict[str, Any]:
     for key, values in (("losses", losses), ("smoothed", smoothed)):
         if len(values) != len(lrs):
             raise ValueError(f"saved range test {key!r} must have one entry per lr ({len(lrs)}), got {len(values)}")
-    if not isinstance(data["stopped_early"], bool):
-        raise TypeError(f"saved range test 'stopped_early' must be true or false, "
-                        f"got {type(data['stopped_early']).__name__}")
     steps = data["metric_steps"]
     if not isinstance(steps, list) or not all(type(step) is int for step in steps):
         raise TypeError("saved range test 'metric_steps' must be a list of whole numbers")
@@ -105,8 +106,12 @@ def _checked(data: Any) -> dict[str, Any]:
     ratios = _numbers("group_ratios", data["group_ratios"])
     if not ratios or not all(math.isfinite(ratio) and ratio > 0 for ratio in ratios):
         raise ValueError("saved range test 'group_ratios' must hold one finite number > 0 per param group")
+    adaptive = data.get("adaptive", False)
+    for key, flag in (("stopped_early", data["stopped_early"]), ("adaptive", adaptive)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"saved range test {key!r} must be true or false, got {type(flag).__name__}")
     return {"lrs": lrs, "losses": losses, "smoothed": smoothed, "stopped_early": data["stopped_early"],
-            "metric_steps": list(steps), "metrics": checked, "group_ratios": ratios}
+            "metric_steps": list(steps), "metrics": checked, "group_ratios": ratios, "adaptive": adaptive}
 
 
 def _numbers(key: str, values: Any) -> list[float]:

@@ -18,7 +18,7 @@ from clr_core import (
     schedule_from_config,
     schedule_to_config,
 )
-from clr_core.extend import Batches
+from clr_core.extend import Batches, adaptive_optimizer
 from tests.errors import raised
 
 
@@ -370,6 +370,33 @@ def test_batches_are_read_again_when_exhausted_and_never_kept():
         Batches(3)
 
 
+def test_an_adaptive_optimizers_bounds_step_back_four_times_further_from_the_same_cliff():
+    plain = RangeTest(RangeSweep(1e-6, 10.0, num_iter=400), beta=0.0)
+    adaptive = RangeTest(RangeSweep(1e-6, 10.0, num_iter=400), beta=0.0, adaptive=True)
+    run(plain)
+    run(adaptive)
+    assert not plain.result().adaptive and adaptive.result().adaptive
+    (base, top), (adaptive_base, adaptive_top) = plain.result().suggest_bounds(), adaptive.result().suggest_bounds()
+    assert adaptive_top == pytest.approx(top / 4) and adaptive_base == pytest.approx(base / 4)
+    assert CLIFF / 32 / 1.05 < adaptive_top < CLIFF / 32 * 1.05
+    (low, high), (top_low, top_high) = adaptive.result().bounds_uncertainty()
+    assert top_low <= adaptive_top <= top_high and low <= adaptive_base <= high and top_high < top
+
+
+@pytest.mark.parametrize(("names", "adaptive"), [
+    (["Adam"], True), (["AdamW"], True), (["NAdam"], True), (["RAdam"], True), (["Adamax"], True),
+    (["SparseAdam"], True), (["RMSprop"], True), (["Adagrad"], True), (["Adadelta"], True), (["Adafactor"], True),
+    (["Lion"], True), (["Lamb"], True), (["FusedLAMB"], True), (["Ftrl"], True), (["Prodigy"], True),
+    (["AdamWScheduleFree"], True), (["ScheduleFreeAdamW"], True), (["AdamW8bit"], True),
+    (["Adan"], True),
+    (["MyOptimizer", "Adam", "Optimizer"], True),
+    (["SGD", "Optimizer"], False), (["ASGD"], False), (["LBFGS"], False), (["Rprop"], False), (["Muon"], False),
+    (["SGDScheduleFree"], False), ([], False),
+])
+def test_adaptive_optimizers_are_told_by_their_class_names(names, adaptive):
+    assert adaptive_optimizer(names) is adaptive
+
+
 @pytest.mark.parametrize(("arguments", "error", "message"), [
     ({"start_lr": 0}, ValueError, "start_lr must be a finite number > 0, got 0"),
     ({"start_lr": 1.0, "end_lr": 0.5}, ValueError, "end_lr must be > start_lr (1.0), got 0.5"),
@@ -386,5 +413,7 @@ def test_bad_test_settings_are_refused():
         RangeTest(RangeSweep(), beta=1.0)
     with pytest.raises(ValueError, match="diverge_factor must be a finite number > 1, got 1"):
         RangeTest(RangeSweep(), diverge_factor=1)
+    assert raised(RangeTest, RangeSweep(), adaptive="yes") == (
+        TypeError, "adaptive must be True or False, got str 'yes'")
     with pytest.raises(ValueError, match="method must be one of 'steepest', 'valley', 'minimum/10'"):
         RangeTest(RangeSweep()).result().suggest_lr("best")

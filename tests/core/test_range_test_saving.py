@@ -45,6 +45,16 @@ def test_every_field_of_the_result_is_saved():
     assert set(saved) - {"format", "version"} == {field.name for field in dataclasses.fields(RangeTestResult)}
 
 
+def test_an_adaptive_sweep_stays_adaptive_and_a_version_1_file_reads_as_the_sgd_sweep_it_was():
+    result = dataclasses.replace(swept(), adaptive=True)
+    again = RangeTestResult.from_json(result.to_json())
+    assert again.adaptive and again.suggest_bounds() == result.suggest_bounds()
+    old = json.loads(swept().to_json())
+    del old["adaptive"]
+    old["version"] = 1
+    assert RangeTestResult.from_json(json.dumps(old)) == swept()
+
+
 def test_a_string_is_text_never_a_file_name():
     assert raised(RangeTestResult.from_json, "range.json") == (
         ValueError, "a saved range test must be JSON text (to read a file, pass a path object: pathlib.Path(name)): "
@@ -62,8 +72,12 @@ def edited(**changes):
 @pytest.mark.parametrize(("text", "error", "message"), [
     ("[]", ValueError, "not a saved range test: expected a JSON object with \"format\": 'clr-range-test'"),
     (edited(extra=1), ValueError, "saved range test has an unknown key 'extra' (allowed: format, version, lrs, "
-                                  "losses, smoothed, stopped_early, metric_steps, metrics, group_ratios)"),
-    (edited(version=2), ValueError, "saved range test 'version' must be 1, got 2"),
+                                  "losses, smoothed, stopped_early, metric_steps, metrics, group_ratios, adaptive)"),
+    (edited(version=3), ValueError, "saved range test 'version' must be 1 or 2, got 3"),
+    (edited(version=True), ValueError, "saved range test 'version' must be 1 or 2, got True"),
+    (edited(version=1), ValueError, "saved range test has an unknown key 'adaptive' (allowed: format, version, lrs, "
+                                    "losses, smoothed, stopped_early, metric_steps, metrics, group_ratios)"),
+    (edited(adaptive=1), TypeError, "saved range test 'adaptive' must be true or false, got int"),
     (edited(lrs=[1e-3] * 19 + [-1.0]), ValueError, "saved range test 'lrs' must hold finite numbers > 0"),
     (edited(losses=[1.0]), ValueError, "saved range test 'losses' must have one entry per lr (20), got 1"),
     (edited(losses="1,2"), TypeError, "saved range test 'losses' must be a list of numbers, got str"),

@@ -155,11 +155,16 @@ def test_under_momentum_the_lrs_are_those_torch_needs_to_move_the_weight_as_far(
     assert 0.3 < result.lrs[-1] / written[-1] < 0.45
 
 
-def test_without_momentum_or_with_adam_the_lrs_are_the_lrs_written():
+def test_without_momentum_or_with_adam_the_lrs_are_the_lrs_written_and_adam_is_told_adaptive():
     sweep = [RangeSweep(1e-4, 1e-1, 10).lr_at(step) for step in range(10)]
-    for optimizer in (keras.optimizers.SGD(0.5), keras.optimizers.Adam(0.5)):
+    optimizers = {keras.optimizers.SGD(0.5): False, keras.optimizers.Adam(0.5): True,
+                  keras.optimizers.LossScaleOptimizer(keras.optimizers.RMSprop(0.5)): True}
+    for optimizer, adaptive in optimizers.items():
         model = scalar_model()
         model.compile(optimizer=optimizer, loss=model.loss)
         result = range_test(model, np.ones((8, 1), "float32"), np.zeros((8, 1), "float32"), batch_size=8,
                             start_lr=1e-4, end_lr=1e-1, num_iter=10, diverge_factor=1e9)
-        assert result.lrs == sweep
+        assert result.lrs == sweep and result.adaptive is adaptive
+    result = range_test(model, np.ones((8, 1), "float32"), np.zeros((8, 1), "float32"), batch_size=8, num_iter=10,
+                        adaptive=False)
+    assert not result.adaptive

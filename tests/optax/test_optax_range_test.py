@@ -2,6 +2,8 @@
 their effect), one trace for the whole sweep, the caller's state untouched, accumulation, evaluation, and
 outputs it cannot read refused by name."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -10,7 +12,7 @@ optax = pytest.importorskip("optax")
 import jax.numpy as jnp  # noqa: E402
 
 import clr_optax  # noqa: E402
-from clr_core import RangeSweep, RangeTestResult  # noqa: E402
+from clr_core import RangeSweep, RangeTestResult, RangeTestWarning  # noqa: E402
 from tests.errors import raised  # noqa: E402
 
 
@@ -51,6 +53,24 @@ def test_the_jitted_step_runs_each_sweep_lr_once_traced_and_leaves_the_callers_s
         weight -= 2.0 * lr
     assert len(traces) == 1  # the lr is an argument of the jitted step, not a constant baked into it
     jax.tree_util.tree_map(np.testing.assert_array_equal, jax.tree_util.tree_map(np.asarray, state), before)
+
+
+def test_the_optax_state_tells_whether_the_optimizer_is_adaptive_and_a_state_without_one_asks():
+    params = {"w": jnp.zeros(3)}
+    told = [(optax.adam(0.1), True), (optax.inject_hyperparams(optax.adamw)(learning_rate=0.1), True),
+            (optax.rmsprop(0.1), True), (optax.adagrad(0.1), True), (optax.adafactor(0.1), True),
+            (optax.MultiSteps(optax.lion(0.1), 2), True), (optax.sgd(0.1, momentum=0.9), False),
+            (optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(0.1)), False)]
+    for optimizer, adaptive in told:
+        state = (params, optimizer.init(params))
+        result = clr_optax.range_test(lambda state, batch, lr: (state, 1.0), state, [0], num_iter=5)
+        assert result.adaptive is adaptive, optimizer
+    with pytest.warns(RangeTestWarning, match="cannot tell from state whether the optimizer is adaptive"):
+        assert not clr_optax.range_test(lambda state, batch, lr: (state, 1.0), params, [0], num_iter=5).adaptive
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert clr_optax.range_test(lambda state, batch, lr: (state, 1.0), params, [0], num_iter=5,
+                                    adaptive=True).adaptive
 
 
 def test_accumulation_runs_k_batches_at_each_lr_and_records_their_mean_loss():
@@ -107,6 +127,7 @@ def test_a_real_regression_falls_then_diverges_and_evaluate_lands_in_the_metrics
     assert min(result.metrics["val_loss"]) < 0.05 * result.losses[0]
 
 
+@pytest.mark.filterwarnings("ignore:range_test cannot tell")
 def test_outputs_the_runner_cannot_read_are_refused_by_name():
     state = jnp.float32(0.0)
     assert raised(clr_optax.range_test, "step", state, [1]) == (TypeError, "step must be callable, got str")

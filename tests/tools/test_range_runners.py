@@ -115,9 +115,13 @@ def test_torch_runner_reads_bounds_from_validation_accuracy(digits):
     assert 1e-5 < base_lr < max_lr <= 10.0
     between = [value for step, value in zip(result.metric_steps, result.metrics["val_accuracy"])
                if base_lr <= result.lrs[step] <= max_lr]
-    first = result.metrics["val_accuracy"][0]
-    # between the bounds the model learns well: the accuracy has made most of its rise and has not collapsed
-    assert between and min(between) - first > 0.8 * (max(result.metrics["val_accuracy"]) - first)
+    accuracies = result.metrics["val_accuracy"]
+    first, rise = accuracies[0], max(accuracies) - accuracies[0]
+    # between the bounds the model learns: by max_lr the sweep's accuracy has made most of its rise, and it
+    # never fell back on the way (Adam's bounds are read for training, 32 below the cliff: at base_lr the
+    # sweep, a few steps at each lr, has made only a third of the rise)
+    assert result.adaptive and between and between[-1] - first > 0.8 * rise
+    assert all(later >= earlier - 0.05 * rise for earlier, later in zip(between, between[1:]))
 
 
 def test_torch_runner_starts_from_a_clean_optimizer_and_puts_a_tensor_lr_back_in_place(digits):

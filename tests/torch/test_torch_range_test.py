@@ -112,6 +112,24 @@ def test_batch_loss_on_dict_batches_gives_the_curve_of_loss_fn_on_the_same_data(
     assert all(torch.equal(model.state_dict()[key], value) for key, value in before.items())
 
 
+def test_the_optimizers_class_tells_whether_it_is_adaptive_and_adaptive_decides_instead() -> None:
+    pairs = regression(0, 8)
+    common: dict[str, Any] = {"start_lr": 1e-6, "end_lr": 100.0, "num_iter": 100}
+
+    def sweep(optimizer_class: Any, **options: Any) -> Any:
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))
+        return range_test(model, optimizer_class(model.parameters()), torch.nn.functional.mse_loss, pairs,
+                          **common, **options)
+
+    assert [sweep(kind).adaptive for kind in (torch.optim.Adam, torch.optim.AdamW, torch.optim.RMSprop,
+                                              torch.optim.Adagrad, torch.optim.SGD)] == [True] * 4 + [False]
+    told, overridden = sweep(torch.optim.Adam), sweep(torch.optim.Adam, adaptive=False)
+    assert told.losses == overridden.losses and not overridden.adaptive  # the same sweep, read as SGD's
+    assert told.suggest_bounds()[1] == pytest.approx(overridden.suggest_bounds()[1] / 4)
+    assert sweep(torch.optim.SGD, adaptive=True).adaptive
+
+
 def test_batches_the_runner_cannot_read_are_refused_by_name_and_leave_everything_as_it_was() -> None:
     torch.manual_seed(0)
     model = torch.nn.Linear(4, 1)
