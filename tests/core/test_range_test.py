@@ -156,6 +156,23 @@ def test_a_loss_already_falling_at_start_lr_warns_that_the_bounds_may_be_too_low
     assert max_lr < CLIFF / 8 and base_lr == pytest.approx(max_lr / 4)
 
 
+def test_one_batch_of_loss_zero_at_the_end_of_the_sweep_is_not_taken_for_the_best():
+    """A linear model at huge lrs: past the cliff each batch is either separated (loss ~0) or badly wrong, and
+    the sweep may end on a loss of 0. The trend's last point is that one raw value (the window shrinks at the
+    ends), below the valley: read as the best, it once made the wild losses the noise, and the whole fall
+    "no learning"."""
+    steps = iter(range(150))
+
+    def loss(lr):
+        k = next(steps)
+        return 0.0 if k == 149 else valley_loss(lr) if lr < 1.0 else (1e-3 if k % 2 else 8.0)
+
+    result = RangeTest(RangeSweep(1e-6, 10.0, num_iter=150), beta=0.0, diverge_factor=1e9).run(loss)
+    assert result.losses[-1] == 0.0 and not result.stopped_early
+    base_lr, max_lr = result.suggest_bounds()
+    assert CLIFF / 8 / 1.5 < max_lr < CLIFF / 8 * 1.5 and base_lr == pytest.approx(max_lr / 4)
+
+
 def test_a_second_dip_after_the_blow_up_is_not_taken_for_the_best():
     def curve(lr: float) -> float:  # the textbook valley, a blow-up to 3, then a deeper dip at huge lrs
         x = math.log10(lr)
