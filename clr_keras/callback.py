@@ -303,8 +303,8 @@ class CyclicLR(keras.callbacks.Callback):  # type: ignore[misc]  # Keras has no 
             momentum = None if names is None else MomentumTable.attach(table, names)
         if momentum is None:
             MomentumTable.release(optimizer)
-        _keras.track(optimizer, [table.values, table.owner] + (
-            [] if momentum is None else [momentum.values, momentum.active]))
+        _keras.track(optimizer, [table.rates.variable, table.owner] + (
+            [] if momentum is None else [momentum.momentums.variable, momentum.active]))
         for owner in {id(model.optimizer): model.optimizer, id(optimizer): optimizer}.values():
             _keras.guard_saving(owner, optimizer, table.before_save)
         train_function = getattr(model, "train_function", None)
@@ -350,7 +350,7 @@ class CyclicLR(keras.callbacks.Callback):  # type: ignore[misc]  # Keras has no 
         if logs is not None and BATCH_LOSS in metrics:
             logs[BATCH_LOSS] = metrics[BATCH_LOSS]
         self._write_logs(logs)
-        if not self._table.covers(self._next_step, self._steps_per_call):
+        if not self._table.rates.covers(self._next_step, self._steps_per_call):
             self._fill_table()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -387,7 +387,7 @@ class CyclicLR(keras.callbacks.Callback):  # type: ignore[misc]  # Keras has no 
             self._moved(step)
             return
         self._catch_up()
-        shown = float(np.asarray(self.state.lr, dtype=self._table.dtype))  # what optimizer.learning_rate read
+        shown = float(np.asarray(self.state.lr, dtype=self._table.rates.dtype))  # what optimizer.learning_rate read
         ratio = ratio_of_write(value, shown, self.other_writers)
         if ratio is None:
             return
@@ -463,11 +463,11 @@ class CyclicLR(keras.callbacks.Callback):  # type: ignore[misc]  # Keras has no 
         """
         _keras.sync(self)  # on JAX, so that the train step reads the values written here
         cycle = self.state.cycle_iterations
-        iterations = np.arange(cycle, cycle + self._table.size)
-        self._table.write(self._next_step, lr_at_array(self.state.schedule.evaluate, iterations))
+        iterations = np.arange(cycle, cycle + self._table.rates.size)
+        self._table.rates.write(self._next_step, lr_at_array(self.state.schedule.evaluate, iterations))
         momentum = self.momentum_schedule
         if self._momentum is not None and momentum is not None:
-            self._momentum.write(self._next_step, lr_at_array(momentum.evaluate, iterations))
+            self._momentum.momentums.write(self._next_step, lr_at_array(momentum.evaluate, iterations))
 
     def _rates_changed(self) -> None:
         """During training, after a reset, a load or another writer: the new rates from the next step on.
