@@ -121,9 +121,6 @@ def guard_saving(owner: Any, optimizer: Any, before_save: Callable[[], None]) ->
 def _untracked(optimizer: Any) -> Iterator[None]:
     """`optimizer` without the variables `track` added, for the time of the block."""
     tracked = {id(variable) for variable in optimizer.__dict__.get(TRACKED, [])}
-    if not tracked:
-        yield
-        return
     everything = optimizer._variables
     install(optimizer, "_variables", [item for item in everything if id(item) not in tracked])
     try:

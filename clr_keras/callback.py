@@ -12,7 +12,6 @@ from clr_core import History, RangeTestResult, Schedule, ScheduleEnded
 from clr_core.extend import checks, face_state, lr_at_array, planned_schedule
 
 from . import _keras
-from ._keras import read_step
 from .config import face_arguments
 from .logs import BATCH_LOSS, BatchLoss, numeric_metrics
 from .lr_table import ATTRIBUTE, LrTable, end_fit, is_variable
@@ -293,7 +292,7 @@ class CyclicLR(keras.callbacks.Callback):  # type: ignore[misc]  # Keras has no 
             self._next_step = FREE  # another optimizer: its counter is no position of ours yet
         self._before_fit = (self.state.total_iterations, self.state.cycle_iterations, self._next_step)
         self._calls, self._in_call = 0, False
-        self._anchor(read_step(optimizer))
+        self._anchor(_keras.read_step(optimizer))
         self._steps_per_call = max(1, int(getattr(model, "steps_per_execution", 1) or 1))
         # Steps read from the counter: loss scaling may skip one, gradient accumulation updates every k batches.
         self._read_steps = (isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
@@ -361,12 +360,9 @@ class CyclicLR(keras.callbacks.Callback):  # type: ignore[misc]  # Keras has no 
 
     def _write_logs(self, logs: dict[str, Any] | None) -> None:
         """The latest step's lr (and momentum, when cycled) into Keras' logs, for CSVLogger and History."""
-        if logs is None:
-            return
-        latest = self.state.latest  # also when the history keeps nothing
-        for key in ("lr", "momentum") if self._momentum is not None else ("lr",):
-            if key in latest:
-                logs[key] = latest[key]
+        if logs is not None:  # the latest row is kept also when the history keeps nothing
+            keys = ("lr", "momentum") if self._momentum is not None else ("lr",)
+            logs.update({key: value for key, value in self.state.latest.items() if key in keys})
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._training:

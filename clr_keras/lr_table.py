@@ -31,7 +31,6 @@ import keras
 from keras import ops
 
 from . import _keras
-from ._keras import read_step
 from .ring import Ring
 
 ATTRIBUTE = "_clr_lr_table"
@@ -108,15 +107,13 @@ class LrTable:
 
     def _assigned(self, value: Any) -> Any:
         """The variable's ``assign``: a write by anyone but the table (Keras' setter, a checkpoint restore)."""
-        if _keras.purged(self.variable):  # Keras' JAX trainer restoring a purged variable
-            return _keras.assign(self.variable, value)
         if self._probing:
             self.setter_seen = True
             self.hold(value)
-            return value
-        if self.fit is None:
+        elif self.fit is None or _keras.purged(self.variable):  # purged: Keras' JAX trainer restores it
             return _keras.assign(self.variable, value)
-        self.fit._other_writer(value)
+        else:
+            self.fit._other_writer(value)
         return value
 
     def hold(self, lr: Any) -> None:
@@ -154,7 +151,7 @@ class LrTable:
     def before_save(self) -> None:
         """During a fit, the optimizer's variable (what a checkpoint saves) gets the next step's rate."""
         if self.fit is not None:
-            lr = self.rates.at(read_step(self.optimizer))
+            lr = self.rates.at(_keras.read_step(self.optimizer))
             if lr is not None:
                 self.hold(lr)
 
@@ -176,7 +173,7 @@ class LrTable:
             if fit is not None:
                 fit._fit_ended()
         finally:
-            self.release(self.rates.at(read_step(self.optimizer)))
+            self.release(self.rates.at(_keras.read_step(self.optimizer)))
 
 
 def end_fit(model: Any) -> None:

@@ -42,18 +42,11 @@ from .lr_table import LrTable
 from .ring import Ring
 
 ATTRIBUTE = "_clr_momentum_table"
-# Where Keras' optimizers keep their momentum, looked up by class (a subclass takes its base's entry). The
-# first match wins, so the order matters only for classes derived from one another.
-KNOWN: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("SGD", ("momentum",)),
-    ("RMSprop", ("momentum",)),
-    ("Adam", ("beta_1",)),  # AdamW too
-    ("Adamax", ("beta_1",)),
-    ("Nadam", ("beta_1",)),
-    ("Lamb", ("beta_1",)),
-    ("Lion", ("beta_1",)),
-    ("Muon", ("momentum", "adam_beta_1")),
-)
+# Where Keras' optimizers keep their momentum, looked up by class (a subclass takes its base's entry: AdamW
+# Adam's). The first match wins, so the order matters only for classes derived from one another.
+KNOWN: dict[str, tuple[str, ...]] = {"SGD": ("momentum",), "RMSprop": ("momentum",),
+                                     **dict.fromkeys(("Adam", "Adamax", "Nadam", "Lamb", "Lion"), ("beta_1",)),
+                                     "Muon": ("momentum", "adam_beta_1")}
 WITH_VELOCITY = ("SGD", "RMSprop")  # these keep a velocity only when built with momentum > 0
 INSTEAD = ("use SGD(momentum=0.9), RMSprop(momentum=0.9) or the Adam family (Adam, AdamW, Adamax, Nadam, "
            "Lamb, Lion), or cycle_momentum=False")
@@ -79,7 +72,7 @@ def momentum_attributes(optimizer: Any) -> tuple[str, ...]:
             f"cycle_momentum=True cannot cycle {name}'s beta_1: it weighs an average that each step recovers "
             f"with the current beta_1, so a beta_1 that changes between steps would corrupt it; use "
             f"cycle_momentum=False with {name} (it needs no schedule), or AdamW to cycle beta_1")
-    for known, names in KNOWN:
+    for known, names in KNOWN.items():
         cls = getattr(keras.optimizers, known, None)
         if cls is None or not isinstance(optimizer, cls):
             continue
