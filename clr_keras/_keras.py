@@ -199,11 +199,7 @@ def micro_batches(optimizer: Any) -> int:
 
 def read_step(optimizer: Any) -> int:
     """The optimizer's count of updates as a Python int (one read from the device); see `update_counter`."""
-    counter = optimizer.iterations  # Keras 3.1+ divides by gradient_accumulation_steps
-    try:
-        return int(counter)
-    except TypeError:  # a tf.distribute variable has no __int__
-        return int(counter.numpy())
+    return int(keras.ops.convert_to_numpy(optimizer.iterations))  # Keras 3.1+ divides by gradient_accumulation_steps
 
 
 def keras_safe_mode() -> bool:
