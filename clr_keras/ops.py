@@ -148,33 +148,29 @@ def _cannot_trace(fn: Callable[[Any], Any], error: Exception) -> str:
 KERAS_OPS = KerasOps()
 
 
-def jax_without_x64() -> bool:
-    """Whether Keras runs on JAX with 32-bit numbers only (JAX's default): no float64 for the formula."""
+def count_ops() -> CountOps | None:
+    """On JAX without x64 (JAX's default: no float64 for the formula), a fresh float32 `CountOps` on `jax.numpy`.
+
+    None elsewhere: the formula runs in float64 with `KERAS_OPS`.
+    """
     if keras.backend.backend() != "jax":
-        return False
+        return None
     import jax
-
-    return bool(jax.dtypes.canonicalize_dtype("float64") != "float64")  # float32 without jax_enable_x64
-
-
-def count_ops() -> CountOps:
-    """A fresh float32 `CountOps` on `jax.numpy`, for `jax_without_x64`."""
     import jax.numpy as jnp
 
-    return CountOps(jnp, "float32")
+    return None if jax.enable_x64.value else CountOps(jnp, "float32")
 
 
 def evaluate_at_step(schedule: Schedule, step: Any) -> Any:
     """`schedule` at the optimizer step counter `step` inside the train step, as a ``floatx`` tensor.
 
-    In float64 with `KERAS_OPS`, or on JAX without x64 in float32 with the step an exact integer.
+    In float64 with `KERAS_OPS`, or on JAX without x64 in float32 with the step an exact integer (`count_ops`).
     """
-    if jax_without_x64():
-        count_namespace = count_ops()
-        counter = ops.convert_to_tensor(step)
-        lr = count_namespace.to_float(schedule.evaluate(count_namespace.count(counter), count_namespace))
-    else:
+    namespace = count_ops()
+    if namespace is None:
         lr = KERAS_OPS.to_float(schedule.evaluate(KERAS_OPS.to_float(step), KERAS_OPS))
+    else:
+        lr = namespace.to_float(schedule.evaluate(namespace.count(ops.convert_to_tensor(step)), namespace))
     return ops.cast(lr, keras.backend.floatx())
 
 
@@ -183,17 +179,16 @@ def warn_if_inexact(schedule: Schedule) -> None:
 
     That is a period or boundary that is not a whole number, or a custom `scale_fn` of the iteration.
     """
-    if not jax_without_x64():
+    namespace = count_ops()
+    if namespace is None:
         return
     import jax
-    import jax.numpy as jnp
 
-    count_namespace = count_ops()
     try:
-        jax.eval_shape(lambda step: schedule.evaluate(count_namespace.count(step), count_namespace),
-                       jnp.zeros((), jnp.int32))
+        jax.eval_shape(lambda step: schedule.evaluate(namespace.count(step), namespace),
+                       jax.ShapeDtypeStruct((), "int32"))
     except TypeError:  # a scale_fn that needs a Python number: the train step says so when it traces it
         return
-    message = count_namespace.exactness_warning(f"{type(schedule).__name__} on JAX without jax_enable_x64")
+    message = namespace.exactness_warning(f"{type(schedule).__name__} on JAX without jax_enable_x64")
     if message is not None:
         warnings.warn(message, UserWarning, stacklevel=3)
