@@ -198,8 +198,16 @@ def micro_batches(optimizer: Any) -> int:
 
 
 def read_step(optimizer: Any) -> int:
-    """The optimizer's count of updates as a Python int (one read from the device); see `update_counter`."""
-    return int(keras.ops.convert_to_numpy(optimizer.iterations))  # Keras 3.1+ divides by gradient_accumulation_steps
+    """The optimizer's count of updates as a Python int (one read from the device); see `update_counter`.
+
+    ``int(counter)``, not ``keras.ops.convert_to_numpy``, which costs more on TensorFlow: the callback reads the
+    counter at every call of the train function when ``steps_per_execution > 1``.
+    """
+    counter = optimizer.iterations  # Keras 3.1+ divides by gradient_accumulation_steps
+    try:
+        return int(counter)
+    except TypeError:  # a tf.distribute variable has no __int__
+        return int(counter.numpy())
 
 
 def keras_safe_mode() -> bool:
