@@ -224,7 +224,4 @@ class MomentumTable:
     def _config(self) -> dict[str, Any]:
         """The optimizer's ``get_config()`` with its own floats where the readers stand."""
         config: dict[str, Any] = type(self.optimizer).get_config(self.optimizer)
-        for name, number in self.numbers.items():
-            if name in config:
-                config[name] = number
-        return config
+        return {**config, **{name: number for name, number in self.numbers.items() if name in config}}
