@@ -16,7 +16,7 @@ Keras variable whose value is computed, wherever the step reads it, from the opt
     momentum(step) = values[step % size]    while the callback is active,
     momentum(step) = the optimizer's own float    otherwise,
 
-with `values` the slots of a `clr_keras.ring.Ring`, as the learning rates' (`clr_keras.lr_table`), written
+with `values` the slots of a `clr_keras.ring.Ring`, like the learning rates (`clr_keras.lr_table`), and written
 with them.
 Comparisons with a number (``self.momentum != 0`` in `SGD`, ``> 0`` in `RMSprop`, which decide whether the
 optimizer keeps a velocity at all) answer as the optimizer's float, so the structure of the step does not
