@@ -180,6 +180,24 @@ def scale_factor(factor: Any, s: Any) -> float:
     return value
 
 
+def scale_factors(factors: Any, s: Any) -> Any:
+    """`factors` (a numpy array) as it is if all are in [0, 1], else `scale_factor`'s error for the first bad one.
+
+    `s` holds the arguments the factors were computed for, an array of the same shape.
+
+    Examples:
+        >>> import numpy
+        >>> scale_factors(numpy.array([0.5, 2.0]), numpy.array([1.0, 2.0]))
+        Traceback (most recent call last):
+        ...
+        ValueError: scale_fn returned 2.0 for s=2.0; it must return a number in [0, 1] (the share of the amplitude)
+    """
+    if factors.size and not (factors.min() >= 0.0 and factors.max() <= 1.0):  # NaN fails too
+        bad = int((~((factors >= 0.0) & (factors <= 1.0))).reshape(-1).argmax())
+        scale_factor(float(factors.reshape(-1)[bad]), float(s.reshape(-1)[bad]))
+    return factors
+
+
 def per_item(name: str, value: Any, count: int, item: str = "param group") -> list[Any]:
     """`value` repeated `count` times, or a list/tuple of exactly `count` values as a list.
 

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ._checks import scale_factor
+from ._checks import scale_factor, scale_factors
 
 
 class ArrayOps(Protocol):
@@ -138,23 +138,15 @@ class NumpyOps:
             return np.zeros(x.shape)
         whole = self._try_whole_array(fn, x)
         if whole is not None:
-            return self._checked(whole, x)
+            return scale_factors(whole, x)
         low, high = float(x.min()), float(x.max())
         width = high - low + 1
         if width <= x.size and bool(np.all(x == np.floor(x))):
             table = np.array([fn(low + k) for k in range(int(width))], dtype=np.float64)
-            return self._checked(table[(x - low).astype(np.intp)], x)
+            return scale_factors(table[(x - low).astype(np.intp)], x)
         distinct, where = np.unique(x, return_inverse=True)
         values = np.array([fn(float(value)) for value in distinct], dtype=np.float64)
-        return self._checked(values[where].reshape(x.shape), x)
-
-    def _checked(self, factors: Any, x: Any) -> Any:
-        """`factors` if all in [0, 1], else the same error a scalar evaluation raises (for the first bad one)."""
-        np = self.np
-        if factors.size and not (factors.min() >= 0.0 and factors.max() <= 1.0):  # NaN fails too
-            bad = int(np.flatnonzero(~((factors >= 0.0) & (factors <= 1.0)))[0])
-            scale_factor(float(factors.flat[bad]), float(x.flat[bad]))
-        return factors
+        return scale_factors(values[where].reshape(x.shape), x)
 
     def _try_whole_array(self, fn: Callable[[float], float], x: Any) -> Any:
         """`fn(x)` as a float array of x's shape if `fn` takes arrays and matches its scalar self, else None."""

@@ -121,9 +121,6 @@ def guard_saving(owner: Any, optimizer: Any, before_save: Callable[[], None]) ->
 def _untracked(optimizer: Any) -> Iterator[None]:
     """`optimizer` without the variables `track` added, for the time of the block."""
     tracked = {id(variable) for variable in optimizer.__dict__.get(TRACKED, [])}
-    if not tracked:
-        yield
-        return
     everything = optimizer._variables
     install(optimizer, "_variables", [item for item in everything if id(item) not in tracked])
     try:
@@ -201,7 +198,11 @@ def micro_batches(optimizer: Any) -> int:
 
 
 def read_step(optimizer: Any) -> int:
-    """The optimizer's count of updates as a Python int (one read from the device); see `update_counter`."""
+    """The optimizer's count of updates as a Python int (one read from the device); see `update_counter`.
+
+    ``int(counter)``, not ``keras.ops.convert_to_numpy``, which costs more on TensorFlow: the callback reads the
+    counter at every call of the train function when ``steps_per_execution > 1``.
+    """
     counter = optimizer.iterations  # Keras 3.1+ divides by gradient_accumulation_steps
     try:
         return int(counter)

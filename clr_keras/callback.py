@@ -12,7 +12,6 @@ from clr_core import History, RangeTestResult, Schedule, ScheduleEnded
 from clr_core.extend import checks, face_state, lr_at_array, planned_schedule
 
 from . import _keras
-from ._keras import read_step
 from .config import face_arguments
 from .logs import BATCH_LOSS, BatchLoss, numeric_metrics
 from .lr_table import ATTRIBUTE, LrTable, end_fit, is_variable
@@ -293,7 +292,7 @@ class CyclicLR(keras.callbacks.Callback):  # type: ignore[misc]  # Keras has no 
             self._next_step = FREE  # another optimizer: its counter is no position of ours yet
         self._before_fit = (self.state.total_iterations, self.state.cycle_iterations, self._next_step)
         self._calls, self._in_call = 0, False
-        self._anchor(read_step(optimizer))
+        self._anchor(_keras.read_step(optimizer))
         self._steps_per_call = max(1, int(getattr(model, "steps_per_execution", 1) or 1))
         # Steps read from the counter: loss scaling may skip one, gradient accumulation updates every k batches.
         self._read_steps = (isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
@@ -303,8 +302,8 @@ class CyclicLR(keras.callbacks.Callback):  # type: ignore[misc]  # Keras has no 
             momentum = None if names is None else MomentumTable.attach(table, names)
         if momentum is None:
             MomentumTable.release(optimizer)
-        _keras.track(optimizer, [table.values, table.owner] + (
-            [] if momentum is None else [momentum.values, momentum.active]))
+        _keras.track(optimizer, [table.rates.variable, table.owner] + (
+            [] if momentum is None else [momentum.momentums.variable, momentum.active]))
         for owner in {id(model.optimizer): model.optimizer, id(optimizer): optimizer}.values():
             _keras.guard_saving(owner, optimizer, table.before_save)
         train_function = getattr(model, "train_function", None)
@@ -350,7 +349,7 @@ class CyclicLR(keras.callbacks.Callback):  # type: ignore[misc]  # Keras has no 
         if logs is not None and BATCH_LOSS in metrics:
             logs[BATCH_LOSS] = metrics[BATCH_LOSS]
         self._write_logs(logs)
-        if not self._table.covers(self._next_step, self._steps_per_call):
+        if not self._table.rates.covers(self._next_step, self._steps_per_call):
             self._fill_table()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -361,12 +360,9 @@ class CyclicLR(keras.callbacks.Callback):  # type: ignore[misc]  # Keras has no 
 
     def _write_logs(self, logs: dict[str, Any] | None) -> None:
         """The latest step's lr (and momentum, when cycled) into Keras' logs, for CSVLogger and History."""
-        if logs is None:
-            return
-        latest = self.state.latest  # also when the history keeps nothing
-        for key in ("lr", "momentum") if self._momentum is not None else ("lr",):
-            if key in latest:
-                logs[key] = latest[key]
+        if logs is not None:  # the latest row is kept also when the history keeps nothing
+            keys = ("lr", "momentum") if self._momentum is not None else ("lr",)
+            logs.update({key: value for key, value in self.state.latest.items() if key in keys})
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._training:
@@ -387,7 +383,7 @@ class CyclicLR(keras.callbacks.Callback):  # type: ignore[misc]  # Keras has no 
             self._moved(step)
             return
         self._catch_up()
-        shown = float(np.asarray(self.state.lr, dtype=self._table.dtype))  # what optimizer.learning_rate read
+        shown = float(np.asarray(self.state.lr, dtype=self._table.rates.dtype))  # what optimizer.learning_rate read
         ratio = ratio_of_write(value, shown, self.other_writers)
         if ratio is None:
             return
@@ -463,11 +459,11 @@ class CyclicLR(keras.callbacks.Callback):  # type: ignore[misc]  # Keras has no 
         """
         _keras.sync(self)  # on JAX, so that the train step reads the values written here
         cycle = self.state.cycle_iterations
-        iterations = np.arange(cycle, cycle + self._table.size)
-        self._table.write(self._next_step, lr_at_array(self.state.schedule.evaluate, iterations))
+        iterations = np.arange(cycle, cycle + self._table.rates.size)
+        self._table.rates.write(self._next_step, lr_at_array(self.state.schedule.evaluate, iterations))
         momentum = self.momentum_schedule
         if self._momentum is not None and momentum is not None:
-            self._momentum.write(self._next_step, lr_at_array(momentum.evaluate, iterations))
+            self._momentum.momentums.write(self._next_step, lr_at_array(momentum.evaluate, iterations))
 
     def _rates_changed(self) -> None:
         """During training, after a reset, a load or another writer: the new rates from the next step on.

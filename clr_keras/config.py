@@ -23,21 +23,22 @@ from . import _keras
 REGISTERED = "registered_name"
 
 
-def face_arguments(schedule: Any = None, **arguments: Any) -> dict[str, Any]:
+def face_arguments(schedule: Any = None, *, safe_mode: bool = False, **arguments: Any) -> dict[str, Any]:
     """A constructor's arguments as the core's face builder (`clr_core.extend.face_state`) takes them.
 
     `scale_fn` may be a function, a `clr_core` scale object (``clr_core.exp_range(0.99)``), an import path
     ``"package.module:function"``, a Keras registered name ``"package>name"``, or a config dict as
-    `schedule_config` writes it; `schedule` a `clr_core` schedule or its config dict.
+    `schedule_config` writes it; `schedule` a `clr_core` schedule or its config dict. Their saved forms are
+    resolved under `safe_mode` (see `scale_function`).
 
     Examples:
         >>> face_arguments(None, base_lr=0.1, scale_fn=None)
         {'schedule': None, 'base_lr': 0.1, 'scale_fn': None}
     """
     if arguments.get("scale_fn") is not None:
-        arguments["scale_fn"] = scale_function(arguments["scale_fn"])
+        arguments["scale_fn"] = scale_function(arguments["scale_fn"], safe_mode=safe_mode)
     if isinstance(schedule, dict):
-        schedule = schedule_from_config(schedule)
+        schedule = schedule_from_config(schedule, safe_mode=safe_mode)
     return {"schedule": schedule, **arguments}
 
 
@@ -68,18 +69,12 @@ def arguments_from_config(config: Any) -> dict[str, Any]:
     """
     if not isinstance(config, dict):
         raise TypeError(f"CyclicLRSchedule config must be a dict, got {type(config).__name__}")
-    arguments = dict(config)
-    safe_mode = _keras.keras_safe_mode()
     try:
-        if arguments.get("scale_fn") is not None:
-            arguments["scale_fn"] = scale_function(arguments["scale_fn"], safe_mode=safe_mode)
-        if isinstance(arguments.get("schedule"), dict):
-            arguments["schedule"] = schedule_from_config(arguments["schedule"], safe_mode=safe_mode)
+        return face_arguments(**config, safe_mode=_keras.keras_safe_mode())
     except ImportRefused as error:
         raise ImportRefused(f"{error}; with Keras, allow it with keras.saving.load_model(path, safe_mode=False) "
                             f"or keras.config.enable_unsafe_deserialization(), or register the function with "
                             f"@keras.saving.register_keras_serializable()") from error
-    return arguments
 
 
 def registered_name(fn: Any) -> str | None:

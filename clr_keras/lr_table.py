@@ -1,14 +1,11 @@
 """`LrTable`: learning rates computed on the host, applied inside the train step, one per optimizer step.
 
-Keras runs ``steps_per_execution`` optimizer steps per call of its compiled train function and calls batch
-hooks only between calls, so a callback that sets the optimizer's learning rate between batches gives every
-step of a call the same rate. `LrTable` instead keeps the rates of the coming steps in a small variable (a
-ring of `size` slots) and makes the optimizer read, at each step, the slot of its own step counter::
+The rates of the coming steps live in a `clr_keras.ring.Ring`, and the optimizer reads, at each step, the slot
+of its own step counter::
 
-    lr(step) = values[step % size]    if variable == owner (a CyclicLR callback drives it),
-    lr(step) = variable               otherwise (the optimizer's own learning_rate variable).
+    lr(step) = ring[step]    if variable == owner (a CyclicLR callback drives it),
+    lr(step) = variable      otherwise (the optimizer's own learning_rate variable).
 
-The host writes the ring rarely (once per `size` steps, and on a reset), without waiting for the device.
 `owner` is a second scalar: the callback sets it and the optimizer's variable to the same value when it takes
 the rate over, and to NaN when it lets go, so anything that writes the variable behind the callback's back
 wins at once, inside the compiled step too. Writes through ``optimizer.learning_rate = value`` (Keras'
@@ -18,7 +15,7 @@ owns it (which composes with them, refuses them, or re-anchors on a restore). Th
 saved during a fit holds the next step's rate in the optimizer's variable.
 
 The optimizer keeps its `learning_rate` variable and its saved config: a model saved while the table drives
-it loads as an ordinary model. The momentum (`clr_keras.momentum`) rides on a second ring laid out the same.
+it loads as an ordinary model. The momentum (`clr_keras.momentum`) rides on a second ring.
 
 The Keras internals this relies on are in `clr_keras._keras`; `LrTable.claim` checks the two it cannot do
 without when training starts: the optimizer reads its rate through ``_get_current_learning_rate()``, and its
@@ -31,66 +28,13 @@ import math
 from typing import Any, Protocol
 
 import keras
-import numpy as np
 from keras import ops
 
 from . import _keras
-from ._keras import read_step
-from .ops import KERAS_OPS
+from .ring import Ring
 
 ATTRIBUTE = "_clr_lr_table"
 MIN_SIZE = 1024
-
-
-def _lookup(step: Any, size: int, values: Any, active: Any, fallback: Any) -> Any:
-    """``values[step % size]`` if `active` else `fallback`, with `keras.ops` (any backend)."""
-    # The slot in float64, exact below 2**53: keras.ops.mod would compute an int64 step in int32 on torch.
-    slot = ops.cast(KERAS_OPS.fmod(KERAS_OPS.to_float(step), float(size)), "int32")
-    return ops.where(active, ops.take(values, slot), fallback)
-
-
-def _lookup_function() -> Any:
-    """``values[step % size]`` if `active` else `fallback`, for a step counter read inside the train step.
-
-    `_lookup` in the backend's own operations where that is faster or more exact.
-
-    TensorFlow: 5 operations per step instead of 12. JAX: the slot in integers (JAX has no float64 for it
-    unless ``jax_enable_x64`` is set).
-    """
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax.numpy as jnp
-
-        def jax_lookup(step: Any, size: int, values: Any, active: Any, fallback: Any) -> Any:
-            return jnp.where(active, jnp.take(values, jnp.remainder(step, size)), fallback)
-
-        return jax_lookup
-    if backend != "tensorflow":
-        return _lookup
-    import tensorflow as tf
-
-    def lookup(step: Any, size: int, values: Any, active: Any, fallback: Any) -> Any:
-        return tf.where(active, tf.gather(values, tf.math.floormod(step, size)), fallback)
-
-    return lookup
-
-
-lookup = _lookup_function()
-
-
-def ring(first_step: int, values: Any, size: int) -> np.ndarray:
-    """A ring of `size` slots (float64) holding `values` (at most `size`) for the steps from `first_step` on.
-
-    The value of step ``s`` is in slot ``s % size``; other slots hold 0.
-
-    Examples:
-        >>> ring(6, [1.0, 2.0, 3.0], 4).tolist()
-        [3.0, 0.0, 1.0, 2.0]
-    """
-    values = np.asarray(values, dtype=np.float64).reshape(-1)[:size]
-    slots = np.zeros(size)
-    slots[(first_step + np.arange(values.size)) % size] = values
-    return slots
 
 
 def is_variable(value: Any) -> bool:
@@ -126,13 +70,8 @@ class LrTable:
     def __init__(self, optimizer: Any, variable: Any, size: int) -> None:
         self.optimizer = optimizer
         self.variable = variable
-        self.size = int(size)
-        self.dtype = variable.dtype
-        self.values = keras.Variable(np.zeros(self.size), dtype=self.dtype, trainable=False, name="clr_lr_table")
-        self.owner = keras.Variable(math.nan, dtype=self.dtype, trainable=False, name="clr_lr_table_owner")
-        self.host = np.zeros(self.size)  # what `values` holds, as written
-        self.first_step = 0
-        self.filled = 0
+        self.rates = Ring(optimizer, size, variable.dtype, "clr_lr_table")
+        self.owner = keras.Variable(math.nan, dtype=variable.dtype, trainable=False, name="clr_lr_table_owner")
         self.fit: Fit | None = None
         self.reads = 0  # calls of `learning_rate` (checked when training starts)
         self.setter_seen = False  # whether the probe write of `claim` came through the variable's assign
@@ -147,7 +86,7 @@ class LrTable:
         old one and must be traced again.
         """
         table = getattr(optimizer, ATTRIBUTE, None)
-        if table is not None and table.size >= 2 * steps_per_call:
+        if table is not None and table.rates.size >= 2 * steps_per_call:
             return table, False
         variable = table.variable if table is not None else optimizer.learning_rate
         if table is not None:
@@ -163,21 +102,18 @@ class LrTable:
         self.reads += 1
         if self.on_read is not None:
             self.on_read()
-        variable = self.variable.value  # the table's values while it equals the owner (a NaN owner never does)
-        return lookup(_keras.update_counter(self.optimizer), self.size, self.values.value,
-                      ops.equal(variable, self.owner.value), variable)
+        variable = self.variable.value  # the table's rates while it equals the owner (a NaN owner never does)
+        return self.rates.read(ops.equal(variable, self.owner.value), variable)
 
     def _assigned(self, value: Any) -> Any:
         """The variable's ``assign``: a write by anyone but the table (Keras' setter, a checkpoint restore)."""
-        if _keras.purged(self.variable):  # Keras' JAX trainer restoring a purged variable
-            return _keras.assign(self.variable, value)
         if self._probing:
             self.setter_seen = True
             self.hold(value)
-            return value
-        if self.fit is None:
+        elif self.fit is None or _keras.purged(self.variable):  # purged: Keras' JAX trainer restores it
             return _keras.assign(self.variable, value)
-        self.fit._other_writer(value)
+        else:
+            self.fit._other_writer(value)
         return value
 
     def hold(self, lr: Any) -> None:
@@ -215,7 +151,7 @@ class LrTable:
     def before_save(self) -> None:
         """During a fit, the optimizer's variable (what a checkpoint saves) gets the next step's rate."""
         if self.fit is not None:
-            lr = self.rate_at(read_step(self.optimizer))
+            lr = self.rates.at(_keras.read_step(self.optimizer))
             if lr is not None:
                 self.hold(lr)
 
@@ -237,22 +173,7 @@ class LrTable:
             if fit is not None:
                 fit._fit_ended()
         finally:
-            self.release(self.rate_at(read_step(self.optimizer)))
-
-    def rate_at(self, step: int) -> float | None:
-        """The rate the ring holds for `step`, or None if it holds none."""
-        return float(self.host[step % self.size]) if self.covers(step, 1) else None
-
-    def covers(self, step: int, count: int) -> bool:
-        """Whether the ring holds the rates of steps ``step, ..., step + count - 1``."""
-        return self.first_step <= step and step + count <= self.first_step + self.filled
-
-    def write(self, first_step: int, lrs: Any) -> None:
-        """Hold `lrs` (at most `size` rates) as the rates of the steps from `first_step` on."""
-        lrs = np.asarray(lrs, dtype=np.float64).reshape(-1)[: self.size]
-        self.host = ring(first_step, lrs, self.size)
-        _keras.assign(self.values, self.host.astype(self.dtype))
-        self.first_step, self.filled = first_step, lrs.size
+            self.release(self.rates.at(_keras.read_step(self.optimizer)))
 
 
 def end_fit(model: Any) -> None:

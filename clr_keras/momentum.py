@@ -16,7 +16,8 @@ Keras variable whose value is computed, wherever the step reads it, from the opt
     momentum(step) = values[step % size]    while the callback is active,
     momentum(step) = the optimizer's own float    otherwise,
 
-with `values` a ring laid out exactly like the learning rates' (`clr_keras.lr_table`) and written with them.
+with `values` the slots of a `clr_keras.ring.Ring`, like the learning rates (`clr_keras.lr_table`), and written
+with them.
 Comparisons with a number (``self.momentum != 0`` in `SGD`, ``> 0`` in `RMSprop`, which decide whether the
 optimizer keeps a velocity at all) answer as the optimizer's float, so the structure of the step does not
 change. When training ends the attributes get their floats back and ``get_config`` never sees anything
@@ -35,24 +36,17 @@ from functools import partial, partialmethod
 from typing import Any
 
 import keras
-import numpy as np
 
 from . import _keras
-from .lr_table import LrTable, lookup, ring
+from .lr_table import LrTable
+from .ring import Ring
 
 ATTRIBUTE = "_clr_momentum_table"
-# Where Keras' optimizers keep their momentum, looked up by class (a subclass takes its base's entry). The
-# first match wins, so the order matters only for classes derived from one another.
-KNOWN: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("SGD", ("momentum",)),
-    ("RMSprop", ("momentum",)),
-    ("Adam", ("beta_1",)),  # AdamW too
-    ("Adamax", ("beta_1",)),
-    ("Nadam", ("beta_1",)),
-    ("Lamb", ("beta_1",)),
-    ("Lion", ("beta_1",)),
-    ("Muon", ("momentum", "adam_beta_1")),
-)
+# Where Keras' optimizers keep their momentum, looked up by class (a subclass takes its base's entry: AdamW
+# Adam's). The first match wins, so the order matters only for classes derived from one another.
+KNOWN: dict[str, tuple[str, ...]] = {"SGD": ("momentum",), "RMSprop": ("momentum",),
+                                     **dict.fromkeys(("Adam", "Adamax", "Nadam", "Lamb", "Lion"), ("beta_1",)),
+                                     "Muon": ("momentum", "adam_beta_1")}
 WITH_VELOCITY = ("SGD", "RMSprop")  # these keep a velocity only when built with momentum > 0
 INSTEAD = ("use SGD(momentum=0.9), RMSprop(momentum=0.9) or the Adam family (Adam, AdamW, Adamax, Nadam, "
            "Lamb, Lion), or cycle_momentum=False")
@@ -78,7 +72,7 @@ def momentum_attributes(optimizer: Any) -> tuple[str, ...]:
             f"cycle_momentum=True cannot cycle {name}'s beta_1: it weighs an average that each step recovers "
             f"with the current beta_1, so a beta_1 that changes between steps would corrupt it; use "
             f"cycle_momentum=False with {name} (it needs no schedule), or AdamW to cycle beta_1")
-    for known, names in KNOWN:
+    for known, names in KNOWN.items():
         cls = getattr(keras.optimizers, known, None)
         if cls is None or not isinstance(optimizer, cls):
             continue
@@ -164,10 +158,10 @@ class MomentumTable:
         self.optimizer = optimizer = table.optimizer
         self.names = names
         self.numbers = {name: float(plain_value(getattr(optimizer, name))) for name in names}
-        self.values = keras.Variable(np.zeros(table.size), dtype=table.dtype, trainable=False,
-                                     name="clr_momentum_table")
+        rates = table.rates
+        self.momentums = Ring(optimizer, rates.size, rates.dtype, "clr_momentum_table")
         self.active = keras.Variable(False, dtype="bool", trainable=False, name="clr_momentum_table_active")
-        self.readers = {name: StepMomentum(partial(self._read, number), number, table.dtype)
+        self.readers = {name: StepMomentum(partial(self._read, number), number, rates.dtype)
                         for name, number in self.numbers.items()}
         self.function: Any = None  # the train function last traced (or to be traced) with the readers
         self.stale = False  # whether the step was traced while the attributes held plain floats
@@ -194,8 +188,7 @@ class MomentumTable:
 
     def _read(self, number: float) -> Any:
         """The momentum of the optimizer's current step: the ring's while active, else `number` (its own)."""
-        return lookup(_keras.update_counter(self.optimizer), self.table.size, self.values.value, self.active.value,
-                      number)
+        return self.momentums.read(self.active.value, number)
 
     def _on_read(self) -> None:
         """Called when the optimizer reads its learning rate (in a compiled step: when it is traced)."""
@@ -210,10 +203,6 @@ class MomentumTable:
     def needs_new_train_function(self, train_function: Any) -> bool:
         """Whether `train_function` may have been traced with the plain floats (then it must be made again)."""
         return train_function is not None and (train_function is not self.function or self.stale)
-
-    def write(self, first_step: int, momentums: Any) -> None:
-        """Hold `momentums` as the values of the steps from `first_step` on (as `LrTable.write` the rates)."""
-        self.values.assign(ring(first_step, momentums, self.table.size).astype(self.table.dtype))
 
     def activate(self) -> None:
         """Make the optimizer's attributes read the ring, and its config keep reporting its own floats."""
@@ -235,7 +224,4 @@ class MomentumTable:
     def _config(self) -> dict[str, Any]:
         """The optimizer's ``get_config()`` with its own floats where the readers stand."""
         config: dict[str, Any] = type(self.optimizer).get_config(self.optimizer)
-        for name, number in self.numbers.items():
-            if name in config:
-                config[name] = number
-        return config
+        return {**config, **{name: number for name, number in self.numbers.items() if name in config}}

@@ -26,8 +26,10 @@ limit (see `warn_if_inexact` for the schedules that cannot be).
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from collections.abc import Callable
+from functools import reduce
 from types import SimpleNamespace
 from typing import Any
 
@@ -39,27 +41,28 @@ from clr_core import Schedule
 from clr_core.extend import CountOps, checks
 
 FLOAT = "float64"
-NATIVE_NAMES = ("fmod", "floor", "minimum", "maximum", "where", "power", "sin", "log")
+# The backend's own functions by numpy's names (`take` and `remainder` serve `clr_keras.ring`'s lookup), where
+# a backend names one otherwise. tf.truncatemod is C's fmod in one operation (keras.ops.fmod builds it from five);
+# torch.take wants int64 indices, and the torch backend's step counter is int32: it indexes instead.
+NAMES = ("fmod", "floor", "minimum", "maximum", "where", "power", "sin", "log", "take", "remainder")
+MODULES = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax.numpy"}  # float64 in JAX needs x64
+RENAMED = {"tensorflow": {"fmod": "truncatemod", "power": "pow", "log": "math.log", "take": "gather",
+                          "remainder": "math.floormod"},
+           "torch": {"power": "pow", "take": "Tensor.__getitem__"},
+           "keras.ops": {"remainder": "mod"}}
 
 
 def native_functions(backend: str) -> SimpleNamespace:
-    """The backend's own float64-preserving functions for the namespace's operations."""
-    if backend == "tensorflow":
-        import tensorflow as tf
+    """The backend's own float64-preserving functions for the namespace's operations (else `keras.ops`')."""
+    module = MODULES.get(backend, "keras.ops")
+    names = {name: RENAMED.get(module, {}).get(name, name) for name in NAMES}
+    found = importlib.import_module(module)
+    return SimpleNamespace(**{name: reduce(getattr, path.split("."), found) for name, path in names.items()})
 
-        # truncatemod is C's fmod in one operation (keras.ops.fmod builds it from five).
-        return SimpleNamespace(fmod=tf.truncatemod, floor=tf.floor, minimum=tf.minimum, maximum=tf.maximum,
-                               where=tf.where, power=tf.pow, sin=tf.sin, log=tf.math.log)
-    if backend == "torch":
-        import torch
 
-        return SimpleNamespace(fmod=torch.fmod, floor=torch.floor, minimum=torch.minimum, maximum=torch.maximum,
-                               where=torch.where, power=torch.pow, sin=torch.sin, log=torch.log)
-    if backend == "jax":
-        import jax.numpy as jnp  # float64 needs jax.config.update("jax_enable_x64", True)
-
-        return SimpleNamespace(**{name: getattr(jnp, name) for name in NATIVE_NAMES})
-    return SimpleNamespace(**{name: getattr(ops, name) for name in NATIVE_NAMES})
+def _on_floats(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function` called with each argument made a float64 tensor first (`KerasOps.to_float`)."""
+    return lambda *args: function(*map(KerasOps.to_float, args))
 
 
 class KerasOps:
@@ -77,7 +80,14 @@ class KerasOps:
     """
 
     def __init__(self, backend: str | None = None) -> None:
-        self.native = native_functions(backend or keras.backend.backend())
+        self.native = native = native_functions(backend or keras.backend.backend())
+        self.fmod = _on_floats(native.fmod)
+        self.floor = _on_floats(native.floor)
+        self.minimum = _on_floats(native.minimum)
+        self.maximum = _on_floats(native.maximum)
+        self.power = _on_floats(native.power)
+        self.sin = _on_floats(native.sin)
+        self.log = _on_floats(native.log)
 
     @staticmethod
     def to_float(x: Any) -> Any:
@@ -86,32 +96,11 @@ class KerasOps:
             return ops.cast(x, FLOAT)
         return ops.convert_to_tensor(x, dtype=FLOAT)
 
-    def fmod(self, x: Any, y: Any) -> Any:
-        return self.native.fmod(self.to_float(x), self.to_float(y))
-
-    def floor(self, x: Any) -> Any:
-        return self.native.floor(self.to_float(x))
-
-    def minimum(self, x: Any, y: Any) -> Any:
-        return self.native.minimum(self.to_float(x), self.to_float(y))
-
-    def maximum(self, x: Any, y: Any) -> Any:
-        return self.native.maximum(self.to_float(x), self.to_float(y))
-
     def where(self, condition: Any, x: Any, y: Any) -> Any:
         return self.native.where(condition, self.to_float(x), self.to_float(y))
 
-    def power(self, base: Any, exponent: Any) -> Any:
-        return self.native.power(self.to_float(base), self.to_float(exponent))
-
     def exp2(self, x: Any) -> Any:
-        return self.native.power(self.to_float(2.0), self.to_float(x))
-
-    def sin(self, x: Any) -> Any:
-        return self.native.sin(self.to_float(x))
-
-    def log(self, x: Any) -> Any:
-        return self.native.log(self.to_float(x))
+        return self.power(2.0, x)
 
     def apply(self, fn: Callable[[Any], Any], x: Any) -> Any:
         """`fn(x)` on the float64 tensor `x`, as a float64 tensor.
@@ -144,11 +133,7 @@ def _checked_when_known(factor: Any, s: Any) -> Any:
         values, points = ops.convert_to_numpy(factor), ops.convert_to_numpy(s)
     except Exception:  # a symbolic tensor inside a compiled step: nothing to check on the host
         return factor
-    bad = ~((values >= 0.0) & (values <= 1.0))  # NaN included
-    if bad.any():
-        k = int(bad.reshape(-1).argmax())
-        points = numpy.broadcast_to(points, values.shape).reshape(-1)
-        checks.scale_factor(float(values.reshape(-1)[k]), float(points[k]))
+    checks.scale_factors(values, numpy.broadcast_to(points, values.shape))
     return factor
 
 
@@ -163,33 +148,29 @@ def _cannot_trace(fn: Callable[[Any], Any], error: Exception) -> str:
 KERAS_OPS = KerasOps()
 
 
-def jax_without_x64() -> bool:
-    """Whether Keras runs on JAX with 32-bit numbers only (JAX's default): no float64 for the formula."""
+def count_ops() -> CountOps | None:
+    """On JAX without x64 (JAX's default: no float64 for the formula), a fresh float32 `CountOps` on `jax.numpy`.
+
+    None elsewhere: the formula runs in float64 with `KERAS_OPS`.
+    """
     if keras.backend.backend() != "jax":
-        return False
+        return None
     import jax
-
-    return bool(jax.dtypes.canonicalize_dtype("float64") != "float64")  # float32 without jax_enable_x64
-
-
-def count_ops() -> CountOps:
-    """A fresh float32 `CountOps` on `jax.numpy`, for `jax_without_x64`."""
     import jax.numpy as jnp
 
-    return CountOps(jnp, "float32")
+    return None if jax.enable_x64.value else CountOps(jnp, "float32")
 
 
 def evaluate_at_step(schedule: Schedule, step: Any) -> Any:
     """`schedule` at the optimizer step counter `step` inside the train step, as a ``floatx`` tensor.
 
-    In float64 with `KERAS_OPS`, or on JAX without x64 in float32 with the step an exact integer.
+    In float64 with `KERAS_OPS`, or on JAX without x64 in float32 with the step an exact integer (`count_ops`).
     """
-    if jax_without_x64():
-        count_namespace = count_ops()
-        counter = ops.convert_to_tensor(step)
-        lr = count_namespace.to_float(schedule.evaluate(count_namespace.count(counter), count_namespace))
-    else:
+    namespace = count_ops()
+    if namespace is None:
         lr = KERAS_OPS.to_float(schedule.evaluate(KERAS_OPS.to_float(step), KERAS_OPS))
+    else:
+        lr = namespace.to_float(schedule.evaluate(namespace.count(ops.convert_to_tensor(step)), namespace))
     return ops.cast(lr, keras.backend.floatx())
 
 
@@ -198,17 +179,16 @@ def warn_if_inexact(schedule: Schedule) -> None:
 
     That is a period or boundary that is not a whole number, or a custom `scale_fn` of the iteration.
     """
-    if not jax_without_x64():
+    namespace = count_ops()
+    if namespace is None:
         return
     import jax
-    import jax.numpy as jnp
 
-    count_namespace = count_ops()
     try:
-        jax.eval_shape(lambda step: schedule.evaluate(count_namespace.count(step), count_namespace),
-                       jnp.zeros((), jnp.int32))
+        jax.eval_shape(lambda step: schedule.evaluate(namespace.count(step), namespace),
+                       jax.ShapeDtypeStruct((), "int32"))
     except TypeError:  # a scale_fn that needs a Python number: the train step says so when it traces it
         return
-    message = count_namespace.exactness_warning(f"{type(schedule).__name__} on JAX without jax_enable_x64")
+    message = namespace.exactness_warning(f"{type(schedule).__name__} on JAX without jax_enable_x64")
     if message is not None:
         warnings.warn(message, UserWarning, stacklevel=3)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping
+from operator import itemgetter
 from typing import Any
 
 import keras
@@ -87,11 +88,12 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
     test = RangeTest(RangeSweep(start_lr, end_lr, num_iter, sweep), beta=beta, diverge_factor=diverge_factor,
                      adaptive=adaptive)
     accumulation = getattr(optimizer, "gradient_accumulation_steps", None) or 1
-    batches = _ArrayBatches(x, y, sample_weight, checks.count("batch_size", batch_size, low=1)) \
-        if y is not None or _holds_arrays(x) else Batches(x, "x")
-    if sample_weight is not None and isinstance(batches, Batches):
+    arrays = y is not None or _holds_arrays(x)
+    if sample_weight is not None and not arrays:
         raise ValueError("sample_weight goes with arrays: batches from a dataset carry their own, as "
                          "(x, y, sample_weight)")
+    batches = Batches(_ArrayBatches(x, y, sample_weight, checks.count("batch_size", batch_size, low=1))
+                      if arrays else x, "x")
     if not optimizer.built:
         optimizer.build(model.trainable_variables)
     saved_weights = model.get_weights()
@@ -173,9 +175,9 @@ def _holds_arrays(x: Any) -> bool:
 
 
 class _ArrayBatches:
-    """Consecutive slices of `batch_size` of arrays (or dicts or lists of arrays), again from the start at the end.
+    """Consecutive slices of `batch_size` of arrays (or dicts or lists of arrays), as ``(x, y, sample_weight)``.
 
-    Nothing is kept: each slice is cut when it is asked for.
+    Iterable again (for `clr_core.extend.Batches`); nothing is kept: each slice is cut when it is asked for.
     """
 
     def __init__(self, x: Any, y: Any, sample_weight: Any, batch_size: int) -> None:
@@ -188,15 +190,8 @@ class _ArrayBatches:
         if self._length == 0:
             raise ValueError("x must hold at least one example, got an empty array")
         self._parts, self._batch_size = (x, y, sample_weight), batch_size
-        self._starts: Iterator[int] = iter(())
 
-    def next(self) -> tuple[Any, Any, Any]:
-        start = next(self._starts, None)
-        if start is None:
-            self._starts = iter(range(0, self._length, self._batch_size))
-            start = next(self._starts)
-        stop = start + self._batch_size
-        x, y, weights = (None if part is None else keras.tree.map_structure(lambda a: a[start:stop], part)
-                         for part in self._parts)
-        return x, y, weights
-
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        for start in range(0, self._length, self._batch_size):
+            cut = itemgetter(slice(start, start + self._batch_size))
+            yield tuple(None if part is None else keras.tree.map_structure(cut, part) for part in self._parts)

@@ -15,7 +15,7 @@ keras = pytest.importorskip("keras")
 import numpy as np  # noqa: E402
 
 from clr_core import CyclicSchedule, momentum_for  # noqa: E402
-from clr_keras.lr_table import read_step  # noqa: E402
+from clr_keras._keras import read_step  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 OPTIMIZERS = ("SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "Adamax", "Nadam", "AdamW", "Lion", "Ftrl",
