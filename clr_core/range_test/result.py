@@ -41,9 +41,10 @@ rules, each there for a reason seen on real runs:
    Adam, AdamW, RMSprop, Adagrad, ..., which scale each update by running statistics of the gradients)
    steps back 32 instead of 8: a weight moves by about the lr whatever its gradient, and the loss comes back
    up further past the lrs that train best (a median 56 times the best fixed lr on twelve such problems,
-   against 22 on eight with SGD, though both vary from problem to problem). 32 is where CLR between the bounds did best on a grid of `max_lr` over ten
-   problems trained with Adam or AdamW, and it is judged on the panel and on two problems with RMSprop and
-   Adagrad; peaking at ``cliff / 8``, CLR had lost 0.04 of accuracy on the panel's GRU (Adam).
+   against 22 on eight with SGD, though both vary from problem to problem). 32 is where CLR between the
+   bounds did best on a grid of `max_lr` over ten problems trained with Adam or AdamW in torch, and it is
+   judged on the panel, in Keras too, and on two problems with RMSprop and Adagrad; with a step back of 8,
+   CLR had lost 0.04 of accuracy on the panel's GRU (Adam).
 8. **Say how sure**: `bounds_uncertainty()` gives the range of each bound over the lrs where the trend is
    within two of its noise levels of the start level at the cliff (one sweep's noise; other seeds move
    the bounds more, see the panel's spread).
