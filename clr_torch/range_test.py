@@ -36,6 +36,8 @@ Metric = Callable[[Any, Any], Any]
 BatchLoss = Callable[[nn.Module, Any], Tensor]
 MAX_SKIPS = 50
 """Skipped steps in a row (a `GradScaler` finding inf gradients at every scale) taken as divergence."""
+WRAPPED = ("optimizer", "_optimizer", "optim")
+"""Where optimizer wrappers keep the optimizer they wrap (Accelerate, Lightning, ZeroRedundancyOptimizer)."""
 
 
 
@@ -88,7 +90,9 @@ def range_test(model: nn.Module, optimizer: Optimizer, loss_fn: Callable[[Any, A
             (`MAX_SKIPS` skips in a row count as divergence). Its state is restored afterwards.
         adaptive: whether the optimizer scales each update by running statistics of the gradients, which
             makes `max_lr` step back 32 from the cliff instead of 8 (``result.adaptive``); None tells by the
-            optimizer's class (Adam, AdamW, RMSprop, Adagrad, ..., see `clr_core.extend.adaptive_optimizer`).
+            optimizer's class (Adam, AdamW, RMSprop, Adagrad, ..., see `clr_core.extend.adaptive_optimizer`),
+            or by the optimizer a wrapper holds (Accelerate's ``.optimizer``, ``ZeroRedundancyOptimizer``'s
+            ``.optim``).
 
     Returns:
         The `clr_core.RangeTestResult`; ``result.suggest_bounds()`` gives ``(base_lr, max_lr)``,
@@ -121,7 +125,7 @@ def range_test(model: nn.Module, optimizer: Optimizer, loss_fn: Callable[[Any, A
                          "read the validation loss (result.metrics['val_loss'])")
     ratios = _group_ratios(optimizer)
     if adaptive is None:
-        adaptive = adaptive_optimizer(cls.__name__ for cls in type(optimizer).__mro__)
+        adaptive = adaptive_optimizer(_class_names(optimizer))
     test = RangeTest(RangeSweep(start_lr, end_lr, num_iter, sweep), beta=beta, diverge_factor=diverge_factor,
                      adaptive=adaptive)
     batches = Batches(data)
@@ -263,6 +267,19 @@ def _no_sync(model: nn.Module) -> contextlib.AbstractContextManager[Any]:
     """DDP's ``no_sync()`` for a batch that only accumulates: its gradients are averaged at the last one."""
     no_sync = getattr(model, "no_sync", None)
     return no_sync() if callable(no_sync) else contextlib.nullcontext()
+
+
+def _class_names(optimizer: Optimizer) -> list[str]:
+    """The class names of `optimizer` and its bases, and of the optimizers it wraps (a few levels down)."""
+    names: list[str] = []
+    current: Any = optimizer
+    for _ in range(4):
+        names.extend(cls.__name__ for cls in type(current).__mro__)
+        current = next((inner for inner in (getattr(current, name, None) for name in WRAPPED)
+                        if isinstance(inner, Optimizer)), None)
+        if current is None:
+            break
+    return names
 
 
 def _group_ratios(optimizer: Optimizer) -> list[float]:

@@ -129,6 +129,25 @@ def test_the_optimizers_class_tells_whether_it_is_adaptive_and_adaptive_decides_
     assert told.suggest_bounds()[1] == pytest.approx(overridden.suggest_bounds()[1] / 4)
     assert sweep(torch.optim.SGD, adaptive=True).adaptive
 
+    class Wrapper(torch.optim.Optimizer):  # as Accelerate's AcceleratedOptimizer: the real one inside
+        def __init__(self, params: Any) -> None:
+            self.optimizer = torch.optim.Adam(params)
+            self.param_groups, self.defaults, self.state = self.optimizer.param_groups, {}, self.optimizer.state
+
+        def step(self, closure: Any = None) -> Any:
+            return self.optimizer.step(closure)
+
+        def zero_grad(self, set_to_none: bool = True) -> None:
+            self.optimizer.zero_grad(set_to_none)
+
+        def state_dict(self) -> Any:
+            return self.optimizer.state_dict()
+
+        def load_state_dict(self, state_dict: Any) -> None:
+            self.optimizer.load_state_dict(state_dict)
+
+    assert sweep(Wrapper).adaptive and sweep(Wrapper).losses == told.losses
+
 
 def test_batches_the_runner_cannot_read_are_refused_by_name_and_leave_everything_as_it_was() -> None:
     torch.manual_seed(0)
