@@ -51,15 +51,18 @@ class Anneal(ScheduleBase):
 
     def evaluate(self, iteration: Any, ops: ArrayOps) -> Any:
         progress = ops.minimum(iteration / self.steps, 1.0)
+        if self.shape == "linear":
+            return (self.end - self.start) * progress + self.start
         if self.shape == "cosine":
             start_weight = ops.sin(math.pi / 2.0 * (ops.maximum(self.steps - iteration, 0.0) / self.steps))
             end_weight = ops.sin(math.pi / 2.0 * progress)
-            return self.start * (start_weight * start_weight) + self.end * (end_weight * end_weight)
-        if self.shape == "1-sqrt":
-            # two weighted terms, as the cosine: exact ends whatever the ratio of start to end
+            value = self.start * (start_weight * start_weight) + self.end * (end_weight * end_weight)
+        else:  # "1-sqrt": two weighted terms, as the cosine: exact ends whatever the ratio of start to end
             root = ops.power(progress, 0.5)
-            return self.start * (1.0 - root) + self.end * root
-        return (self.end - self.start) * progress + self.start
+            value = self.start * (1.0 - root) + self.end * root
+        # The two weights sum to 1 only up to rounding: a value one ulp past `start` or `end` is put back.
+        low, high = self.lr_range()
+        return ops.minimum(ops.maximum(value, low), high)
 
     def lr_range(self) -> tuple[float, float]:
         """The lowest and highest value: `start` and `end`, in order."""

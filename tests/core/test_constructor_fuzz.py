@@ -112,6 +112,8 @@ def test_anneal(arguments):
               min_lr=unit()))
 @example({"max_lr": 1.0, "total_steps": 10**400, "warmup_steps": 0, "decay_steps": 1})
 @example({"max_lr": 1.0, "total_steps": 2**53, "warmup_steps": 2**52, "decay_steps": 2**52, "min_lr": 0.5})
+@example({"max_lr": 0.875, "total_steps": 2**53, "warmup_steps": 0, "decay_steps": 131333, "shape": "cosine",
+          "min_lr": 0.875})  # the cosine's two weights summed one ulp above 1: an lr one ulp past max_lr
 def test_wsd(arguments):
     schedule = check(WSD, arguments)
     if schedule is not None:
