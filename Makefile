@@ -34,7 +34,7 @@ bench: $(STAMP)
 # plan they give against Prodigy, schedule-free AdamW and the best fixed lr (EVAL_METHODS_ARGS=--full: 10 seeds).
 EVAL_METHODS_ARGS ?=
 eval-range-test: $(STAMP)
-	$(PY) benchmarks/eval_range_test.py
+	$(PY) benchmarks/eval_range_test.py $(EVAL_RANGE_TEST_ARGS)
 	$(PY) benchmarks/eval_methods.py $(EVAL_METHODS_ARGS)
 
 # The sdist and the wheel, in dist/ (tests/packaging installs a wheel into a clean venv and runs it).

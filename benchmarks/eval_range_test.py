@@ -1,8 +1,10 @@
 """How good are the range test's suggestions? `make eval-range-test` (an evaluation, not a test, not a timing).
 
-On the panel of `eval_panel.py` (six problems the rules were not written on) and the four problems they were
-first written on, for `suggest_bounds()` (the training loss) and `suggest_bounds(metric="val_accuracy")`
-(the validation loss where there is no accuracy), it prints one table row per problem and reading:
+On the panel of `eval_panel.py` (six problems the rules were not written on), the four problems they were
+first written on and, with ``--full``, the adaptive set (ten problems trained with Adam, AdamW, RMSprop or
+Adagrad, which judge the adaptive step back), for `suggest_bounds()` (the training loss) and
+`suggest_bounds(metric="val_accuracy")` (the validation loss where there is no accuracy), it prints one table
+row per problem and reading:
 
 - **spread**: max / min of the suggested `max_lr` across seeds (target: <= 2x on most problems, never > 3x);
 - **move**: how much `max_lr` moves when `start_lr` goes from 1e-7 to 1e-5, per seed (target: <= 2x on most
@@ -14,8 +16,9 @@ first written on, for `suggest_bounds()` (the training loss) and `suggest_bounds
   ``-max(0.01, 2 standard errors)``. Target: at least 5 of 6 panel problems and 3 of 4 known ones.
 
 Run: ``python benchmarks/eval_range_test.py`` (a quick look: torch, 3 seeds) or ``--full`` (torch and
-Keras, 5 seeds: hours on a shared machine). ``--problems panel`` or ``known`` runs one set, ``--named`` some of
-its problems (to spread a full run over processes).
+Keras, 5 seeds, all three sets: hours on a shared machine); through make, ``make eval-range-test
+EVAL_RANGE_TEST_ARGS=--full``. ``--problems panel``, ``known`` or ``adaptive`` runs some sets, ``--named`` some
+of their problems (to spread a full run over processes).
 """
 
 from __future__ import annotations

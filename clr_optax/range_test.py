@@ -22,9 +22,10 @@ from clr_core.extend import Batches, adaptive_optimizer, checks
 Step = Callable[[Any, Any, float], tuple[Any, Any]]
 #: optax states of adaptive transformations whose names `clr_core.extend.adaptive_optimizer` does not know
 #: (adam, adan, lion and the like it does).
-ADAPTIVE_STATES = ("ScaleByRmsState", "ScaleByRssState", "ScaleByRStdDevState", "ScaleByAdaDeltaState",
-                   "ScaleByAmsgradState", "ScaleByBeliefState", "ScaleByNovogradState", "ScaleBySM3State",
-                   "FactoredState", "ScaleByAdemamixState", "ScaleBySimplifiedAdEMAMixState", "SophiaState")
+ADAPTIVE_STATES = ("ScaleByRmsState", "ScaleByRmsWithCountState", "ScaleByRssState", "ScaleByRStdDevState",
+                   "ScaleByRStdDevWithCountState", "ScaleByAdaDeltaState", "ScaleByAmsgradState",
+                   "ScaleByBeliefState", "ScaleByNovogradState", "ScaleBySM3State", "FactoredState",
+                   "ScaleByAdemamixState", "ScaleBySimplifiedAdEMAMixState", "SophiaState", "MadgradState")
 
 
 def range_test(step: Step, state: Any, batches: Iterable[Any], *, start_lr: float = 1e-7, end_lr: float = 10.0,

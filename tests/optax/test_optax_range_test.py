@@ -59,7 +59,8 @@ def test_the_optax_state_tells_whether_the_optimizer_is_adaptive_and_a_state_wit
     params = {"w": jnp.zeros(3)}
     told = [(optax.adam(0.1), True), (optax.inject_hyperparams(optax.adamw)(learning_rate=0.1), True),
             (optax.rmsprop(0.1), True), (optax.adagrad(0.1), True), (optax.adafactor(0.1), True),
-            (optax.MultiSteps(optax.lion(0.1), 2), True), (optax.sgd(0.1, momentum=0.9), False),
+            (optax.MultiSteps(optax.lion(0.1), 2), True), (optax.rmsprop(0.1, bias_correction=True), True),
+            (optax.contrib.schedule_free_adamw(0.1), True), (optax.sgd(0.1, momentum=0.9), False),
             (optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(0.1)), False)]
     for optimizer, adaptive in told:
         state = (params, optimizer.init(params))
