@@ -5,6 +5,7 @@ process group, and FSDP2 on 2 gloo processes."""
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -100,31 +101,39 @@ def fsdp_build(seed: int) -> tuple[Any, Any, CyclicLR]:
 
 
 def fsdp_worker(rank: int, port: int, folder: str) -> None:
-    from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
-
     join_gloo(rank, port, WORLD)
     try:
-        model, optimizer, scheduler = fsdp_build(seed=0)
-        straight = train_on_sums(model, optimizer, scheduler, 0, STEPS)
-        model, optimizer, scheduler = fsdp_build(seed=0)
-        resumed = train_on_sums(model, optimizer, scheduler, 0, SAVE_AT)
-        model_state, optimizer_state = get_state_dict(model, optimizer)
-        dcp.save({"model": model_state, "optim": optimizer_state, "sched": scheduler.state_dict()},
-                 checkpoint_id=Path(folder) / "checkpoint")
-        model, optimizer, scheduler = fsdp_build(seed=rank + 7)  # fresh, and different on each rank
-        model_state, optimizer_state = get_state_dict(model, optimizer)
-        template = {"model": model_state, "optim": optimizer_state, "sched": scheduler.state_dict()}
-        dcp.load(template, checkpoint_id=Path(folder) / "checkpoint")
-        set_state_dict(model, optimizer, model_state_dict=template["model"], optim_state_dict=template["optim"])
-        scheduler.load_state_dict(template["sched"])
-        history_after_load = scheduler.history.to_dict()
-        resumed += train_on_sums(model, optimizer, scheduler, SAVE_AT, STEPS)
-        result = {"straight": straight, "resumed": resumed, "history_after_load": history_after_load,
-                  "iterations": scheduler.history["iterations"].tolist()}
+        result = run_fsdp_rank(rank, folder)
+        # Every FSDP model and sharded state is gone before the group is: one outliving it can abort the
+        # process at exit ("terminate called without an active exception", seen once in CI).
+        gc.collect()
         (Path(folder) / f"rank{rank}.json").write_text(json.dumps(result))
         dist.barrier()
     finally:
         dist.destroy_process_group()
+
+
+def run_fsdp_rank(rank: int, folder: str) -> dict[str, Any]:
+    """Train straight through, and again with a DCP save and load into fresh objects halfway: what each did."""
+    from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
+
+    model, optimizer, scheduler = fsdp_build(seed=0)
+    straight = train_on_sums(model, optimizer, scheduler, 0, STEPS)
+    model, optimizer, scheduler = fsdp_build(seed=0)
+    resumed = train_on_sums(model, optimizer, scheduler, 0, SAVE_AT)
+    model_state, optimizer_state = get_state_dict(model, optimizer)
+    dcp.save({"model": model_state, "optim": optimizer_state, "sched": scheduler.state_dict()},
+             checkpoint_id=Path(folder) / "checkpoint")
+    model, optimizer, scheduler = fsdp_build(seed=rank + 7)  # fresh, and different on each rank
+    model_state, optimizer_state = get_state_dict(model, optimizer)
+    template = {"model": model_state, "optim": optimizer_state, "sched": scheduler.state_dict()}
+    dcp.load(template, checkpoint_id=Path(folder) / "checkpoint")
+    set_state_dict(model, optimizer, model_state_dict=template["model"], optim_state_dict=template["optim"])
+    scheduler.load_state_dict(template["sched"])
+    history_after_load = scheduler.history.to_dict()
+    resumed += train_on_sums(model, optimizer, scheduler, SAVE_AT, STEPS)
+    return {"straight": straight, "resumed": resumed, "history_after_load": history_after_load,
+            "iterations": scheduler.history["iterations"].tolist()}
 
 
 def test_fsdp2_and_dcp_on_two_gloo_processes_resume_the_whole_state(tmp_path):
