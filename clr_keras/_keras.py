@@ -19,7 +19,8 @@ newest Keras 3 we claim (``make test-keras-oldest``):
   counter ``optimizer._iterations``; ``callback._model`` is the model without the sync that the public
   ``callback.model`` does (`track`, `sync`, `current_step`); ``optimizer._iterations`` counts micro-batches
   under gradient accumulation (`update_counter`);
-- Keras' safe mode is read from ``keras.src.saving.serialization_lib.in_safe_mode`` (`keras_safe_mode`).
+- Keras' safe mode is read from ``keras.src.saving.serialization_lib.in_safe_mode`` (`keras_safe_mode`);
+- a ``LossScaleOptimizer`` hands the update to the optimizer in its ``inner_optimizer`` (`own_optimizer`).
 
 Importing clr_keras with Keras 2 raises an `ImportError` here, and `CyclicLR` refuses a Keras 2 model
 (``tf_keras``, ``TF_USE_LEGACY_KERAS=1``) with a `TypeError` naming the fix.
@@ -57,6 +58,11 @@ def installed(owner: Any, name: str) -> Any:
 def uninstall(owner: Any, name: str) -> None:
     """Remove what `install` put on `owner` under `name` (the class's own comes back)."""
     owner.__dict__.pop(name, None)
+
+
+def own_optimizer(optimizer: Any) -> Any:
+    """The optimizer that applies the updates: a ``LossScaleOptimizer``'s inner one, else `optimizer`."""
+    return getattr(optimizer, "inner_optimizer", None) or optimizer
 
 
 def route_learning_rate(optimizer: Any, read: Callable[[], Any]) -> None:

@@ -509,7 +509,7 @@ def _driven_optimizer(model: Any) -> Any:
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
         raise ValueError("CyclicLR needs a model compiled with an optimizer; call model.compile() first")
-    optimizer = getattr(optimizer, "inner_optimizer", None) or optimizer  # LossScaleOptimizer
+    optimizer = _keras.own_optimizer(optimizer)
     name = type(optimizer).__name__
     if isinstance(optimizer, getattr(keras.optimizers, "MultiOptimizer", ())):
         raise TypeError(f"CyclicLR drives one optimizer, but {name} hands variables to several; pass a "

@@ -182,6 +182,6 @@ def end_fit(model: Any) -> None:
     That fit ended without ``on_train_end`` (an exception, Ctrl-C).
     """
     optimizer = getattr(model, "optimizer", None)
-    table = getattr(getattr(optimizer, "inner_optimizer", None) or optimizer, ATTRIBUTE, None)
+    table = getattr(_keras.own_optimizer(optimizer), ATTRIBUTE, None)
     if table is not None and table.fit is not None:
         table.let_go()

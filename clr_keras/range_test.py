@@ -83,8 +83,7 @@ def range_test(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 3
         raise ValueError("the range test sets the lr itself: compile the model with a float learning_rate, "
                          "not a LearningRateSchedule")
     if adaptive is None:
-        inner = getattr(optimizer, "inner_optimizer", optimizer)
-        adaptive = adaptive_optimizer(cls.__name__ for cls in type(inner).__mro__)
+        adaptive = adaptive_optimizer(cls.__name__ for cls in type(_keras.own_optimizer(optimizer)).__mro__)
     test = RangeTest(RangeSweep(start_lr, end_lr, num_iter, sweep), beta=beta, diverge_factor=diverge_factor,
                      adaptive=adaptive)
     accumulation = getattr(optimizer, "gradient_accumulation_steps", None) or 1
@@ -145,7 +144,7 @@ def _felt_lrs(optimizer: keras.optimizers.Optimizer, lrs: list[float]) -> list[f
     sum starts at the sweep's first update (the velocity's earlier history is not known); for RMSprop it assumes a
     settled average of squared gradients (after about ``1 / (1 - rho)`` steps of a steady gradient).
     """
-    optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # a LossScaleOptimizer's own
+    optimizer = _keras.own_optimizer(optimizer)
     momentum = float(getattr(optimizer, "momentum", 0.0) or 0.0)
     if not isinstance(optimizer, keras.optimizers.SGD | keras.optimizers.RMSprop) or momentum == 0.0:
         return list(lrs)
