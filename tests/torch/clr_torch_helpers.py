@@ -6,9 +6,12 @@ A plain module (not a conftest), imported by the test modules of this package.
 from __future__ import annotations
 
 import copy
+import gc
+import json
 import socket
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,6 +52,22 @@ def join_gloo(rank: int, port: int, world: int) -> None:
     """Join a gloo process group of `world` test processes on loopback, with a timeout that bounds a hang."""
     torch.distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
                                          world_size=world, timeout=timedelta(seconds=60))
+
+
+def gloo_worker(rank: int, port: int, world: int, folder: str, run: Callable[[int, str], dict[str, Any]]) -> None:
+    """One of `world` test processes: join the group, ``run(rank, folder)``, write its result to ``rank<rank>.json``.
+
+    Every model of `run` is gone before the group is (a DDP or FSDP object outliving it can abort the process
+    at exit: "terminate called without an active exception"), and no rank leaves before the others wrote.
+    """
+    join_gloo(rank, port, world)
+    try:
+        result = run(rank, folder)
+        gc.collect()
+        (Path(folder) / f"rank{rank}.json").write_text(json.dumps(result))
+        torch.distributed.barrier()
+    finally:
+        torch.distributed.destroy_process_group()
 
 
 def train_on_sums(model: Any, optimizer: Any, scheduler: Any, start: int, stop: int,

@@ -5,7 +5,6 @@ process group, and FSDP2 on 2 gloo processes."""
 
 from __future__ import annotations
 
-import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from torch.distributed.checkpoint._nested_dict import flatten_state_dict  # noqa
 
 from clr_core import OneCycle  # noqa: E402
 from clr_torch import CyclicLR  # noqa: E402
-from tests.torch.clr_torch_helpers import free_port, join_gloo, train_on_sums  # noqa: E402
+from tests.torch.clr_torch_helpers import free_port, gloo_worker, train_on_sums  # noqa: E402
 
 STEPS, SAVE_AT = 12, 7
 
@@ -100,19 +99,6 @@ def fsdp_build(seed: int) -> tuple[Any, Any, CyclicLR]:
     return model, optimizer, scheduler
 
 
-def fsdp_worker(rank: int, port: int, folder: str) -> None:
-    join_gloo(rank, port, WORLD)
-    try:
-        result = run_fsdp_rank(rank, folder)
-        # Every FSDP model and sharded state is gone before the group is: one outliving it can abort the
-        # process at exit ("terminate called without an active exception", seen once in CI).
-        gc.collect()
-        (Path(folder) / f"rank{rank}.json").write_text(json.dumps(result))
-        dist.barrier()
-    finally:
-        dist.destroy_process_group()
-
-
 def run_fsdp_rank(rank: int, folder: str) -> dict[str, Any]:
     """Train straight through, and again with a DCP save and load into fresh objects halfway: what each did."""
     from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
@@ -139,7 +125,8 @@ def run_fsdp_rank(rank: int, folder: str) -> dict[str, Any]:
 def test_fsdp2_and_dcp_on_two_gloo_processes_resume_the_whole_state(tmp_path):
     if not dist.is_available() or not dist.is_gloo_available():
         pytest.skip("needs torch.distributed gloo")
-    torch.multiprocessing.spawn(fsdp_worker, args=(free_port(), str(tmp_path)), nprocs=WORLD, join=True)
+    torch.multiprocessing.spawn(gloo_worker, args=(free_port(), WORLD, str(tmp_path), run_fsdp_rank), nprocs=WORLD,
+                                join=True)
     for rank in range(WORLD):
         result = json.loads((tmp_path / f"rank{rank}.json").read_text())
         assert result["resumed"] == result["straight"]

@@ -4,7 +4,6 @@ error on one rank raised on every rank at the same step, with every model restor
 
 from __future__ import annotations
 
-import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ dist = pytest.importorskip("torch.distributed")
 
 from clr_core import CyclicSchedule  # noqa: E402
 from clr_torch import CyclicLR, range_test  # noqa: E402
-from tests.torch.clr_torch_helpers import free_port, join_gloo, train_on_sums  # noqa: E402
+from tests.torch.clr_torch_helpers import free_port, gloo_worker, train_on_sums  # noqa: E402
 
 WORLD = 2
 STEPS, SAVE_AT = 10, 4
@@ -148,17 +147,10 @@ def run_shared_decisions_rank(rank: int) -> dict[str, Any]:
     return out
 
 
-def worker(rank: int, port: int, folder: str) -> None:
-    join_gloo(rank, port, WORLD)
-    try:
-        result = {"resume": run_rank(rank, folder), "range_test": run_range_test_rank(rank),
-                  "together": run_shared_decisions_rank(rank)}
-        # Every DDP model is gone before the group is: one outliving it can abort the process at exit.
-        gc.collect()
-        (Path(folder) / f"rank{rank}.json").write_text(json.dumps(result))
-        dist.barrier()
-    finally:
-        dist.destroy_process_group()
+def run_all(rank: int, folder: str) -> dict[str, Any]:
+    """Every check of this module on one rank."""
+    return {"resume": run_rank(rank, folder), "range_test": run_range_test_rank(rank),
+            "together": run_shared_decisions_rank(rank)}
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +159,7 @@ def ranks(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     if not dist.is_available() or not dist.is_gloo_available():
         pytest.skip("needs torch.distributed gloo")
     folder = tmp_path_factory.mktemp("ddp")
-    torch.multiprocessing.spawn(worker, args=(free_port(), str(folder)), nprocs=WORLD, join=True)
+    torch.multiprocessing.spawn(gloo_worker, args=(free_port(), WORLD, str(folder), run_all), nprocs=WORLD, join=True)
     return [json.loads((folder / f"rank{rank}.json").read_text()) for rank in range(WORLD)]
 
 
