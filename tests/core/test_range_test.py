@@ -299,7 +299,7 @@ def accuracy_curve(lr: float) -> float:
     return 0.1 if x < -4 else 0.1 + 0.4 * (x + 4) if x < -2 else 0.9 if x < -1 else max(0.0, 0.9 - (x + 1))
 
 
-def accuracy_method(training_loss) -> tuple[RangeTest, list]:
+def accuracy_method(training_loss, accuracy=accuracy_curve) -> tuple[RangeTest, list]:
     test = RangeTest(RangeSweep(1e-6, 10.0, num_iter=301), diverge_factor=1e9)
     seen = []
     lrs = []
@@ -309,7 +309,7 @@ def accuracy_method(training_loss) -> tuple[RangeTest, list]:
         return training_loss(lr)
 
     def evaluate():
-        return {"val_accuracy": accuracy_curve(lrs[-1]), "val_loss": 1 - accuracy_curve(lrs[-1])}
+        return {"val_accuracy": accuracy(lrs[-1]), "val_loss": 1 - accuracy(lrs[-1])}
 
     test.run(train_step, on_step=lambda steps, lr, loss: seen.append((steps, lr, loss)), evaluate=evaluate,
              eval_every=3)
@@ -334,6 +334,18 @@ def test_the_accuracy_method_reads_bounds_from_a_metric_evaluated_every_k_steps(
     assert earlier.bounds_uncertainty(metric="val_accuracy") == earlier.bounds_uncertainty()
     with pytest.raises(ValueError, match=r"metric must be one of \['val_accuracy', 'val_loss'\] .* got 'acc'"):
         result.suggest_bounds(metric="acc")
+
+
+def test_a_metrics_rise_and_fall_before_the_training_loss_falls_is_noise_not_its_valley():
+    def bumped(lr: float) -> float:  # up 0.05 and back between 10**-5.7 and 1e-5, while the loss is flat
+        x = math.log10(lr)
+        return 0.1 + 0.05 * math.sin(math.pi * (x + 5.7) / 0.7) if -5.7 < x < -5 else accuracy_curve(lr)
+
+    result = accuracy_method(lambda lr: valley_loss(lr / 10), bumped)[0].result()  # the loss falls from lr 1e-3
+    for metric in ("val_accuracy", "val_loss"):
+        max_lr = result.suggest_bounds(metric=metric)[1]
+        # read from the real rise: back at 0.1 at 10 ** -0.2, as without the bump (not 8 times below 1e-5)
+        assert 10**-0.2 / 8 / 1.2 < max_lr < 10**-0.2 / 8 * 1.2
 
 
 def test_a_metric_is_not_read_when_the_training_loss_learned_nothing():
