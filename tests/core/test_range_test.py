@@ -185,6 +185,24 @@ def test_a_second_dip_after_the_blow_up_is_not_taken_for_the_best():
     assert CLIFF / 8 / 1.1 < max_lr < CLIFF / 8 * 1.1 and base_lr == pytest.approx(max_lr / 4)
 
 
+def test_a_model_that_dies_past_the_valley_gives_its_cliff_where_it_died_not_where_its_loss_blows_up():
+    def dying(lr: float) -> float:
+        x = math.log10(lr)
+        if x < -4:
+            return 1.6  # a fresh model, worse than a constant guess
+        if x < -2:
+            return 1.6 - 1.3 * (x + 4) / 2  # learning, down to 0.3 at 1e-2
+        if x < -1:
+            return 0.3 + 1.2 * (x + 2)  # dying, to the loss of a constant guess, 1.5, at 1e-1
+        return 1.5 + (10 * (x - 1) ** 2 if x > 1 else 0.0)  # dead for two decades, then blowing up
+
+    test = RangeTest(RangeSweep(1e-6, 100.0, num_iter=300), diverge_factor=1e9)
+    run(test, dying)
+    max_lr = test.result().suggest_bounds()[1]
+    # an eighth of the lr where it died (the trend's smoothing spreads the kink), not of the blow-up past 10
+    assert 0.1 / 8 < max_lr < 0.1 / 8 * 2.5
+
+
 def noisy_quadratic(start_lr: float, seed: int, num_iter: int = 200, noisy_first: int = 6) -> RangeTest:
     """SGD on 0.5 * h * |w|**2 in 8 dimensions, gradient noise, 10% batch noise on the loss, and the first
     `noisy_first` batches 6x too high (a fresh model's odd first batches): the loss starts to fall when

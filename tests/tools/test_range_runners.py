@@ -117,10 +117,10 @@ def test_torch_runner_reads_bounds_from_validation_accuracy(digits):
                if base_lr <= result.lrs[step] <= max_lr]
     accuracies = result.metrics["val_accuracy"]
     first, rise = accuracies[0], max(accuracies) - accuracies[0]
-    # between the bounds the model learns: by max_lr the sweep's accuracy has made most of its rise, and it
-    # never fell back on the way (Adam's bounds are read for training, 32 below the cliff: at base_lr the
-    # sweep, a few steps at each lr, has made only a third of the rise)
-    assert result.adaptive and between and between[-1] - first > 0.8 * rise
+    # between the bounds the model learns: by max_lr the sweep's accuracy has made three quarters of its rise,
+    # and it never fell back on the way (Adam's bounds are read for training, 32 below the cliff: at base_lr
+    # the sweep, a few steps at each lr, has made only a third of the rise)
+    assert result.adaptive and between and between[-1] - first > 0.75 * rise
     assert all(later >= earlier - 0.05 * rise for earlier, later in zip(between, between[1:]))
 
 
