@@ -48,17 +48,17 @@ rules, each there for a reason seen on real runs:
    AdamW, RMSprop, Adagrad, ..., which scale each update by running statistics of the gradients) steps back 32
    instead of 8: a weight moves by about the lr whatever its gradient, and the loss comes back up further past
    the lrs that train best (a median 45 times the best fixed lr on eleven such problems, against 21 on seven
-   with SGD, though both vary from problem to problem). 32 is where CLR between the bounds did best on a grid of
-   `max_lr` over ten problems trained with Adam or AdamW in torch, and it is judged on the panel, in Keras too,
-   and on two problems with RMSprop and Adagrad; with a step back of 8, CLR had lost 0.04 of accuracy on the
-   panel's GRU (Adam).
+   with SGD, though both vary from problem to problem; measured with the cliff read all the way back). 32 is
+   where CLR between the bounds did best on a grid of `max_lr` over ten problems trained with Adam or AdamW in
+   torch, and it is judged on the panel, in Keras too, and on two problems with RMSprop and Adagrad; with a
+   step back of 8, CLR had lost 0.04 of accuracy on the panel's GRU (Adam).
 8. **Say how sure**: `bounds_uncertainty()` gives the range of each bound over the lrs where the trend is
    within two of its noise levels of its level at the cliff (one sweep's noise; other seeds move
    the bounds more, see the panel's spread).
-9. **Say when the answer is partial**: a `RangeTestWarning` when the curve never came back to its start
-   level and the sweep did not stop (`max_lr` is a lower bound: raise `end_lr`), or was already improving
-   where it was first read (the tangent at the steepest point meets the start level within a window of the
-   first point: the start level, so the cliff, may be too low; lower `start_lr`).
+9. **Say when the answer is partial**: a `RangeTestWarning` when the curve never climbed back 90% of its fall
+   towards its start level and the sweep did not stop (`max_lr` is a lower bound: raise `end_lr`), or was
+   already improving where it was first read (the tangent at the steepest point meets the start level within a
+   window of the first point: the start level, so the cliff, may be too low; lower `start_lr`).
 10. **Two valleys far apart**: past the cliff the curve may fall again to a deeper valley, a decade or more
     further on (`FAR_APART`), as with unnormalised inputs, whose first batches give huge, noisy losses. The
     bounds still come from the first valley, the safer (lower) one: lrs past a cliff have been seen to
@@ -331,6 +331,8 @@ class RangeTestResult:
         best, peak, worst = 0, trend[0], trend[0]
         for k, value in enumerate(trend):
             peak = max(peak, value)
+            if k == earliest:  # a metric: no dip before the training loss's fall is a valley
+                best, worst = k, peak
             fall = worst - trend[best]
             if value < trend[best]:
                 best, worst = k, peak
@@ -464,8 +466,8 @@ class RangeTestResult:
                           f"learning, and the bounds read from it are uncertain (see bounds_uncertainty()); a longer "
                           f"sweep (num_iter) or a larger batch makes the curve clearer", RangeTestWarning, stacklevel=3)
         if not reading.cliff_found:
-            warnings.warn(f"the smoothed {name} never came back to its starting level before the end of the sweep "
-                          f"(lr {lrs[-1]:.3g}): max_lr is a lower bound; raise end_lr", RangeTestWarning,
+            warnings.warn(f"the smoothed {name} never climbed back near its starting level before the end of the "
+                          f"sweep (lr {lrs[-1]:.3g}): max_lr is a lower bound; raise end_lr", RangeTestWarning,
                           stacklevel=3)
         second = self._second_valley(reading)
         if second is not None:

@@ -141,7 +141,7 @@ def test_a_small_fall_is_no_learning_and_a_modest_one_warns():
 def test_a_loss_still_falling_at_end_lr_warns_that_max_lr_is_a_lower_bound():
     test = RangeTest(RangeSweep(1e-6, 1e-2, num_iter=200))
     run(test)
-    with pytest.warns(RangeTestWarning, match=r"never came back to its starting level before the end of the sweep "
+    with pytest.warns(RangeTestWarning, match=r"never climbed back near its starting level before the end of the sweep "
                                               r"\(lr 0.01\): max_lr is a lower bound; raise end_lr"):
         base_lr, max_lr = test.result().suggest_bounds()
     assert (base_lr, max_lr) == pytest.approx((1e-2 / 32, 1e-2 / 8))  # the last lr read stands in for the cliff
@@ -336,18 +336,18 @@ def accuracy_method(training_loss, accuracy=accuracy_curve) -> tuple[RangeTest, 
 
 def test_the_accuracy_method_reads_bounds_from_a_metric_evaluated_every_k_steps():
     def training_loss(lr: float) -> float:
-        return valley_loss(lr / 10)  # its cliff at 2.44, past the accuracy's
+        return valley_loss(lr / 10)  # its cliff at 2.0, past the accuracy's
 
     test, seen = accuracy_method(training_loss)
     result = test.result()
     assert seen == [(k + 1, lr, training_loss(lr)) for k, lr in enumerate(result.lrs)]
     assert result.metric_steps == list(range(2, 301, 3)) + [300]
     base_lr, max_lr = result.suggest_bounds(metric="val_accuracy")
-    # the accuracy is back at its start level 0.1 at 10 ** -0.2, before the training loss's cliff
-    assert 10**-0.2 / 8 / 1.2 < max_lr < 10**-0.2 / 8 * 1.2 and base_lr == pytest.approx(max_lr / 4)
+    # the accuracy has given back 90% of its rise (down to 0.18) at 10 ** -0.28, before the training loss's cliff
+    assert 10**-0.28 / 8 / 1.1 < max_lr < 10**-0.28 / 8 * 1.1 and base_lr == pytest.approx(max_lr / 4)
     assert result.suggest_bounds(metric="val_loss") == pytest.approx((base_lr, max_lr))  # lower is better
     assert result.bounds_uncertainty(metric="val_accuracy")[1][0] == pytest.approx(max_lr)  # no noise, no width
-    earlier = accuracy_method(valley_loss)[0].result()  # the training loss's cliff at 0.244 comes first
+    earlier = accuracy_method(valley_loss)[0].result()  # the training loss's cliff at 0.2 comes first
     assert earlier.suggest_bounds(metric="val_accuracy") == pytest.approx(earlier.suggest_bounds())
     assert earlier.bounds_uncertainty(metric="val_accuracy") == earlier.bounds_uncertainty()
     with pytest.raises(ValueError, match=r"metric must be one of \['val_accuracy', 'val_loss'\] .* got 'acc'"):
@@ -362,8 +362,18 @@ def test_a_metrics_rise_and_fall_before_the_training_loss_falls_is_noise_not_its
     result = accuracy_method(lambda lr: valley_loss(lr / 10), bumped)[0].result()  # the loss falls from lr 1e-3
     for metric in ("val_accuracy", "val_loss"):
         max_lr = result.suggest_bounds(metric=metric)[1]
-        # read from the real rise: back at 0.1 at 10 ** -0.2, as without the bump (not 8 times below 1e-5)
-        assert 10**-0.2 / 8 / 1.2 < max_lr < 10**-0.2 / 8 * 1.2
+        # read from the real rise, as without the bump: its cliff at 10 ** -0.28 (not 8 times below 1e-5)
+        assert 10**-0.28 / 8 / 1.1 < max_lr < 10**-0.28 / 8 * 1.1
+
+    def lagging(lr: float) -> float:  # the same bump, then flat at 0.1 until the rise from 1e-2 to 1e-1
+        x = math.log10(lr)
+        return bumped(lr) if x < -5 else 0.1 if x < -2 else 0.1 + 0.8 * (x + 2) if x < -1 else accuracy_curve(lr)
+
+    # the loss falls from 1e-4 (half its fall by 10 ** -2.5), the accuracy only from 1e-2: flat at 0.1 after the
+    # bump is not "back where the bump's fall started", and the loss's cliff, at 0.2, comes first
+    result = accuracy_method(valley_loss, lagging)[0].result()
+    for metric in ("val_accuracy", "val_loss"):
+        assert result.suggest_bounds(metric=metric) == pytest.approx(result.suggest_bounds())
 
 
 def test_a_metric_is_not_read_when_the_training_loss_learned_nothing():

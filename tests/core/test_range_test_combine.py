@@ -73,7 +73,7 @@ def test_sweeps_that_saw_nothing_are_counted_and_left_out():
 def test_a_warning_of_any_sweep_reaches_the_caller():
     falling = RangeTest(RangeSweep(1e-6, 1e-2, num_iter=200))
     run(falling)
-    with pytest.warns(RangeTestWarning, match="never came back to its starting level before the end of the sweep"):
+    with pytest.warns(RangeTestWarning, match="never climbed back near its starting level before the end of the sweep"):
         combine_range_tests([RESULTS[1.0], falling.result()])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
