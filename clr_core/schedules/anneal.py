@@ -59,7 +59,9 @@ class Anneal(ScheduleBase):
             value = self.start * (start_weight * start_weight) + self.end * (end_weight * end_weight)
         else:  # "1-sqrt": two weighted terms, as the cosine: exact ends whatever the ratio of start to end
             root = ops.power(progress, 0.5)
-            value = self.start * (1.0 - root) + self.end * root
+            # 1 - root as (1 - p) / (1 + root): no cancellation near the end, where a power that rounds the
+            # other way (numpy's against Python's) made 1 - root 2**-53 instead of 0 on the last step of 2**53
+            value = self.start * ((1.0 - progress) / (1.0 + root)) + self.end * root
         # The two weights sum to 1 only up to rounding: a value one ulp past `start` or `end` is put back.
         low, high = self.lr_range()
         return ops.minimum(ops.maximum(value, low), high)
