@@ -28,18 +28,18 @@ rules, each there for a reason seen on real runs:
    "Diverged at once" is said only when the sweep stopped early and the curve was never flat (already
    above its start level within the first window read). A fall of 5% to 10% of the start level
    (`LITTLE_LEARNING`) still gives bounds, with a `RangeTestWarning`.
-6. **The cliff**: the first lr past the valley at which the trend has climbed back 90% of its fall towards
-   the start level (`CLIFF_RECOVERY`; on a straight line in log(lr) between the two points around it), or,
-   when the sweep stopped early (diverged) before that, the last lr of the sweep. Not all of the way back:
-   a model that dies past the valley settles at the loss of a constant guess, which lies below the start
-   level when a fresh model's first outputs are worse than a uniform guess (Keras' Glorot initialisation of
-   the panel's bars CNN starts at 1.44 to 1.53, chance is ln 4 = 1.39), and read all the way back the cliff
-   waited for the loss to blow up, up to 13x later. The cliff is a sharp feature, so where it lies moves
-   little with the batches' noise, the seed or `start_lr`; the position of the valley's lowest point, on a shallow noisy
-   curve, is itself noise (the rule before this one read `max_lr` there and moved 13x to 20x across seeds
-   on unseen problems). A metric's cliff is never past the training loss's: past that the training itself
-   is unstable, however long a validation accuracy holds (with noisy labels it held 9x longer, and CLR
-   between bounds read there lost 17 points of accuracy).
+6. **The cliff**: the first lr past the valley at which the trend has climbed back 90% of its fall towards the
+   start level (`CLIFF_RECOVERY`; on a straight line in log(lr) between the two points around it), or, when the
+   sweep stopped early (diverged) before that, the last lr of the sweep. Not all of the way back: a model that
+   dies past the valley settles at the loss of a constant guess, which lies below the start level when a fresh
+   model's first outputs are worse than a uniform guess (Keras' Glorot initialisation of the panel's bars CNN
+   starts at 1.44 to 1.53, chance is ln 4 = 1.39), and read all the way back the cliff waited for the loss to
+   blow up, up to 13x later. The cliff is a sharp feature, so where it lies moves little with the batches'
+   noise, the seed or `start_lr`; the position of the valley's lowest point, on a shallow noisy curve, is
+   itself noise (the rule before this one read `max_lr` there and moved 13x to 20x across seeds on unseen
+   problems). A metric's cliff is never past the training loss's: past that the training itself is unstable,
+   however long a validation accuracy holds (with noisy labels it held 9x longer, and CLR between bounds read
+   there lost 17 points of accuracy).
 7. **Step back from the cliff**: ``max_lr = cliff / 8`` and ``base_lr = max_lr / 4`` (Smith's ratio of 3 to 4).
    The factors were first measured on six problems of another panel (the issue that asked for these rules) and
    are judged on this project's own panel (`make eval-range-test`: six problems the rules were not written on
